@@ -1,0 +1,470 @@
+// The x86-64 processor: state, memory access through the software TLB, the decoded-block cache and the run loop.
+import { Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic } from 'iced-x86';
+import { Decoded, fromIced } from './decoded.js';
+import { deliverException } from './deliver.js';
+import { Fault, Vector } from './fault.js';
+import { Access, walk, WalkResult } from './mmu.js';
+import { PhysMemory } from './phys-memory.js';
+import { CpuState, Off } from './state.js';
+import { lookupHandler, endsBlock } from './table.js';
+import { TLB_MASK, TlbClass, TlbSet, vpnOf } from './tlb.js';
+
+/** An instruction handler: a function of the machine only (operands are bound when it is built). */
+export type Exec = (c: Cpu) => void;
+
+/** Builds the handler of one decoded instruction. */
+export type Builder = (d: Decoded) => Exec;
+
+/** A straight-line run of decoded instructions within one page; only the last may transfer control. */
+export interface Block {
+  /** Linear address of the first instruction, lo half. */
+  ipLo: number;
+  /** Linear address of the first instruction, hi half. */
+  ipHi: number;
+  /** Physical address of the first instruction. */
+  phys: number;
+  /** The decoded instructions. */
+  insns: Decoded[];
+  /** Their handlers. */
+  execs: Exec[];
+}
+
+/** Why run() returned. */
+export const enum RunStatus {
+  BUDGET = 0, // executed the requested number of steps
+  HALT = 1, // HLT executed (RIP after the HLT)
+  EXIT = 2, // a VM exit is pending (exitReason set)
+  FAULT = 3, // an exception was delivered (only when stopOnFault; lastFault set)
+  TRIPLE_FAULT = 4, // delivery of a double fault failed
+}
+
+/** Fields a VM exit fills (SDM exit-information fields, as far as the model needs them). */
+export interface ExitInfo {
+  /** Basic exit reason (SDM appendix C numbers). */
+  reason: number;
+  /** Exit qualification. */
+  qualification: number;
+  /** Length of the instruction that caused the exit (instruction-caused exits). */
+  instructionLength: number;
+}
+
+const RIP = Off.RIP >> 2;
+const CPL = Off.CPL >> 2;
+
+/** An x86-64 processor attached to physical memory. */
+export class Cpu {
+  /** Architectural state. */
+  readonly s: CpuState;
+  /** 32-bit view of the state (the hot-path view). */
+  readonly r: Uint32Array;
+  /** Guest physical memory. */
+  readonly mem: PhysMemory;
+  /** DataView of guest physical memory. */
+  readonly dv: DataView;
+  /** Byte view of guest physical memory. */
+  readonly bytes: Uint8Array;
+
+  /** Steps executed (instructions and REP iterations), since construction. */
+  icount = 0;
+  /** Set by a handler to end the current block after it (mode/paging change, SMC, pending exit). */
+  brk = false;
+  /** Hi half returned by 64-bit reads and effective-address computations. */
+  hi = 0;
+  /** Steps left in the current run() call (REP handlers may consume several). */
+  budget = 0;
+  /** When true, a REP string instruction does one iteration per step (as the monitor trap flag requires). */
+  singleIteration = false;
+  /** Pending VM exit, or reason -1. */
+  readonly exit: ExitInfo = { reason: -1, qualification: 0, instructionLength: 0 };
+  /** VM-execution controls the processor itself honours (set by src/vmx). */
+  readonly controls = {
+    /** Bit n set: exception vector n causes an EXCEPTION_OR_NMI exit instead of IDT delivery. */
+    exceptionBitmap: 0,
+    /** CPUID causes an exit. */
+    cpuidExiting: false,
+    /** RDTSC/RDTSCP cause an exit. */
+    rdtscExiting: false,
+    /** HLT causes an exit. */
+    hltExiting: false,
+    /** VMCALL is an instruction the hypervisor handles (always exits when true; #UD when no hypervisor). */
+    vmcallExits: false,
+  };
+  /** The last exception raised (delivered or exited), for diagnostics and the recorder. */
+  lastFault: Fault | null = null;
+  /** Return from run() after delivering an exception (the recorder's fault step). */
+  stopOnFault = false;
+
+  /** TLBs for CPL 0. */
+  private readonly tlbSup = new TlbClass();
+  /** TLBs for CPL 3. */
+  private readonly tlbUser = new TlbClass();
+  /** Read TLB for the current CPL. */
+  private tr: TlbSet;
+  /** Write TLB for the current CPL. */
+  private tw: TlbSet;
+  /** Fetch TLB for the current CPL. */
+  private tx: TlbSet;
+  private readonly walkOut: WalkResult = { phys: 0, writable: false };
+
+  /** Per physical frame: blocks by page offset, or undefined if the frame holds no decoded code. */
+  private readonly blocks: (Map<number, Block> | undefined)[];
+  /** Per physical frame: 1 if a block starting in the previous frame extends into it. */
+  private readonly crossInto: Uint8Array;
+  private readonly insn = new Instruction();
+  /** Blocks decoded (decode-cache misses), for statistics. */
+  blocksDecoded = 0;
+
+  constructor(mem: PhysMemory, state: CpuState = new CpuState()) {
+    this.s = state;
+    this.r = state.u32;
+    this.mem = mem;
+    this.dv = mem.dv;
+    this.bytes = mem.bytes;
+    this.tr = this.tlbSup.read; this.tw = this.tlbSup.write; this.tx = this.tlbSup.fetch;
+    this.blocks = new Array<Map<number, Block> | undefined>(mem.size >>> 12);
+    this.crossInto = new Uint8Array(mem.size >>> 12);
+    this.syncCpl();
+  }
+
+  // ---- privilege and TLB management ------------------------------------------------------------
+
+  /** Current privilege level. */
+  get cpl(): number { return this.r[CPL]!; }
+
+  /** Change CPL (ring switch) and select that privilege class's TLBs. */
+  setCpl(cpl: number): void {
+    this.r[CPL] = cpl;
+    this.syncCpl();
+  }
+
+  /** Re-select TLBs after the CPL field was written directly (state restore). */
+  syncCpl(): void {
+    const t = this.r[CPL] === 3 ? this.tlbUser : this.tlbSup;
+    this.tr = t.read; this.tw = t.write; this.tx = t.fetch;
+  }
+
+  /** Flush all TLBs (CR3 write, CR0/CR4 paging changes, state restore). */
+  flushTlb(): void {
+    this.tlbSup.flush(); this.tlbUser.flush();
+  }
+
+  /** Flush the TLB entries of one linear page (INVLPG). */
+  flushTlbPage(lo: number, hi: number): void {
+    const vpn = vpnOf(lo, hi);
+    this.tlbSup.flushPage(vpn); this.tlbUser.flushPage(vpn);
+  }
+
+  /** Translate a linear address for an access at the current CPL; returns the physical address. */
+  translate(lo: number, hi: number, access: Access): number {
+    return this.translateAt(lo, hi, access, this.r[CPL]!);
+  }
+
+  /** Translate for an access with an explicit privilege (implicit supervisor accesses use 0). */
+  translateAt(lo: number, hi: number, access: Access, cpl: number): number {
+    const w = this.walkOut;
+    walk(this.r, this.mem, lo, hi, access, cpl, w);
+    const vpn = vpnOf(lo, hi), i = vpn & TLB_MASK;
+    const cls = cpl === 3 ? this.tlbUser : this.tlbSup;
+    const frame = w.phys >>> 12;
+    if (access === Access.FETCH) { cls.fetch.tag[i] = vpn; cls.fetch.phys[i] = w.phys; } else {
+      cls.read.tag[i] = vpn; cls.read.phys[i] = w.phys;
+      if (w.writable && this.blocks[frame] === undefined) {
+        cls.write.tag[i] = vpn; cls.write.phys[i] = w.phys; this.mem.dirty[frame] = 1;
+      }
+    }
+    return w.phys + (lo & 0xfff);
+  }
+
+  // ---- memory access (linear addresses as lo/hi halves) ----------------------------------------
+
+  rd8(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr;
+    if (t.tag[i] === vpn) return this.bytes[t.phys[i]! + (lo & 0xfff)]!;
+    return this.bytes[this.translate(lo, hi, Access.READ)]!;
+  }
+
+  rd16(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xffe) return this.dv.getUint16(t.phys[i]! + off, true);
+    return this.rdSlow(lo, hi, 2);
+  }
+
+  rd32(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xffc) return this.dv.getUint32(t.phys[i]! + off, true);
+    return this.rdSlow(lo, hi, 4);
+  }
+
+  /** 64-bit read: returns the lo half, leaves the hi half in `this.hi`. */
+  rd64(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xff8) {
+      const p = t.phys[i]! + off;
+      this.hi = this.dv.getUint32(p + 4, true);
+      return this.dv.getUint32(p, true);
+    }
+    const vlo = this.rdSlow(lo, hi, 4);
+    const n = (lo + 4) >>> 0;
+    this.hi = this.rdSlow(n, n < lo ? (hi + 1) >>> 0 : hi, 4);
+    return vlo;
+  }
+
+  private rdSlow(lo: number, hi: number, size: number): number {
+    const off = lo & 0xfff;
+    if (off + size <= 0x1000) {
+      const p = this.translate(lo, hi, Access.READ);
+      return size === 4 ? this.dv.getUint32(p, true) : this.dv.getUint16(p, true);
+    }
+    let v = 0;
+    for (let k = 0; k < size; k++) {
+      const a = (lo + k) >>> 0;
+      v += this.rd8(a, a < lo ? (hi + 1) >>> 0 : hi) * 2 ** (8 * k);
+    }
+    return v;
+  }
+
+  wr8(lo: number, hi: number, v: number): void {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
+    if (t.tag[i] === vpn) { this.bytes[t.phys[i]! + (lo & 0xfff)] = v; return; }
+    this.wrSlow(lo, hi, 1, v);
+  }
+
+  wr16(lo: number, hi: number, v: number): void {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xffe) { this.dv.setUint16(t.phys[i]! + off, v, true); return; }
+    this.wrSlow(lo, hi, 2, v);
+  }
+
+  wr32(lo: number, hi: number, v: number): void {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xffc) { this.dv.setUint32(t.phys[i]! + off, v, true); return; }
+    this.wrSlow(lo, hi, 4, v);
+  }
+
+  wr64(lo: number, hi: number, vlo: number, vhi: number): void {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xff8) {
+      const p = t.phys[i]! + off;
+      this.dv.setUint32(p, vlo, true); this.dv.setUint32(p + 4, vhi, true);
+      return;
+    }
+    if (off > 0xff8) { // crosses a page: check both pages are writable before writing anything
+      const n = (lo + 8) >>> 0;
+      this.translate(lo, hi, Access.WRITE);
+      this.translate(n, n < lo ? (hi + 1) >>> 0 : hi, Access.WRITE);
+    }
+    this.wrSlow(lo, hi, 4, vlo);
+    const n = (lo + 4) >>> 0;
+    this.wrSlow(n, n < lo ? (hi + 1) >>> 0 : hi, 4, vhi);
+  }
+
+  private wrSlow(lo: number, hi: number, size: number, v: number): void {
+    const off = lo & 0xfff;
+    if (off + size <= 0x1000) {
+      const p = this.translate(lo, hi, Access.WRITE);
+      this.writePhys(p, size, v);
+      return;
+    }
+    // crossing a page boundary: translate both pages first so a fault leaves memory untouched
+    const lo2 = (lo + size - 1) >>> 0;
+    this.translate(lo, hi, Access.WRITE);
+    this.translate(lo2, lo2 < lo ? (hi + 1) >>> 0 : hi, Access.WRITE);
+    for (let k = 0; k < size; k++) {
+      const a = (lo + k) >>> 0;
+      this.writePhys(this.translate(a, a < lo ? (hi + 1) >>> 0 : hi, Access.WRITE), 1, (v / 2 ** (8 * k)) & 0xff);
+    }
+  }
+
+  /** Write physical memory from the slow path, invalidating decoded code on that frame. */
+  private writePhys(p: number, size: number, v: number): void {
+    const frame = p >>> 12;
+    if (this.blocks[frame] !== undefined) this.invalidateCode(frame);
+    this.mem.dirty[frame] = 1;
+    if (size === 1) this.bytes[p] = v;
+    else if (size === 2) this.dv.setUint16(p, v, true);
+    else this.dv.setUint32(p, v, true);
+  }
+
+  /** Drop decoded blocks of a physical frame (self-modifying code, or host writes). */
+  invalidateCode(frame: number): void {
+    this.blocks[frame] = undefined;
+    if (this.crossInto[frame] && frame > 0) { this.blocks[frame - 1] = undefined; this.crossInto[frame] = 0; }
+    this.brk = true;
+  }
+
+  /** Host writes into guest physical memory must call this so decoded code stays coherent. */
+  notifyPhysWrite(phys: number, length: number): void {
+    for (let f = phys >>> 12, end = (phys + Math.max(length, 1) - 1) >>> 12; f <= end; f++) {
+      this.mem.dirty[f] = 1;
+      if (this.blocks[f] !== undefined) this.invalidateCode(f);
+    }
+  }
+
+  /** Drop all decoded code (state restore). */
+  invalidateAllCode(): void {
+    this.blocks.fill(undefined);
+    this.crossInto.fill(0);
+  }
+
+  // ---- the block cache -------------------------------------------------------------------------
+
+  private fetchPhys(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tx;
+    if (t.tag[i] === vpn) return t.phys[i]! + (lo & 0xfff);
+    return this.translate(lo, hi, Access.FETCH);
+  }
+
+  /** The block at the current RIP, decoding it on a miss. */
+  private blockAtRip(): Block {
+    const lo = this.r[RIP]!, hi = this.r[RIP + 1]!;
+    const p = this.fetchPhys(lo, hi);
+    const map = this.blocks[p >>> 12];
+    if (map !== undefined) {
+      const b = map.get(p & 0xfff);
+      if (b !== undefined && b.ipLo === lo && b.ipHi === hi) return b;
+    }
+    return this.decodeBlock(lo, hi, p);
+  }
+
+  private decodeBlock(lo: number, hi: number, p: number): Block {
+    this.blocksDecoded++;
+    const frame = p >>> 12;
+    const off = p & 0xfff;
+    const tail = this.bytes.subarray(p, (frame + 1) << 12);
+    const insns: Decoded[] = [];
+    const execs: Exec[] = [];
+    const ins = this.insn;
+    let buf = tail;
+    let crossing = false;
+    const ip = BigInt(hi) * 4294967296n + BigInt(lo);
+    let decoder = new Decoder(64, buf, DecoderOptions.None);
+    decoder.ip = ip;
+    try {
+      for (;;) {
+        const pos = decoder.position;
+        decoder.decodeOut(ins);
+        if (ins.isInvalid && pos + 15 > buf.length && insns.length === 0 && !crossing && off + 15 > 0x1000) {
+          // the first instruction may continue on the next page: fetch it (this may #PF, as on hardware)
+          const nlo = ((lo & ~0xfff) + 0x1000) >>> 0, nhi = nlo === 0 ? (hi + 1) >>> 0 : hi;
+          const np = this.fetchPhys(nlo, nhi);
+          const joined = new Uint8Array(tail.length + 15);
+          joined.set(tail); joined.set(this.bytes.subarray(np, np + 15), tail.length);
+          decoder.free();
+          buf = joined; crossing = true;
+          decoder = new Decoder(64, buf, DecoderOptions.None);
+          decoder.ip = ip;
+          this.crossInto[np >>> 12] = 1;
+          if (this.blocks[np >>> 12] === undefined) this.markCode(np >>> 12);
+          continue;
+        }
+        if (ins.isInvalid) {
+          if (insns.length > 0 && pos + 15 > buf.length) break; // let the next block handle the page edge
+          const d = fromIced(ins, buf.subarray(pos, pos + Math.max(1, ins.length)));
+          insns.push(d); execs.push(undecodable(d));
+          break;
+        }
+        if (!crossing && pos + ins.length > buf.length) break;
+        const d = fromIced(ins, buf.subarray(pos, pos + ins.length));
+        insns.push(d); execs.push(lookupHandler(d));
+        if (crossing || endsBlock(d, ins.flowControl !== FlowControl.Next, ins.isStringInstruction) || decoder.position >= buf.length || insns.length >= 256) break;
+      }
+    } finally {
+      decoder.free();
+    }
+    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs };
+    let map = this.blocks[frame];
+    if (map === undefined) { this.markCode(frame); map = this.blocks[frame]!; }
+    map.set(off, b);
+    return b;
+  }
+
+  /** A frame now holds decoded code: writes to it must take the slow path. */
+  private markCode(frame: number): void {
+    this.blocks[frame] ??= new Map();
+    const base = frame << 12;
+    for (const cls of [this.tlbSup, this.tlbUser]) {
+      const t = cls.write;
+      for (let i = 0; i < t.phys.length; i++) if (t.phys[i] === base) t.tag[i] = -1;
+    }
+  }
+
+  // ---- the run loop ----------------------------------------------------------------------------
+
+  /**
+   * Execute up to `steps` steps (instructions, REP iterations). Exceptions are delivered through the IDT
+   * unless the exception bitmap asks for an exit. Returns why it stopped.
+   */
+  run(steps: number): RunStatus {
+    const r = this.r;
+    this.budget = steps;
+    this.exit.reason = -1;
+    while (this.budget > 0) {
+      if (r[Off.HALTED >> 2]) return RunStatus.HALT;
+      let blk: Block;
+      try {
+        blk = this.blockAtRip();
+      } catch (e) {
+        const st = this.onFault(e, -1, -1);
+        if (st !== RunStatus.BUDGET) return st;
+        continue;
+      }
+      const execs = blk.execs, insns = blk.insns;
+      const n = execs.length < this.budget ? execs.length : this.budget;
+      let i = 0;
+      this.brk = false;
+      try {
+        for (; i < n; i++) {
+          const d = insns[i]!;
+          r[RIP] = d.nextLo; r[RIP + 1] = d.nextHi;
+          execs[i]!(this);
+          if (this.brk) { i++; break; }
+        }
+      } catch (e) {
+        this.icount += i; this.budget -= i;
+        const d = insns[i]!;
+        const st = this.onFault(e, d.ipLo, d.ipHi);
+        if (st !== RunStatus.BUDGET) return st;
+        continue;
+      }
+      this.icount += i; this.budget -= i;
+      if (this.exit.reason >= 0) return RunStatus.EXIT;
+      if (r[Off.HALTED >> 2]) return RunStatus.HALT;
+    }
+    return RunStatus.BUDGET;
+  }
+
+  /** Deliver a caught fault (or rethrow a non-Fault error). ipLo/ipHi -1 means RIP already points at the faulting fetch. */
+  private onFault(e: unknown, ipLo: number, ipHi: number): RunStatus {
+    if (!(e instanceof Fault)) throw e;
+    const r = this.r;
+    if (ipLo !== -1) { r[RIP] = ipLo; r[RIP + 1] = ipHi; }
+    this.lastFault = e;
+    // a faulting attempt is a step (the trace records it)
+    this.icount++; this.budget--;
+    if ((this.controls.exceptionBitmap >>> e.vector) & 1) {
+      this.exit.reason = 0; this.exit.qualification = e.vector; this.exit.instructionLength = 0;
+      return RunStatus.EXIT;
+    }
+    if (!deliverException(this, e)) return RunStatus.TRIPLE_FAULT;
+    return this.stopOnFault ? RunStatus.FAULT : RunStatus.BUDGET;
+  }
+
+  /** Request a VM exit caused by instruction `d` (RIP stays at the instruction, as the SDM specifies). */
+  vmexit(reason: number, d: Decoded, qualification = 0): void {
+    this.r[RIP] = d.ipLo; this.r[RIP + 1] = d.ipHi;
+    this.exit.reason = reason; this.exit.qualification = qualification; this.exit.instructionLength = d.length;
+    this.brk = true;
+    this.icount--; this.budget++; // the exiting instruction did not retire
+  }
+}
+
+/** Handler for bytes iced cannot decode. */
+function undecodable(d: Decoded): Exec {
+  const hex = Array.from(d.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return () => { throw new Fault(Vector.UD, 0, 0, 0, `undecodable bytes ${hex}`); };
+}
+
+/** Name of a mnemonic, for diagnostics. */
+export function mnemonicName(m: number): string {
+  return (Mnemonic as unknown as Record<number, string>)[m] ?? `mnemonic ${m}`;
+}

@@ -1,0 +1,5 @@
+// branch instruction family (to be filled).
+import type { OpMap } from '../table.js';
+
+/** branch family handlers keyed by iced Code. */
+export const branchOps: OpMap = {};

@@ -1,0 +1,71 @@
+// The instruction table: one entry per iced-x86 `Code`, merged from the family files. Dispatch, block
+// boundaries and the "not implemented" diagnostics all derive from this one table.
+import { Code } from 'iced-x86';
+import type { Builder, Exec } from './cpu.js';
+import type { Decoded } from './decoded.js';
+import { notImplemented } from './operands.js';
+import { aluOps } from './ops/alu.js';
+import { bitOps } from './ops/bit.js';
+import { branchOps } from './ops/branch.js';
+import { miscOps } from './ops/misc.js';
+import { movOps } from './ops/mov.js';
+import { muldivOps } from './ops/muldiv.js';
+import { shiftOps } from './ops/shift.js';
+import { sseOps } from './ops/sse.js';
+import { stackOps } from './ops/stack.js';
+import { stringOps } from './ops/string.js';
+import { systemOps } from './ops/system.js';
+import { x87Ops } from './ops/x87.js';
+
+/** One table entry. */
+export interface OpSpec {
+  /** Builds the handler for a decoded instance. */
+  build: Builder;
+  /** The instruction must end its block even though iced reports sequential flow (mode, paging or exit effects). */
+  ends?: boolean;
+}
+
+/** A family's part of the table, keyed by iced `Code`. */
+export type OpMap = Partial<Record<Code, Builder | OpSpec>>;
+
+/** All families, in one list. */
+const FAMILIES: readonly (readonly [string, OpMap])[] = [
+  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['misc', miscOps], ['mov', movOps], ['muldiv', muldivOps],
+  ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops],
+];
+
+const TABLE: (OpSpec | undefined)[] = [];
+const OWNER: string[] = [];
+for (const [family, map] of FAMILIES) {
+  for (const [key, v] of Object.entries(map)) {
+    const code = Number(key);
+    if (TABLE[code] !== undefined) throw new Error(`instruction table: ${Code[code]} defined by both ${OWNER[code]} and ${family}`);
+    TABLE[code] = typeof v === 'function' ? { build: v } : (v as OpSpec);
+    OWNER[code] = family;
+  }
+}
+
+/** The table entry of a Code, if implemented. */
+export function specOf(code: number): OpSpec | undefined {
+  return TABLE[code];
+}
+
+/** Every implemented Code with its family (for tests and `trace` diagnostics). */
+export function implementedCodes(): { code: number; name: string; family: string }[] {
+  const out: { code: number; name: string; family: string }[] = [];
+  TABLE.forEach((s, code) => { if (s) out.push({ code, name: Code[code] ?? String(code), family: OWNER[code]! }); });
+  return out;
+}
+
+/** Build the handler for a decoded instruction, or a #UD handler naming it when it is not implemented. */
+export function lookupHandler(d: Decoded): Exec {
+  const spec = TABLE[d.code];
+  if (spec === undefined) return notImplemented(d, Code[d.code] ?? `code ${d.code}`);
+  return spec.build(d);
+}
+
+/** True if the instruction must be the last of its block. */
+export function endsBlock(d: Decoded, flowChanges: boolean, isString: boolean): boolean {
+  if (flowChanges || (isString && d.rep !== 0)) return true;
+  return TABLE[d.code]?.ends === true;
+}
