@@ -1,0 +1,42 @@
+// The seams between the host-side Linux ABI, the guest's memory and the recorder. The Linux layer sees the
+// guest only through these interfaces, so it can be tested without a processor.
+
+/** Host access to the current process's user memory (linear addresses, through the guest page tables). */
+export interface UserMemory {
+  /** Read `len` bytes; undefined if any byte is not in a readable mapping (the syscall returns -EFAULT). */
+  read(addr: bigint, len: number): Uint8Array | undefined;
+  /** Write bytes (mapping pages on demand within valid mappings); false if any byte is not writable (-EFAULT). */
+  write(addr: bigint, data: Uint8Array): boolean;
+  /** Read a NUL-terminated string of at most `max` bytes (default 4096); undefined on -EFAULT or no NUL. */
+  readCString(addr: bigint, max?: number): Uint8Array | undefined;
+}
+
+/** Memory-management system calls, implemented by the address space. Results are Linux return values (-errno on error). */
+export interface MemoryManager {
+  /** brk(2): set the program break; returns the new (or unchanged) break. */
+  brk(addr: bigint): bigint;
+  /** mmap(2) of anonymous memory or a private file mapping (`file` holds the whole file's bytes). */
+  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint): bigint;
+  /** munmap(2). */
+  munmap(addr: bigint, length: bigint): bigint;
+  /** mprotect(2). */
+  mprotect(addr: bigint, length: bigint, prot: number): bigint;
+  /** mremap(2). */
+  mremap(oldAddr: bigint, oldLength: bigint, newLength: bigint, flags: number, newAddr: bigint): bigint;
+}
+
+/** Where the host reports what a recorder must log. */
+export interface HostEvents {
+  /** A nondeterministic value the guest received (time, random bytes, read() data, file contents...). */
+  input(kind: string, data: Uint8Array): void;
+  /** A system call the ABI does not implement (it returned -ENOSYS). */
+  unsupportedSyscall(nr: number, name: string): void;
+}
+
+/** How a system call ended. */
+export type SyscallOutcome =
+  | { kind: 'return'; value: bigint } // RAX := value (negative errno for errors)
+  | { kind: 'exit'; status: number }; // exit/exit_group: the process ends with this status (0..255)
+
+/** Protection bits (mmap/mprotect). */
+export const enum Prot { NONE = 0, READ = 1, WRITE = 2, EXEC = 4 }
