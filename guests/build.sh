@@ -1,0 +1,24 @@
+#!/bin/sh
+# Rebuilds every sample guest into guests/bin/. Needs musl-gcc (Debian: musl-tools) and gcc (glibc).
+# Each program is built twice as a static, non-PIE ET_EXEC: NAME-musl and NAME-glibc; hello is also built
+# as a static-PIE musl binary (hello-musl-pie). Symbols are kept (the replayer and `trace query` read .symtab);
+# build ids are left out so a rebuild with the same compilers gives the same bytes.
+set -eu
+cd "$(dirname "$0")"
+mkdir -p bin
+CFLAGS="-O2 -Wall -Wextra -fno-stack-protector -Wl,--build-id=none"
+for src in src/*.c; do
+  name=$(basename "$src" .c)
+  musl-gcc $CFLAGS -static -no-pie -o "bin/$name-musl" "$src" -lm
+  gcc $CFLAGS -static -no-pie -o "bin/$name-glibc" "$src" -lm
+done
+# Debian's musl-gcc.specs does not support -static-pie (it links libc.so and Scrt1.o), so link by hand the
+# way musl's own static-PIE support expects: rcrt1.o (self-relocating start) + libc.a, no PT_INTERP.
+M=/usr/lib/x86_64-linux-musl
+tmp=$(mktemp -d)
+musl-gcc -O2 -Wall -Wextra -fno-stack-protector -fPIE -c -o "$tmp/hello.o" src/hello.c
+ld -static -pie --no-dynamic-linker -z text --build-id=none -o bin/hello-musl-pie \
+  "$M/rcrt1.o" "$M/crti.o" "$(gcc -print-file-name=crtbeginS.o)" "$tmp/hello.o" \
+  "$M/libc.a" "$(gcc -print-libgcc-file-name)" "$M/libc.a" "$(gcc -print-file-name=crtendS.o)" "$M/crtn.o"
+rm -rf "$tmp"
+ls -l bin
