@@ -94,8 +94,11 @@ export function deliverException(c: Cpu, f: Fault): boolean {
   } catch (e) {
     if (!(e instanceof Fault)) throw e;
     if (f.vector === Vector.DF) return false;
-    const benign = (v: number): boolean => v === Vector.DB || v === Vector.NMI || v === Vector.BP || v === Vector.OF || v === Vector.BR || v === Vector.UD || v === Vector.NM || v === Vector.MF || v === Vector.MC || v === Vector.XM;
-    if (benign(f.vector) || benign(e.vector)) return deliverException(c, e);
+    // SDM table 6-5: #DF only for contributory+contributory, #PF+contributory and #PF+#PF
+    const contributory = (v: number): boolean => v === Vector.DE || (v >= Vector.TS && v <= Vector.GP);
+    const first = f.vector, second = e.vector;
+    const df = (contributory(first) && contributory(second)) || (first === Vector.PF && (second === Vector.PF || contributory(second)));
+    if (!df) return deliverException(c, e);
     return deliverException(c, new Fault(Vector.DF, 0));
   }
 }
@@ -120,8 +123,9 @@ export function iretq(c: Cpu): void {
   const top = ripHi >>> 15;
   if (top !== 0 && top !== 0x1ffff) throw new Fault(Vector.GP, 0);
   let mask = Fl.OSZAPC | Fl.TF | Fl.DF | Fl.NT | Fl.RF | Fl.AC | Fl.ID;
-  if (cpl === 0) mask |= Fl.IOPL | Fl.IF | Fl.VIF | Fl.VIP;
   const cur = getFlags(r);
+  if (cpl === 0) mask |= Fl.IOPL | Fl.VIF | Fl.VIP;
+  if (cpl <= ((cur >>> 12) & 3)) mask |= Fl.IF; // IF changes only when CPL <= IOPL
   setFlags(r, (cur & ~mask) | (fl & mask));
   r[R(Off.RIP)] = ripLo; r[R(Off.RIP) + 1] = ripHi;
   r[R(Off.SEL) + Seg.CS] = cs & 0xffff;

@@ -54,11 +54,14 @@ export function walk(u32: Uint32Array, mem: PhysMemory, lo: number, hi: number, 
     if (ea + 8 > mem.size) pf(PfErr.RSVD | PfErr.P);
     const e = dv.getUint32(ea, true), eh = dv.getUint32(ea + 4, true);
     if (!(e & 1)) pf(0);
+    const large = level > 0 && level < 3 && (e & 0x80) !== 0;
+    // reserved bits (SDM 4.5.4): physical-address bits 51:32 (memory is below 4 GiB), XD when NXE = 0,
+    // PS in a PML4E, bits 20:13 of a 2-MiB / 29:13 of a 1-GiB page entry; checked before any A/D update
+    if ((eh & 0xfffff) !== 0 || (!nxe && (eh & 0x80000000)) || (level === 0 && (e & 0x80)) ||
+      (large && (e & (level === 2 ? 0x1fe000 : 0x3fffe000)) !== 0)) pf(PfErr.RSVD | PfErr.P);
     if (nxe && (eh & 0x80000000)) nx = true;
-    if (!nxe && (eh & 0x80000000)) pf(PfErr.RSVD | PfErr.P);
     if (!(e & 2)) allowW = false;
     if (!(e & 4)) allowU = false;
-    const large = level > 0 && level < 3 && (e & 0x80) !== 0;
     if (!(e & 0x20)) { // accessed
       const ne = (e | 0x20) >>> 0; dv.setUint32(ea, ne, true); mem.dirty[ea >>> 12] = 1; onWalkWrite?.(ea, e, ne);
     }
@@ -75,7 +78,7 @@ export function walk(u32: Uint32Array, mem: PhysMemory, lo: number, hi: number, 
       if (level === 3) base = (e & 0xfffff000) >>> 0;
       else if (level === 2) base = ((e & 0xffe00000) >>> 0) + (lo & 0x1ff000); // 2 MiB
       else base = ((e & 0xc0000000) >>> 0) + (lo & 0x3ffff000); // 1 GiB
-      if ((eh & 0xfffff) !== 0 || base >= mem.size) pf(PfErr.RSVD | PfErr.P);
+      if (base >= mem.size) pf(PfErr.RSVD | PfErr.P);
       out.phys = base;
       out.writable = allowW || (!user && !(cr0 & CR0_WP));
       // report whether the final entry is already dirty through `writable` only when it is
@@ -83,6 +86,6 @@ export function walk(u32: Uint32Array, mem: PhysMemory, lo: number, hi: number, 
       return;
     }
     table = (e & 0xfffff000) >>> 0;
-    if ((eh & 0xfffff) !== 0 || table >= mem.size) pf(PfErr.RSVD | PfErr.P);
+    if (table >= mem.size) pf(PfErr.RSVD | PfErr.P);
   }
 }
