@@ -1,0 +1,111 @@
+// The CPUID model of the emulated processor. It advertises exactly what is implemented: glibc and the
+// kernel pick code paths from these bits, so an over-claiming CPUID runs instructions we cannot execute.
+
+/** Highest basic leaf. */
+const MAX_BASIC = 0xd;
+/** Highest extended leaf. */
+const MAX_EXTENDED = 0x80000008;
+
+/** Leaf 0 vendor string "GenuineIntel" as EBX, EDX, ECX. */
+const VENDOR_EBX = 0x756e6547, VENDOR_EDX = 0x49656e69, VENDOR_ECX = 0x6c65746e;
+
+/** Leaf 1 EAX: family 15, model 6, stepping 1 (a plain x86-64 part, like QEMU's kvm64 model). */
+const SIGNATURE = 0x00000f61;
+/** Leaf 1 EBX: CLFLUSH line 8 x 8 = 64 bytes (bits 15:8), 1 logical processor (23:16), APIC id 0. */
+const LEAF1_EBX = 0x00010800;
+
+/** Leaf 1 ECX feature bits. */
+const LEAF1_ECX =
+  (1 << 13) | // CX16: CMPXCHG16B
+  (1 << 23) | // POPCNT
+  (1 << 30); // RDRAND
+// not set: SSE3 SSSE3 SSE4.1/4.2 AVX FMA XSAVE OSXSAVE MOVBE AES PCLMUL F16C, hypervisor (bit 31)
+
+/** Leaf 1 EDX feature bits. */
+const LEAF1_EDX =
+  (1 << 0) | // FPU: x87 on chip
+  (1 << 3) | // PSE: large pages (2-MiB pages of 4-level paging are implemented)
+  (1 << 4) | // TSC: RDTSC, CR4.TSD
+  (1 << 5) | // MSR: RDMSR/WRMSR
+  (1 << 6) | // PAE: required by 4-level paging
+  (1 << 8) | // CX8: CMPXCHG8B
+  (1 << 13) | // PGE: CR4.PGE accepted (global pages may be flushed like others, which is allowed)
+  (1 << 15) | // CMOV
+  (1 << 19) | // CLFSH: CLFLUSH
+  (1 << 23) | // MMX: part of the x86-64 baseline glibc checks; no MMX instruction is implemented
+  (1 << 24) | // FXSR: FXSAVE/FXRSTOR, CR4.OSFXSR
+  (1 << 25) | // SSE
+  (1 << 26); // SSE2
+// not set: VME DE MCE APIC SEP MTRR MCA PAT PSE36 ACPI SS HTT TM PBE
+
+/** Leaf 0x80000001 ECX: LAHF/SAHF in 64-bit mode. (Not set: LZCNT, PREFETCHW, SVM.) */
+const EXT1_ECX = 1 << 0;
+/** Leaf 0x80000001 EDX. */
+const EXT1_EDX =
+  (1 << 11) | // SYSCALL/SYSRET
+  (1 << 20) | // NX: EFER.NXE and the XD page bit
+  (1 << 27) | // RDTSCP and IA32_TSC_AUX
+  (1 << 29); // LM: long mode
+// not set: 1-GiB pages (26)
+
+/** Leaf 0x80000008 EAX: 40 physical address bits, 48 linear address bits. */
+const ADDRESS_SIZES = (48 << 8) | 40;
+
+/** Brand string of leaves 0x80000002..4: 48 bytes, NUL-padded. */
+const BRAND = (() => {
+  const text = 'itrace virtual x86-64';
+  const bytes = new Uint8Array(48);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  const dv = new DataView(bytes.buffer);
+  return Array.from({ length: 12 }, (_, i) => dv.getUint32(i * 4, true));
+})();
+
+/**
+ * Deterministic cache parameters (leaf 4): L1d 32 KiB and L1i 32 KiB 8-way, L2 1 MiB 16-way, L3 8 MiB
+ * 16-way, 64-byte lines, one core and one thread. glibc sizes its memcpy thresholds from these.
+ */
+function cacheLeaf(sub: number): [number, number, number, number] {
+  // [type (1 data, 2 instruction, 3 unified), level, ways, sets]
+  const caches: readonly (readonly [number, number, number, number])[] = [
+    [1, 1, 8, 64], [2, 1, 8, 64], [3, 2, 16, 1024], [3, 3, 16, 8192],
+  ];
+  const e = caches[sub];
+  if (!e) return [0, 0, 0, 0];
+  const [type, level, ways, sets] = e;
+  const eax = type | (level << 5) | (1 << 8); // self-initialising; 1 thread sharing, 1 core per package
+  const ebx = ((ways - 1) << 22) | (0 << 12) | 63; // ways, 1 partition, 64-byte line
+  return [eax >>> 0, ebx >>> 0, sets - 1, level === 3 ? 1 << 1 : 0]; // L3 inclusive
+}
+
+/** Extended topology (leaf 0xb): one thread at the SMT level, one core at the core level. */
+function topologyLeaf(sub: number): [number, number, number, number] {
+  if (sub === 0) return [0, 1, (1 << 8) | 0, 0];
+  if (sub === 1) return [0, 1, (2 << 8) | 1, 0];
+  return [0, 0, sub & 0xff, 0];
+}
+
+/** CPUID for leaf EAX and subleaf ECX: [EAX, EBX, ECX, EDX]. */
+export function cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+  leaf >>>= 0;
+  // leaves beyond the maximum return the highest basic leaf (SDM CPUID, "INPUT EAX = 0: Returns CPUID's
+  // Highest Value for Basic Processor Information")
+  if ((leaf > MAX_BASIC && leaf < 0x80000000) || leaf > MAX_EXTENDED) leaf = MAX_BASIC;
+  switch (leaf) {
+    case 0: return [MAX_BASIC, VENDOR_EBX, VENDOR_ECX, VENDOR_EDX];
+    case 1: return [SIGNATURE, LEAF1_EBX, LEAF1_ECX >>> 0, LEAF1_EDX >>> 0];
+    case 2: return [0x00feff01, 0, 0, 0]; // descriptor 0xff: cache parameters are in leaf 4
+    case 4: return cacheLeaf(subleaf >>> 0);
+    case 0xb: return topologyLeaf(subleaf >>> 0);
+    case 0x80000000: return [MAX_EXTENDED, 0, 0, 0];
+    case 0x80000001: return [0, 0, EXT1_ECX, EXT1_EDX >>> 0];
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const i = (leaf - 0x80000002) * 4;
+      return [BRAND[i]!, BRAND[i + 1]!, BRAND[i + 2]!, BRAND[i + 3]!];
+    }
+    case 0x80000006: return [0, 0, (1024 << 16) | (0x8 << 12) | 64, 0]; // L2 1 MiB, 16-way (encoding 8), 64-byte lines
+    case 0x80000008: return [ADDRESS_SIZES, 0, 0, 0];
+    // 3, 5, 6, 7 (no structured extended features), 8, 9, 0xa (no PMU), 0xc, 0xd (no XSAVE),
+    // 0x80000005 and 0x80000007: all zero
+    default: return [0, 0, 0, 0];
+  }
+}
