@@ -221,16 +221,16 @@ export class AddressSpace implements MemoryManager, UserMemory {
     return top - len >= MMAP_MIN_ADDR ? top - len : undefined;
   }
 
-  /** Map a range with fixed placement (the ELF loader and MAP_FIXED). */
-  mapFixed(addr: bigint, length: bigint, prot: number, kind: Vma['kind'], file?: Uint8Array, fileOffset = 0n, fileLength = -1n): void {
+  /** Map a range with fixed placement (the ELF loader and MAP_FIXED); `fileLength` -1 maps to the end of the file. */
+  mapRange(addr: bigint, length: bigint, prot: number, kind: Vma['kind'], file?: Uint8Array, fileOffset = 0n, fileLength = -1n): void {
     const start = pageDown(addr), end = pageUp(addr + length);
     this.carve(start, end);
     this.insert({ start, end, prot, kind, file, fileOffset: fileOffset - (addr - start), fileLength: fileLength < 0n ? -1n : fileLength + (addr - start) });
   }
 
   /** The process stack: a grows-down mapping of STACK_LIMIT bytes below `top`. */
-  mapStack(top: bigint, size: bigint = STACK_LIMIT): void {
-    this.mapFixed(top - size, size, Prot.READ | Prot.WRITE, 'stack');
+  mapStack(top: bigint, size: bigint = STACK_LIMIT, prot: number = Prot.READ | Prot.WRITE): void {
+    this.mapRange(top - size, size, prot, 'stack');
   }
 
   /** Set the start of the brk area (after loading the program). */
@@ -347,7 +347,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
       if (start === undefined) return ENOMEM;
     }
     const anon = (flags & MAP_ANONYMOUS) !== 0;
-    this.mapFixed(start, len, prot, anon ? 'anon' : 'file', anon ? undefined : file, anon ? 0n : offset);
+    this.mapRange(start, len, prot, anon ? 'anon' : 'file', anon ? undefined : file, anon ? 0n : offset);
     return start;
   }
 

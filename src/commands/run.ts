@@ -1,0 +1,38 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { writeSync } from 'node:fs';
+import { runProgram } from '../guest/run-program.js';
+
+export default class Run extends Command {
+  static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.';
+
+  static override examples = [
+    '<%= config.bin %> run guests/bin/hello-musl',
+    '<%= config.bin %> run guests/bin/compute-musl -- 5000',
+    '<%= config.bin %> run guests/bin/readfile-musl --root guests/root -- data/input.txt',
+    '<%= config.bin %> run /bin/busybox --stdin notes.txt -- sort',
+  ];
+
+  static override strict = false;
+
+  static override args = {
+    image: Args.string({ description: 'program file (static ELF64 x86-64)', required: true }),
+  };
+
+  static override flags = {
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
+    env: Flags.string({ description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true }),
+    stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags, argv } = await this.parse(Run);
+    const rest = (argv as string[]).slice(1);
+    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin });
+    if ('error' in res) {
+      writeSync(2, `trace run: ${res.error}\n`);
+      process.exit(2);
+    }
+    if (res.message) writeSync(2, `${res.message}\n`);
+    process.exit(res.status);
+  }
+}

@@ -1,0 +1,207 @@
+// The guest machine: processor, physical memory, hypervisor, guest kernel, address space and the Linux ABI,
+// assembled to run one static Linux program at ring 3. `service()` is the hypervisor's handling of a VM exit
+// (VMCALL services, fatal events); the plain runner and the recorder both drive the VM through it.
+import { Cpu } from '../cpu/cpu.js';
+import { PhysMemory } from '../cpu/phys-memory.js';
+import { Off } from '../cpu/state.js';
+import { ExitReason } from '../vmx/exit-reason.js';
+import { Vm } from '../vmx/hypervisor.js';
+import { AddressSpace } from './address-space.js';
+import { boot, BootInfo, prepareUserEntry } from './kernel/boot.js';
+import { Service } from './kernel/image.js';
+import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
+import { LinuxProcess } from './linux/process.js';
+import { loadProgram } from './loader.js';
+import { FatalSignal, SIGSEGV, signalForVector, statusForSignal } from './signals.js';
+
+/** Receives what a recorder must log besides the processor's own effects. */
+export interface MachineObserver {
+  /** A host write into guest memory (called before the bytes change). */
+  hostWrite?(linear: bigint, phys: number, bytes: Uint8Array): void;
+  /** A nondeterministic value the guest received. */
+  input?(kind: string, data: Uint8Array): void;
+  /** A system call the ABI does not implement. */
+  unsupportedSyscall?(nr: number, name: string): void;
+}
+
+/** Options for creating a machine. */
+export interface MachineOptions {
+  /** The program file's bytes. */
+  image: Uint8Array;
+  /** The path the program is executed as (argv[0] default, AT_EXECFN, /proc/self/exe). */
+  execPath: string;
+  /** Arguments after argv[0]. */
+  args: readonly string[];
+  /** Environment strings "K=V". */
+  env: readonly string[];
+  /** Host directory exposed read-only as the guest's root, if any. */
+  root?: string;
+  /** Host file descriptors for the guest's stdin, stdout, stderr. */
+  stdio?: [number, number, number];
+  /** Physical memory size. */
+  memory?: number;
+  /** Recorder hooks. */
+  observer?: MachineObserver;
+  /** uid and gid of the process (AT_UID..., getuid; default 1000). */
+  uid?: number;
+  /** Random bytes source (AT_RANDOM, getrandom). */
+  random?: (n: number) => Uint8Array;
+}
+
+/** How a service call ended. */
+export type ServiceOutcome =
+  | { kind: 'continue' }
+  | { kind: 'exit'; status: number } // exit/exit_group
+  | { kind: 'signal'; status: number; signal: FatalSignal; detail: string } // killed by a fatal signal
+  | { kind: 'error'; message: string }; // the machine cannot continue (triple fault, internal error)
+
+/** A program that could not be loaded: a one-line reason. */
+export interface LoadFailure {
+  /** What is wrong with the image. */
+  error: string;
+}
+
+/** The assembled machine. */
+export class GuestMachine {
+  /** Guest physical memory. */
+  readonly mem: PhysMemory;
+  /** The processor. */
+  readonly cpu: Cpu;
+  /** The hypervisor. */
+  readonly vm: Vm;
+  /** The process's address space. */
+  readonly as: AddressSpace;
+  /** The Linux ABI. */
+  readonly linux: LinuxProcess;
+  /** Kernel routines. */
+  readonly kernel: BootInfo;
+  /** Program entry point. */
+  readonly entry: bigint;
+  /** Load bias (static-PIE), 0 for ET_EXEC. */
+  readonly loadBias: bigint;
+  /** System calls serviced. */
+  syscalls = 0;
+  /** Page faults resolved by demand paging. */
+  pageFaults = 0;
+
+  private constructor(mem: PhysMemory, cpu: Cpu, as: AddressSpace, linux: LinuxProcess, kernel: BootInfo, entry: bigint, loadBias: bigint) {
+    this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.as = as; this.linux = linux; this.kernel = kernel;
+    this.entry = entry; this.loadBias = loadBias;
+  }
+
+  /** Build a machine ready to execute the program's first instruction (via the kernel's return to ring 3). */
+  static create(o: MachineOptions): GuestMachine | LoadFailure {
+    const mem = new PhysMemory(o.memory ?? DEFAULT_MEMORY);
+    const cpu = new Cpu(mem);
+    const obs = o.observer ?? {};
+    const sink = (linear: bigint, phys: number, bytes: Uint8Array): void => obs.hostWrite?.(linear, phys, bytes);
+    const as = new AddressSpace(mem, sink, (p, n) => cpu.notifyPhysWrite(p, n));
+    const kernel = boot(cpu);
+    const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
+    const uid = o.uid ?? 1000;
+    const loaded = loadProgram(o.image, {
+      target: {
+        mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
+          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n),
+        mapStack: (top, size, prot) => as.mapStack(top, size, prot),
+        setBrkStart: (addr) => as.setBrkStart(addr),
+        write: (addr, bytes) => as.write(addr, bytes),
+      },
+      execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
+      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
+    });
+    if (!loaded.ok) return { error: loaded.error };
+    const stdio = o.stdio ?? [0, 1, 2];
+    const linux = new LinuxProcess({
+      mem: as, mm: as,
+      events: {
+        input: (kind, data) => obs.input?.(kind, data),
+        unsupportedSyscall: (nr, name) => obs.unsupportedSyscall?.(nr, name),
+      },
+      root: o.root,
+      program: { guestPath: o.execPath, bytes: o.image },
+      stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
+      random: (n) => random(n),
+      uid, gid: uid,
+      setFsBase: (v) => { cpu.r[Off.FS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.FS_BASE >> 2) + 1] = Number(v >> 32n); },
+      getFsBase: () => (BigInt(cpu.r[(Off.FS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.FS_BASE >> 2]!),
+      setGsBase: (v) => { cpu.r[Off.GS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.GS_BASE >> 2) + 1] = Number(v >> 32n); },
+      getGsBase: () => (BigInt(cpu.r[(Off.GS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.GS_BASE >> 2]!),
+    });
+    prepareUserEntry(cpu, loaded.entry, loaded.sp);
+    return new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+  }
+
+  /** The kernel routine containing a linear address, if any. */
+  routineAt(addr: bigint): BootInfo['routines'][number] | undefined {
+    return this.kernel.routines.find((r) => addr >= r.address && addr < r.address + BigInt(r.size));
+  }
+
+  private reg(n: number): bigint {
+    return (BigInt(this.cpu.r[(n << 1) | 1]!) << 32n) | BigInt(this.cpu.r[n << 1]!);
+  }
+
+  private setReg(n: number, v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    this.cpu.r[n << 1] = Number(u & 0xffffffffn);
+    this.cpu.r[(n << 1) | 1] = Number(u >> 32n);
+  }
+
+  private rip(): bigint {
+    return (BigInt(this.cpu.r[(Off.RIP >> 2) + 1]!) << 32n) | BigInt(this.cpu.r[Off.RIP >> 2]!);
+  }
+
+  /** Handle the VM exit in vmcs.exit (anything but MONITOR_TRAP_FLAG / PREEMPTION_TIMER). */
+  service(): ServiceOutcome {
+    const reason = this.vm.vmcs.exit.reason;
+    if (reason === ExitReason.TRIPLE_FAULT) return { kind: 'error', message: `guest triple fault at rip ${this.rip().toString(16)} (${String(this.cpu.lastFault)})` };
+    if (reason !== ExitReason.VMCALL) {
+      return { kind: 'error', message: `unexpected VM exit ${reason} at rip ${this.rip().toString(16)}` };
+    }
+    const routine = this.routineAt(this.rip());
+    if (routine === undefined) return { kind: 'error', message: `VMCALL outside the kernel at ${this.rip().toString(16)}` };
+    switch (routine.service) {
+      case Service.SYSCALL: {
+        this.syscalls++;
+        const nr = Number(this.reg(0) & 0xffffffffn);
+        const args = [this.reg(7), this.reg(6), this.reg(2), this.reg(10), this.reg(8), this.reg(9)];
+        const out = this.linux.syscall(nr, args);
+        if (out.kind === 'exit') return { kind: 'exit', status: out.status };
+        this.setReg(0, out.value);
+        if (this.as.tlbFlushNeeded) {
+          this.as.tlbFlushNeeded = false;
+          this.as.hostWrite(kernelLinear(PERCPU_PHYS + Percpu.FLUSH_TLB), PERCPU_PHYS + Percpu.FLUSH_TLB, Uint8Array.of(1));
+        }
+        this.vm.skipInstruction();
+        return { kind: 'continue' };
+      }
+      case Service.PAGE_FAULT: {
+        const cr2 = this.reg(0), err = Number(this.reg(7) & 0xffffn);
+        if (this.as.handleFault(cr2, err) === 'mapped') {
+          this.pageFaults++;
+          this.vm.skipInstruction();
+          return { kind: 'continue' };
+        }
+        return { kind: 'signal', status: statusForSignal(SIGSEGV), signal: SIGSEGV, detail: `page fault at ${cr2.toString(16)} (error code ${err})` };
+      }
+      case Service.FATAL: {
+        const vector = Number(this.reg(7) & 0xffn);
+        const sig = signalForVector(vector);
+        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: `${String(this.cpu.lastFault ?? `vector ${vector}`)}` };
+      }
+      default:
+        return { kind: 'error', message: `VMCALL from ${routine.name}` };
+    }
+  }
+
+  /** Run without stepping until the program ends. */
+  run(): ServiceOutcome {
+    this.vm.vmcs.controls.monitorTrapFlag = false;
+    for (;;) {
+      const reason = this.vm.enter(1 << 30);
+      if (reason === ExitReason.PREEMPTION_TIMER) continue;
+      const out = this.service();
+      if (out.kind !== 'continue') return out;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// Running a program file on the guest machine without recording: read and validate the image, build the
+// machine, run, and turn the outcome into an exit status (and, for a fatal signal, the shell's message).
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { GuestMachine, MachineObserver, ServiceOutcome } from './machine.js';
+
+/** The fixed default environment (small, so runs are reproducible). */
+export const DEFAULT_ENV: readonly string[] = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/', 'LANG=C'];
+
+/** What to run. */
+export interface ProgramSpec {
+  /** Host path of the program file (also the guest's execve path). */
+  image: string;
+  /** Arguments after argv[0]. */
+  args: readonly string[];
+  /** Environment strings; default DEFAULT_ENV. */
+  env?: readonly string[];
+  /** Host directory to expose read-only as the guest's root. */
+  root?: string;
+  /** Host file to use as stdin instead of the tool's own. */
+  stdinFile?: string;
+  /** Host fds for stdout and stderr (default 1 and 2). */
+  stdout?: number;
+  stderr?: number;
+}
+
+/** A problem the user can fix: a one-line message. */
+export interface SpecError {
+  error: string;
+}
+
+/** Read the image and check the options; returns the bytes or a one-line error. */
+export function readImage(spec: ProgramSpec): Uint8Array | SpecError {
+  if (!existsSync(spec.image)) return { error: `${spec.image}: no such file` };
+  if (statSync(spec.image).isDirectory()) return { error: `${spec.image}: is a directory` };
+  if (spec.root !== undefined && (!existsSync(spec.root) || !statSync(spec.root).isDirectory())) {
+    return { error: `--root ${spec.root}: not a directory` };
+  }
+  if (spec.stdinFile !== undefined && !existsSync(spec.stdinFile)) return { error: `--stdin ${spec.stdinFile}: no such file` };
+  return new Uint8Array(readFileSync(spec.image));
+}
+
+/** Build the machine for a spec (stdin opened from --stdin if given). */
+export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: MachineObserver): { machine: GuestMachine; close: () => void } | SpecError {
+  const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
+  const m = GuestMachine.create({
+    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root,
+    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer,
+  });
+  const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };
+  if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }
+  return { machine: m, close };
+}
+
+/** The exit status of an outcome, and the line a shell would print for a fatal signal. */
+export function describeOutcome(out: ServiceOutcome): { status: number; message?: string } {
+  switch (out.kind) {
+    case 'exit': return { status: out.status };
+    case 'signal': return { status: out.status, message: out.signal.message };
+    case 'error': return { status: 70, message: `itrace: ${out.message}` };
+    default: return { status: 70, message: 'itrace: program did not end' };
+  }
+}
+
+/** Run a program to completion; returns its exit status and an optional message for stderr. */
+export function runProgram(spec: ProgramSpec): { status: number; message?: string; steps: number } | SpecError {
+  const image = readImage(spec);
+  if ('error' in image) return image;
+  const made = createMachine(spec, image);
+  if ('error' in made) return made;
+  try {
+    const out = made.machine.run();
+    return { ...describeOutcome(out), steps: made.machine.cpu.icount };
+  } finally {
+    made.close();
+  }
+}
