@@ -1,5 +1,10 @@
-// x87 instruction family (to be filled).
+// x87 instruction family: the merged table of the arithmetic, data-movement, comparison, control and
+// transcendental handlers (src/cpu/ops/x87-*.ts) over the 80-bit arithmetic in src/cpu/f80.
 import type { OpMap } from '../table.js';
+import { x87ArithOps } from './x87-arith.js';
+import { x87CompareOps } from './x87-compare.js';
+import { x87ControlOps } from './x87-control.js';
+import { x87MoveOps } from './x87-move.js';
 
 /** x87 family handlers keyed by iced Code. */
-export const x87Ops: OpMap = {};
+export const x87Ops: OpMap = { ...x87ArithOps, ...x87MoveOps, ...x87CompareOps, ...x87ControlOps };

@@ -1,0 +1,455 @@
+import { describe, expect, it } from 'vitest';
+import { flagsOf } from '../../src/cpu/flags.js';
+import {
+  C0, C1, C2, C3, DE, exec, extOf, IE, machine, mem, OE, PE, peek, peekU64, poke, pokeF64, pokeF80, pokeU64,
+  refRound, run, setFcw, SF, st, sw, tags, top, ZE,
+} from './x87-helpers.js';
+
+const FLD1 = [0xd9, 0xe8], FLDZ = [0xd9, 0xee], FLDPI = [0xd9, 0xeb];
+const FLD_M64 = (d: number): number[] => [0xdd, ...mem(0, d)];
+const FLD_M32 = (d: number): number[] => [0xd9, ...mem(0, d)];
+const FLD_M80 = (d: number): number[] => [0xdb, ...mem(5, d)];
+const FSTP_M80 = (d: number): number[] => [0xdb, ...mem(7, d)];
+const FILD_M32 = (d: number): number[] => [0xdb, ...mem(0, d)];
+const FILD_M64 = (d: number): number[] => [0xdf, ...mem(5, d)];
+const FLDCW = (d: number): number[] => [0xd9, ...mem(5, d)];
+const FNSTSW_AX = [0xdf, 0xe0];
+
+/** Set the control word through FLDCW from DATA+0x200. */
+function withFcw(fcw: number): number[][] {
+  return [];
+  void fcw;
+}
+
+describe('x87 loads, stores and conversions', () => {
+  it('FLD m64 0.1 then FSTP m80 stores the exact extended value', () => {
+    const m = machine();
+    pokeF64(m, 0, 0.1);
+    run(m, [FLD_M64(0), FSTP_M80(0x10)]);
+    const want = extOf(0.1); // exact: 0.1 as double widened
+    expect(want.se).toBe(0x3ffb);
+    expect(want.m).toBe(0xccccccccccccd000n);
+    expect(peekU64(m, 0x10)).toBe(want.m);
+    expect(peek(m, 0x18, 2)).toEqual([want.se & 0xff, want.se >> 8]);
+    expect(top(m)).toBe(0);
+    expect(tags(m)).toBe(0xffff);
+  });
+
+  it('FILD m64 INT64_MIN is -2^63 exactly', () => {
+    const m = machine();
+    pokeU64(m, 0, 0x8000000000000000n);
+    run(m, [FILD_M64(0)]);
+    expect(st(m, 0)).toEqual({ se: 0x8000 | (16383 + 63), m: 1n << 63n });
+    expect(sw(m) & 0x3f).toBe(0);
+  });
+
+  it('FLD m32 denormal sets DE and normalises', () => {
+    const m = machine();
+    poke(m, 0, [1, 0, 0, 0]); // 2^-149
+    run(m, [FLD_M32(0)]);
+    expect(st(m, 0)).toEqual({ se: 16383 - 149, m: 1n << 63n });
+    expect(sw(m) & DE).toBe(DE);
+  });
+
+  it('FLD m64 SNaN raises IE and loads the quieted NaN', () => {
+    const m = machine();
+    pokeU64(m, 0, 0x7ff0000000000001n);
+    run(m, [FLD_M64(0)]);
+    expect(st(m, 0)).toEqual({ se: 0x7fff, m: 0xc000000000000800n });
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('FST m32 rounds by RC and overflows to infinity or the largest float', () => {
+    for (const [rc, want] of [[0, 0x7f800000], [1, 0x7f7fffff], [2, 0x7f800000], [3, 0x7f7fffff]] as const) {
+      const m = machine();
+      pokeF64(m, 0, 1e300);
+      poke(m, 0x20, [0x7f, 0x03 | (rc << 2)]);
+      run(m, [FLDCW(0x20), FLD_M64(0), [0xd9, ...mem(3, 8)]]);
+      expect(peek(m, 8, 4).reduceRight((a, b) => a * 256 + b, 0)).toBe(want);
+      expect(sw(m) & (OE | PE)).toBe(OE | PE);
+      expect(!!(sw(m) & C1)).toBe(want === 0x7f800000);
+    }
+  });
+
+  it('FST m64 of pi rounds to nearest', () => {
+    const m = machine();
+    run(m, [FLDPI, [0xdd, ...mem(2, 0)]]);
+    const dv = new DataView(new Uint8Array(peek(m, 0, 8)).buffer);
+    expect(dv.getFloat64(0, true)).toBe(Math.PI);
+    expect(sw(m) & PE).toBe(PE);
+  });
+
+  it('FISTP m32 under each rounding mode', () => {
+    const values = [2.5, -2.5, 1.5, -0.5, 3.7, -3.7, 0.2];
+    for (let rc = 0; rc < 4; rc++) {
+      for (const v of values) {
+        const m = machine();
+        pokeF64(m, 0, v);
+        poke(m, 0x20, [0x7f, 0x03 | (rc << 2)]);
+        run(m, [FLDCW(0x20), FLD_M64(0), [0xdb, ...mem(3, 8)]]);
+        // reference: SDM rounding of the exact value
+        const fl = Math.floor(v), frac = v - fl;
+        let want: number;
+        if (rc === 0) want = frac > 0.5 ? fl + 1 : frac < 0.5 ? fl : fl % 2 === 0 ? fl : fl + 1;
+        else if (rc === 1) want = fl;
+        else if (rc === 2) want = Math.ceil(v);
+        else want = Math.trunc(v);
+        want += 0; // -0 stores as integer 0
+        const got = peek(m, 8, 4).reduceRight((a, b) => a * 256 + b, 0) | 0;
+        expect(got, `rc=${rc} v=${v}`).toBe(want);
+        expect(sw(m) & PE).toBe(PE);
+        expect(!!(sw(m) & C1), `C1 rc=${rc} v=${v}`).toBe(Math.abs(want) > Math.abs(v));
+        expect(top(m)).toBe(0);
+      }
+    }
+  });
+
+  it('FISTP out of range or NaN stores the integer indefinite with IE', () => {
+    const m = machine();
+    pokeF64(m, 0, 3e9);
+    pokeU64(m, 0x30, 0x7ff8000000000000n);
+    run(m, [FLD_M64(0), [0xdb, ...mem(3, 8)], FLD_M64(0x30), [0xdf, ...mem(7, 0x10)], FLD_M64(0), [0xdf, ...mem(3, 0x18)]]);
+    expect(peek(m, 8, 4)).toEqual([0, 0, 0, 0x80]);
+    expect(peekU64(m, 0x10)).toBe(0x8000000000000000n);
+    expect(peek(m, 0x18, 2)).toEqual([0, 0x80]);
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('FISTTP truncates regardless of RC', () => {
+    const m = machine();
+    pokeF64(m, 0, -2.7);
+    run(m, [FLD_M64(0), [0xdd, ...mem(1, 8)]]);
+    expect(peekU64(m, 8)).toBe(BigInt.asUintN(64, -2n));
+  });
+
+  it('FBSTP and FBLD round-trip packed BCD', () => {
+    const m = machine();
+    pokeF64(m, 0, -1234567.5);
+    run(m, [FLD_M64(0), [0xdf, ...mem(6, 0x10)], [0xdf, ...mem(4, 0x10)]]);
+    // round to nearest even: -1234568
+    expect(peek(m, 0x10, 10)).toEqual([0x68, 0x45, 0x23, 0x01, 0, 0, 0, 0, 0, 0x80]);
+    const want = refRound(1234568n, 1n, 64, 0, true);
+    expect(st(m, 0)).toEqual({ se: want.se, m: want.m });
+  });
+});
+
+describe('x87 arithmetic', () => {
+  it('1/3 is correctly rounded at PC = 64, 53 and 24 bits', () => {
+    for (const [pc, p] of [[3, 64], [2, 53], [0, 24]] as const) {
+      const m = machine();
+      poke(m, 0x20, [0x7f, pc]);
+      poke(m, 0, [3, 0, 0, 0]);
+      run(m, [FLDCW(0x20), FLD1, [0xda, ...mem(6, 0)]]); // FIDIV m32int
+      const want = refRound(1n, 3n, p);
+      expect(st(m, 0), `p=${p}`).toEqual({ se: want.se, m: want.m });
+      expect(sw(m) & PE).toBe(PE);
+      expect(!!(sw(m) & C1)).toBe(want.up);
+    }
+  });
+
+  it('register forms follow Intel operand order (FSUB/FSUBR/FDIV/FDIVR, popping)', () => {
+    const m = machine();
+    pokeF64(m, 0, 8); pokeF64(m, 8, 2);
+    // ST0 = 2, ST1 = 8
+    run(m, [FLD_M64(0), FLD_M64(8), [0xdc, 0xe9]]); // FSUB ST(1), ST(0): ST1 = 8 - 2
+    expect(st(m, 1)).toEqual(extOf(6));
+    run(m, [[0xdc, 0xe1]]); // FSUBR ST(1), ST(0): ST1 = 2 - 6
+    expect(st(m, 1)).toEqual(extOf(-4));
+    run(m, [[0xd8, 0xf1]]); // FDIV ST(0), ST(1): ST0 = 2 / -4
+    expect(st(m, 0)).toEqual(extOf(-0.5));
+    run(m, [[0xd8, 0xf9]]); // FDIVR ST(0), ST(1): ST0 = -4 / -0.5
+    expect(st(m, 0)).toEqual(extOf(8));
+    run(m, [[0xde, 0xf9]]); // FDIVP ST(1), ST(0): ST1 = -4 / 8, pop
+    expect(top(m)).toBe(7);
+    expect(st(m, 0)).toEqual(extOf(-0.5));
+  });
+
+  it('FADD m64 rounds the exact sum to 64 bits', () => {
+    const m = machine();
+    pokeF64(m, 0, 1); pokeF64(m, 8, 2 ** -64);
+    run(m, [FLD_M64(0), [0xdc, ...mem(0, 8)]]);
+    // 1 + 2^-64 is a tie at 64 bits: rounds to even (1)
+    expect(st(m, 0)).toEqual(extOf(1));
+    expect(sw(m) & PE).toBe(PE);
+    pokeF64(m, 8, 3 * 2 ** -65);
+    run(m, [[0xdc, ...mem(0, 8)]]);
+    const want = refRound((1n << 65n) + 3n, 1n << 65n, 64);
+    expect(st(m, 0)).toEqual({ se: want.se, m: want.m });
+  });
+
+  it('x - x is +0, and -0 under round-down', () => {
+    const m = machine();
+    run(m, [FLDPI, FLDPI, [0xde, 0xe9]]);
+    expect(st(m, 0)).toEqual({ se: 0, m: 0n });
+    poke(m, 0x20, [0x7f, 0x07]);
+    run(m, [FLDCW(0x20), FLDPI, FLDPI, [0xde, 0xe9]]);
+    expect(st(m, 0)).toEqual({ se: 0x8000, m: 0n });
+  });
+
+  it('division by zero gives infinity with ZE; 0/0 the real indefinite with IE', () => {
+    const m = machine();
+    run(m, [FLDZ, FLD1, [0xd8, 0xf1]]); // 1 / 0
+    expect(st(m, 0)).toEqual({ se: 0x7fff, m: 1n << 63n });
+    expect(sw(m) & ZE).toBe(ZE);
+    run(m, [FLDZ, FLDZ, [0xde, 0xf9]]);
+    expect(st(m, 0)).toEqual({ se: 0xffff, m: 0xc000000000000000n });
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('FSQRT(2) is correctly rounded', () => {
+    const m = machine();
+    poke(m, 0, [2, 0, 0, 0]);
+    run(m, [FILD_M32(0), [0xd9, 0xfa]]);
+    // reference: floor(sqrt(2) * 2^63) by bisection, then round to nearest
+    const target = 2n << 126n;
+    let lo = 0n, hi = 1n << 65n;
+    while (hi - lo > 1n) { const mid = (lo + hi) >> 1n; if (mid * mid <= target) lo = mid; else hi = mid; }
+    // lo = floor(sqrt(2) * 2^63), 64 bits; the next bit decides (no exact tie for an irrational)
+    const frac2 = target * 4n - (2n * lo + 1n) ** 2n; // > 0 iff sqrt > lo + 1/2
+    const mant = frac2 > 0n ? lo + 1n : lo;
+    expect(st(m, 0)).toEqual({ se: 16383, m: mant });
+    expect(sw(m) & PE).toBe(PE);
+  });
+
+  it('FSCALE scales by trunc(ST1), overflows to infinity', () => {
+    const m = machine();
+    pokeF64(m, 0, 1.5); pokeF64(m, 8, 3.9); pokeF64(m, 0x10, -1.7); pokeF64(m, 0x18, 20000);
+    run(m, [FLD_M64(8), FLD_M64(0), [0xd9, 0xfd]]);
+    expect(st(m, 0)).toEqual(extOf(12));
+    run(m, [FLD_M64(0x10), FLD1, [0xd9, 0xfd]]);
+    expect(st(m, 0)).toEqual(extOf(0.5));
+    run(m, [FLD_M64(0x18), FLD1, [0xd9, 0xfd]]);
+    expect(st(m, 0)).toEqual({ se: 0x7fff, m: 1n << 63n });
+    expect(sw(m) & (OE | PE)).toBe(OE | PE);
+  });
+
+  it('FRNDINT under every rounding mode', () => {
+    const cases: [number, number[]][] = [
+      [2.5, [2, 2, 3, 2]], [-2.5, [-2, -3, -2, -2]], [0.3, [0, 0, 1, 0]], [-0.3, [-0, -1, -0, -0]],
+      [1.5, [2, 1, 2, 1]], [7, [7, 7, 7, 7]],
+    ];
+    for (const [v, wants] of cases) {
+      for (let rc = 0; rc < 4; rc++) {
+        const m = machine();
+        pokeF64(m, 0, v);
+        poke(m, 0x20, [0x7f, 0x03 | (rc << 2)]);
+        run(m, [FLDCW(0x20), FLD_M64(0), [0xd9, 0xfc]]);
+        const want = wants[rc]!;
+        const got = st(m, 0);
+        if (want === 0) expect(got, `v=${v} rc=${rc}`).toEqual({ se: Object.is(want, -0) ? 0x8000 : 0, m: 0n });
+        else expect(got, `v=${v} rc=${rc}`).toEqual(extOf(want));
+        expect(!!(sw(m) & PE)).toBe(v !== want);
+        expect(!!(sw(m) & C1), `C1 v=${v} rc=${rc}`).toBe(Math.abs(want) > Math.abs(v));
+      }
+    }
+  });
+
+  it('FXTRACT splits exponent and significand', () => {
+    const m = machine();
+    pokeF64(m, 0, -40);
+    run(m, [FLD_M64(0), [0xd9, 0xf4]]);
+    expect(st(m, 0)).toEqual(extOf(-1.25));
+    expect(st(m, 1)).toEqual(extOf(5));
+  });
+
+  it('FPREM and FPREM1 set the quotient bits', () => {
+    const m = machine();
+    poke(m, 0, [3, 0, 0, 0, 10, 0, 0, 0, 11, 0, 0, 0]);
+    run(m, [FILD_M32(0), FILD_M32(4), [0xd9, 0xf8]]); // 10 rem 3 = 1, Q = 3
+    expect(st(m, 0)).toEqual(extOf(1));
+    expect(sw(m) & (C0 | C1 | C2 | C3)).toBe(C3 | C1);
+    run(m, [[0xdd, 0xd8], FILD_M32(8), [0xd9, 0xf5]]); // FSTP ST0; 11 rem1 3 = -1, Q = 4
+    expect(st(m, 0)).toEqual(extOf(-1));
+    expect(sw(m) & (C0 | C1 | C2 | C3)).toBe(C0);
+    // a huge ratio: incomplete reduction (C2) with an exact partial remainder
+    pokeF64(m, 0x10, 2 ** 200);
+    run(m, [[0xdd, 0xd8], FLD_M64(0x10), [0xd9, 0xf8]]);
+    expect(sw(m) & C2).toBe(C2);
+  });
+
+  it('FCHS and FABS', () => {
+    const m = machine();
+    run(m, [FLD1, [0xd9, 0xe0]]);
+    expect(st(m, 0)).toEqual(extOf(-1));
+    run(m, [[0xd9, 0xe1]]);
+    expect(st(m, 0)).toEqual(extOf(1));
+  });
+});
+
+describe('x87 constants', () => {
+  // decimal digits of the constants (independent of the series the handler uses)
+  const digits: [number[], string][] = [
+    [FLDPI, '3.14159265358979323846264338327950288419716939937510'],
+    [[0xd9, 0xea], '1.44269504088896340735992468100189213742664595415299'], // log2(e)
+    [[0xd9, 0xe9], '3.32192809488736234787031942948939017586483139302458'], // log2(10)
+    [[0xd9, 0xec], '0.30102999566398119521373889472449302676818988146211'], // log10(2)
+    [[0xd9, 0xed], '0.69314718055994530941723212145817656807550013436026'], // ln(2)
+  ];
+  for (const [op, dec] of digits) {
+    it(`${dec.slice(0, 8)} under every rounding mode`, () => {
+      const [ip, fp] = dec.split('.') as [string, string];
+      const num = BigInt(ip + fp), den = 10n ** BigInt(fp.length);
+      for (let rc = 0; rc < 4; rc++) {
+        const m = machine();
+        poke(m, 0x20, [0x7f, 0x03 | (rc << 2)]);
+        run(m, [FLDCW(0x20), op]);
+        const want = refRound(num, den, 64, rc);
+        expect(st(m, 0), `rc=${rc}`).toEqual({ se: want.se, m: want.m });
+        expect(sw(m) & PE).toBe(0);
+      }
+    });
+  }
+});
+
+describe('x87 comparisons and classification', () => {
+  it('FXAM classes and sign', () => {
+    const m = machine();
+    const classes: [number, bigint, number][] = [
+      [0x0000, 0n, C3], // +0
+      [0x8000, 0n, C3 | C1], // -0
+      [0x3fff, 1n << 63n, C2], // normal
+      [0xffff, 1n << 63n, C2 | C0 | C1], // -inf
+      [0x7fff, 0xc000000000000000n, C0], // QNaN
+      [0x7fff, 0x8000000000000001n, C0], // SNaN
+      [0x0000, 1n, C3 | C2], // denormal
+      [0x4000, 0x4000000000000000n, 0], // unnormal: unsupported
+    ];
+    for (const [se, mant, want] of classes) {
+      pokeF80(m, 0, se, mant);
+      run(m, [FLD_M80(0), [0xd9, 0xe5], [0xdd, 0xd8]]);
+      // FXAM ran before FSTP: recompute by running only two
+      run(m, [FLD_M80(0), [0xd9, 0xe5]]);
+      expect(sw(m) & (C0 | C1 | C2 | C3), `${se.toString(16)}:${mant.toString(16)}`).toBe(want);
+      run(m, [[0xdd, 0xd8]]);
+    }
+    run(m, [[0xd9, 0xe5]]); // empty
+    expect(sw(m) & (C0 | C2 | C3)).toBe(C3 | C0);
+  });
+
+  it('FCOM sets C3 C2 C0; FCOM with a QNaN is invalid, FUCOM is not', () => {
+    const m = machine();
+    pokeF64(m, 0, 2);
+    run(m, [FLD1, [0xdc, ...mem(2, 0)]]); // 1 vs 2
+    expect(sw(m) & (C0 | C2 | C3)).toBe(C0);
+    run(m, [[0xdc, ...mem(3, 0)], FLD_M64(0), FLD1, [0xde, 0xd9]]); // FCOMP; 1 vs 2 FCOMPP
+    expect(sw(m) & (C0 | C2 | C3)).toBe(C0);
+    expect(top(m)).toBe(0);
+    pokeU64(m, 8, 0x7ff8000000000000n);
+    run(m, [FLD_M64(8), FLD1, [0xdd, 0xe1]]); // FUCOM ST1
+    expect(sw(m) & (C0 | C2 | C3 | IE)).toBe(C0 | C2 | C3);
+    run(m, [[0xd8, 0xd1]]); // FCOM ST1
+    expect(sw(m) & (C0 | C2 | C3 | IE)).toBe(C0 | C2 | C3 | IE);
+  });
+
+  it('FUCOMIP with a NaN sets ZF PF CF and pops; FCOMIP also raises IE', () => {
+    const m = machine();
+    pokeU64(m, 0, 0x7ff8000000000000n);
+    m.setFlags(0x202 | 0x800 | 0x80 | 0x10);
+    run(m, [FLD_M64(0), FLD1, [0xdf, 0xe9]]);
+    expect(m.flags() & 0x8d5).toBe(0x45);
+    expect(sw(m) & IE).toBe(0);
+    expect(top(m)).toBe(7);
+    run(m, [FLD1, [0xdf, 0xf1]]);
+    expect(flagsOf(m.cpu.s) & 0x8d5).toBe(0x45);
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('FCOMI orders values; FTST compares with zero', () => {
+    const m = machine();
+    pokeF64(m, 0, -3);
+    run(m, [FLD1, FLD_M64(0), [0xdb, 0xf1]]); // -3 vs 1: below
+    expect(m.flags() & 0x45).toBe(0x1);
+    run(m, [[0xd9, 0xc9], [0xdb, 0xf1]]); // FXCH; 1 vs -3: above
+    expect(m.flags() & 0x45).toBe(0);
+    run(m, [FLD1, [0xdb, 0xf1]]);
+    expect(m.flags() & 0x45).toBe(0x40);
+    run(m, [FLDZ, [0xd9, 0xe4]]);
+    expect(sw(m) & (C0 | C2 | C3)).toBe(C3);
+  });
+
+  it('FCMOVcc moves on RFLAGS conditions', () => {
+    const m = machine();
+    m.setFlags(0x202 | 0x1); // CF
+    run(m, [FLDPI, FLD1, [0xda, 0xc1]]); // FCMOVB ST0, ST1
+    expect(st(m, 0)).toEqual(st(m, 1));
+    run(m, [FLDZ, [0xdb, 0xc2]]); // FCMOVNB ST0, ST2: not taken
+    expect(st(m, 0)).toEqual({ se: 0, m: 0n });
+  });
+});
+
+describe('x87 stack faults and exceptions', () => {
+  it('a ninth push overflows: IE SF C1, ST0 = real indefinite', () => {
+    const m = machine();
+    run(m, Array(9).fill(FLD1));
+    expect(sw(m) & (IE | SF | C1)).toBe(IE | SF | C1);
+    expect(st(m, 0)).toEqual({ se: 0xffff, m: 0xc000000000000000n });
+    expect(tags(m)).toBe(0x8000); // R0..R6 valid, R7 (the new top) special
+  });
+
+  it('reading an empty register underflows: IE SF, C1 = 0, indefinite result', () => {
+    const m = machine();
+    run(m, [FLD1, [0xd8, 0xc1], FNSTSW_AX]); // FADD ST0, ST1 with ST1 empty
+    expect(sw(m) & (IE | SF | C1)).toBe(IE | SF);
+    expect(st(m, 0)).toEqual({ se: 0xffff, m: 0xc000000000000000n });
+    expect(Number(m.reg(0) & 0xffffn)).toBe(sw(m));
+  });
+
+  it('an unmasked exception is raised as #MF by the next waiting instruction', () => {
+    const m = machine();
+    poke(m, 0x20, [0x7b, 0x03]); // ZM clear
+    run(m, [FLDCW(0x20), FLDZ, FLD1, [0xde, 0xf1]]); // FDIVRP ST1, ST0: 1/0, unmasked: no write, no pop
+    expect(sw(m) & (ZE | 0x80 | 0x8000)).toBe(ZE | 0x80 | 0x8000);
+    expect(top(m)).toBe(6);
+    expect(exec(m, [FLD1])).toBe(16);
+    // FNSTSW is a non-waiting instruction and FNCLEX clears the pending state
+    run(m, [FNSTSW_AX, [0xdb, 0xe2], FLD1]);
+  });
+});
+
+describe('x87 state images', () => {
+  it('FXSAVE64 / FXRSTOR64 round-trip and layout', () => {
+    const m = machine();
+    pokeF64(m, 0, 0.1);
+    run(m, [FLD_M64(0), FLDPI, [0x48, 0x0f, 0xae, 0x43, 0x40]]); // FXSAVE64 [rbx+0x40]
+    const img = peek(m, 0x40, 512);
+    expect(img[0]! | (img[1]! << 8)).toBe(0x37f);
+    expect(img[2]! | (img[3]! << 8)).toBe(6 << 11);
+    expect(img[4]).toBe(0xc0); // physical registers 6 and 7 in use
+    const pi = st(m, 0);
+    expect(peekU64(m, 0x40 + 32)).toBe(pi.m);
+    expect(img[32 + 8]! | (img[32 + 9]! << 8)).toBe(pi.se);
+    expect(peekU64(m, 0x40 + 48)).toBe(extOf(0.1).m);
+    run(m, [[0xdb, 0xe3], [0x48, 0x0f, 0xae, 0x4b, 0x40]]); // FNINIT; FXRSTOR64
+    expect(top(m)).toBe(6);
+    expect(st(m, 0)).toEqual(pi);
+    expect(st(m, 1)).toEqual(extOf(0.1));
+    expect(tags(m)).toBe(0x0fff);
+  });
+
+  it('FXSAVE to a misaligned address is #GP', () => {
+    const m = machine();
+    expect(exec(m, [[0x0f, 0xae, 0x43, 0x41]])).toBe(13);
+  });
+
+  it('FNSAVE / FRSTOR round-trip; FNSAVE reinitialises', () => {
+    const m = machine();
+    run(m, [FLD1, FLDPI, [0xdd, ...mem(6, 0x40)]]);
+    expect(top(m)).toBe(0);
+    expect(tags(m)).toBe(0xffff);
+    const img = peek(m, 0x40, 108);
+    expect(img[8]! | (img[9]! << 8)).toBe(0x0fff); // tags: R6 R7 valid
+    run(m, [[0xdd, ...mem(4, 0x40)]]);
+    expect(top(m)).toBe(6);
+    expect(st(m, 1)).toEqual(extOf(1));
+  });
+
+  it('FNSTENV stores the environment and masks all exceptions', () => {
+    const m = machine();
+    poke(m, 0x20, [0x40, 0x03]);
+    run(m, [FLDCW(0x20), FLD1, [0xd9, ...mem(6, 0x40)], [0xd9, ...mem(7, 0x30)]]);
+    expect(peek(m, 0x40, 2)).toEqual([0x40, 0x03]);
+    expect(peek(m, 0x30, 2)).toEqual([0x7f, 0x03]);
+  });
+});
+
+void withFcw; void FILD_M64;
