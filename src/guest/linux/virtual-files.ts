@@ -1,0 +1,63 @@
+// The files the guest sees that do not come from the host root: the program itself at its guest path (and the
+// directories above it), /proc/self/exe, and the character devices /dev/null, zero, full, random, urandom.
+import type { ByteString } from './byte-string.js';
+import { type FileStat, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, makedev } from './file-stat.js';
+
+/** Which device a virtual character device is. */
+export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom';
+
+/** A node of the virtual tree. */
+export type VNode =
+  | { type: 'dir'; ino: bigint; children: Map<ByteString, VNode> }
+  | { type: 'file'; ino: bigint; bytes: Uint8Array }
+  | { type: 'symlink'; ino: bigint; target: ByteString }
+  | { type: 'device'; ino: bigint; device: DeviceKind; rdev: bigint };
+
+/** st_dev of virtual nodes (an anonymous device, minor 42). */
+const VIRTUAL_DEV = makedev(0, 42);
+
+const DEVICES: readonly [DeviceKind, number][] = [['null', 3], ['zero', 5], ['full', 7], ['random', 8], ['urandom', 9]];
+
+/** Builds the virtual tree for a program at `programPath` (an absolute guest path). */
+export function buildVirtualTree(programPath: ByteString, program: Uint8Array): VNode {
+  let nextIno = 0x1000n;
+  const dir = (): VNode => ({ type: 'dir', ino: nextIno++, children: new Map() });
+  const root = dir();
+  const mkdirs = (parts: readonly ByteString[]): Map<ByteString, VNode> => {
+    let cur = root;
+    for (const p of parts) {
+      let next = cur.type === 'dir' ? cur.children.get(p) : undefined;
+      if (next === undefined || next.type !== 'dir') {
+        next = dir();
+        if (cur.type === 'dir') cur.children.set(p, next);
+      }
+      cur = next;
+    }
+    return cur.type === 'dir' ? cur.children : new Map();
+  };
+  const proc = mkdirs(['proc', 'self']);
+  proc.set('exe', { type: 'symlink', ino: nextIno++, target: programPath });
+  const dev = mkdirs(['dev']);
+  for (const [device, minorNr] of DEVICES) dev.set(device, { type: 'device', ino: nextIno++, device, rdev: makedev(1, minorNr) });
+  const parts = programPath.split('/').filter((s) => s !== '');
+  const name = parts.pop();
+  if (name !== undefined) mkdirs(parts).set(name, { type: 'file', ino: nextIno++, bytes: program });
+  return root;
+}
+
+/** The metadata of a virtual node: fixed, so that it is the same on every host. */
+export function virtualStat(n: VNode): FileStat {
+  const base = {
+    dev: VIRTUAL_DEV, ino: n.ino, nlink: 1n, uid: 0, gid: 0, rdev: 0n, size: 0n, blksize: 4096n, blocks: 0n,
+    atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n, birthtimeNs: undefined,
+  };
+  switch (n.type) {
+    case 'dir': return { ...base, mode: S_IFDIR | 0o755, nlink: 2n, size: 4096n, blocks: 8n };
+    case 'file': {
+      const size = BigInt(n.bytes.length);
+      return { ...base, mode: S_IFREG | 0o755, size, blocks: ((size + 4095n) / 4096n) * 8n };
+    }
+    case 'symlink': return { ...base, mode: S_IFLNK | 0o777, size: BigInt(Buffer.byteLength(n.target, 'latin1')) };
+    case 'device': return { ...base, mode: S_IFCHR | 0o666, rdev: n.rdev };
+  }
+}
