@@ -17,11 +17,17 @@ export const MXCSR = Off.MXCSR >> 2;
 export const enum Mx {
   IE = 0x1, DE = 0x2, ZE = 0x4, OE = 0x8, UE = 0x10, PE = 0x20, // status flags
   DAZ = 0x40, // denormals are zeros
-  MASK_SHIFT = 7, // IM..PM = flags << 7
-  RC_SHIFT = 13, RC = 0x6000, // rounding control: 0 nearest, 1 down, 2 up, 3 toward zero
+  IM = 0x80, UM = 0x800, // mask bits (IM..PM are the flags shifted left by 7)
+  RC = 0x6000, // rounding control: 0 nearest, 1 down, 2 up, 3 toward zero
   FZ = 0x8000, // flush to zero
   PRE = 0x7, // flags detected before computation (IE DE ZE): an unmasked one suppresses the result
   RESERVED = 0xffff0000, // LDMXCSR/FXRSTOR #GP(0) if set (MXCSR_MASK = 0xFFFF)
+}
+
+/** Bit positions in MXCSR. */
+export const enum MxShift {
+  MASK = 7, // IM..PM = IE..PE << 7
+  RC = 13, // rounding control
 }
 
 /** A 16-byte scratch register with every view over its bytes. */
@@ -140,7 +146,7 @@ export function loadDst(c: Cpu, k: number): void {
  * flags are set and #XM is raised here, before anything is written. Call before storing results.
  */
 export function flagsBeforeStore(c: Cpu, fl: number): void {
-  const unmasked = fl & ~(c.r[MXCSR]! >>> Mx.MASK_SHIFT) & Mx.PRE;
+  const unmasked = fl & ~(c.r[MXCSR]! >>> MxShift.MASK) & Mx.PRE;
   if (unmasked === 0) return;
   c.r[MXCSR] = c.r[MXCSR]! | (fl & Mx.PRE);
   throw new Fault(Vector.XM, 0, 0, 0, 'SIMD floating-point exception');
@@ -153,5 +159,5 @@ export function flagsBeforeStore(c: Cpu, fl: number): void {
 export function flagsAfterStore(c: Cpu, fl: number): void {
   const m = c.r[MXCSR]!;
   c.r[MXCSR] = m | fl;
-  if (fl & ~(m >>> Mx.MASK_SHIFT) & 0x3f) throw new Fault(Vector.XM, 0, 0, 0, 'SIMD floating-point exception');
+  if (fl & ~(m >>> MxShift.MASK) & 0x3f) throw new Fault(Vector.XM, 0, 0, 0, 'SIMD floating-point exception');
 }

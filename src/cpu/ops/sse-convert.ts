@@ -7,7 +7,7 @@ import type { Decoded } from '../decoded.js';
 import { reader, reader64, regOf } from '../operands.js';
 import type { OpMap } from '../table.js';
 import {
-  flagsAfterStore, flagsBeforeStore, Mx, MXCSR, RES, SRC, srcOf, xmmOf, xmmOff,
+  flagsAfterStore, flagsBeforeStore, Mx, MxShift, MXCSR, RES, SRC, srcOf, xmmOf, xmmOff,
 } from './sse-common.js';
 import { finish, lanewise } from './sse-fp.js';
 import { MAX_D, MAX_S, MIN_D, MIN_S, sumErr } from './sse-lanes.js';
@@ -38,7 +38,7 @@ function toInt(x: number, bits: number, trunc: boolean, minNormal: number): numb
   let r: number;
   if (trunc) r = Math.trunc(x);
   else {
-    switch ((FS.mx >>> Mx.RC_SHIFT) & 3) {
+    switch ((FS.mx >>> MxShift.RC) & 3) {
       case 0: r = roundEven(x); break;
       case 1: r = Math.floor(x); break;
       case 2: r = Math.ceil(x); break;

@@ -3,7 +3,7 @@
 // and rounding modes other than nearest; the handlers' fast path covers everything else with JS numbers.
 // Exception detection follows the SDM (vol. 1, 11.5.2): tininess after rounding, SSE NaN propagation (the
 // first source's NaN wins), DAZ on inputs, FTZ on masked underflow, the default NaN for invalid operations.
-import { Mx } from './sse-common.js';
+import { Mx, MxShift } from './sse-common.js';
 
 /** Flags raised and MXCSR in effect for the instruction being executed (shared with the fast path). */
 export const FS = {
@@ -111,7 +111,7 @@ function roundInt(m: bigint, sh: number, sticky: boolean, sign: number, rc: numb
  * specifies for masked exceptions (unmasked overflow/underflow store the unbiased result here).
  */
 export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, f: Fmt): bigint {
-  const rc = (FS.mx >>> Mx.RC_SHIFT) & 3;
+  const rc = (FS.mx >>> MxShift.RC) & 3;
   const n = bitLength(m);
   const lead = e + n - 1;
   let q = roundInt(m, n - f.p, sticky, sign, rc);
@@ -132,7 +132,7 @@ export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, f
   const qd = roundInt(m, f.emin - f.p + 1 - e, sticky, sign, rc);
   const inexD = inexact;
   if (tiny) {
-    const um = (FS.mx & (Mx.UE << Mx.MASK_SHIFT)) !== 0;
+    const um = (FS.mx & Mx.UM) !== 0;
     if (um && (FS.mx & Mx.FZ)) { FS.fl |= Mx.UE | Mx.PE; return zero(sign, f); }
     if (!um || inexD) FS.fl |= Mx.UE;
   }
@@ -161,7 +161,7 @@ export function softBinary(op: SoftOp, a0: bigint, b0: bigint, f: Fmt): bigint {
   const ia = isInfb(a, f), ib = isInfb(b, f);
   const za = isZerob(a, f), zb = isZerob(b, f);
   const den = isDenb(a, f) || isDenb(b, f);
-  const rc = (FS.mx >>> Mx.RC_SHIFT) & 3;
+  const rc = (FS.mx >>> MxShift.RC) & 3;
   switch (op) {
     case SoftOp.ADD: case SoftOp.SUB: {
       if (ia || ib) {
