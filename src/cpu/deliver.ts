@@ -93,6 +93,8 @@ export function deliverException(c: Cpu, f: Fault): boolean {
     return true;
   } catch (e) {
     if (!(e instanceof Fault)) throw e;
+    // CR2 is updated whenever a #PF is detected, even one that escalates to #DF (SDM 6.15, interrupt 14)
+    if (e.vector === Vector.PF) { r[R(Off.CR2)] = e.cr2Lo; r[R(Off.CR2) + 1] = e.cr2Hi; }
     if (f.vector === Vector.DF) return false;
     // SDM table 6-5: #DF only for contributory+contributory, #PF+contributory and #PF+#PF
     const contributory = (v: number): boolean => v === Vector.DE || (v >= Vector.TS && v <= Vector.GP);
