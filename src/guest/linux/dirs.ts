@@ -52,7 +52,7 @@ function getdents64(p: LinuxProcess, a: Args): bigint {
     used += len;
   }
   if (records.length === 0 && pos < f.entries.length) return err(E.EINVAL); // buffer too small for one record
-  const out = Buffer.concat(records);
+  const out = new Uint8Array(Buffer.concat(records));
   if (!writeOut(p.mem, u64(a, 1), out)) return err(E.EFAULT);
   f.offset = BigInt(pos);
   p.input(InputKind.DIRENTS, out);
