@@ -2,6 +2,7 @@
 // independent reference for correct rounding of exact rationals to the extended format.
 import { expect } from 'vitest';
 import { BareMachine } from '../../src/cpu/bare-machine.js';
+import type { Fault } from '../../src/cpu/fault.js';
 import { Off } from '../../src/cpu/state.js';
 
 export const CODE = 0x1000;
@@ -25,7 +26,8 @@ export function exec(m: BareMachine, insns: number[][]): number {
   m.setRip(CODE);
   m.cpu.lastFault = null;
   m.cpu.run(insns.length);
-  return m.cpu.lastFault ? m.cpu.lastFault.vector : -1;
+  const f = m.cpu.lastFault as Fault | null;
+  return f ? f.vector : -1;
 }
 
 /** Run and expect no fault. */

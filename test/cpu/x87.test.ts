@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { flagsOf } from '../../src/cpu/flags.js';
 import {
   C0, C1, C2, C3, DE, exec, extOf, IE, machine, mem, OE, PE, peek, peekU64, poke, pokeF64, pokeF80, pokeU64,
-  refRound, run, setFcw, SF, st, sw, tags, top, ZE,
+  ratOf, refRound, run, UE, SF, st, sw, tags, top, ZE,
 } from './x87-helpers.js';
 
 const FLD1 = [0xd9, 0xe8], FLDZ = [0xd9, 0xee], FLDPI = [0xd9, 0xeb];
@@ -14,12 +14,6 @@ const FILD_M32 = (d: number): number[] => [0xdb, ...mem(0, d)];
 const FILD_M64 = (d: number): number[] => [0xdf, ...mem(5, d)];
 const FLDCW = (d: number): number[] => [0xd9, ...mem(5, d)];
 const FNSTSW_AX = [0xdf, 0xe0];
-
-/** Set the control word through FLDCW from DATA+0x200. */
-function withFcw(fcw: number): number[][] {
-  return [];
-  void fcw;
-}
 
 describe('x87 loads, stores and conversions', () => {
   it('FLD m64 0.1 then FSTP m80 stores the exact extended value', () => {
@@ -276,6 +270,61 @@ describe('x87 arithmetic', () => {
   });
 });
 
+describe('x87 arithmetic against a rational reference (random operands, every RC and PC)', () => {
+  // deterministic xorshift
+  let seed = 0x12345678;
+  const rnd = (): number => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed / 2 ** 32; };
+  const randDouble = (): number => (rnd() < 0.5 ? -1 : 1) * (1 + rnd()) * 2 ** Math.floor(rnd() * 80 - 40);
+  type Rat = { num: bigint; den: bigint };
+  const rat = (x: number): Rat => { const r = ratOf(x); return { num: r.neg ? -r.num : r.num, den: r.den }; };
+  const ops: [string, number, (a: Rat, b: Rat) => Rat][] = [
+    ['FADD', 0, (a, b) => ({ num: a.num * b.den + b.num * a.den, den: a.den * b.den })],
+    ['FMUL', 1, (a, b) => ({ num: a.num * b.num, den: a.den * b.den })],
+    ['FSUB', 4, (a, b) => ({ num: a.num * b.den - b.num * a.den, den: a.den * b.den })],
+    ['FSUBR', 5, (a, b) => ({ num: b.num * a.den - a.num * b.den, den: a.den * b.den })],
+    ['FDIV', 6, (a, b) => ({ num: a.num * b.den, den: a.den * b.num })],
+    ['FDIVR', 7, (a, b) => ({ num: b.num * a.den, den: b.den * a.num })],
+  ];
+  for (const [name, reg, f] of ops) {
+    it(`${name} m64`, () => {
+      const m = machine();
+      for (let n = 0; n < 40; n++) {
+        const x = randDouble(), y = n % 5 === 0 ? x * (1 + 2 ** -30) : randDouble();
+        const pc = [0, 2, 3][n % 3]!, rc = (n >> 2) & 3;
+        const p = pc === 0 ? 24 : pc === 2 ? 53 : 64;
+        pokeF64(m, 0, x); pokeF64(m, 8, y);
+        poke(m, 0x20, [0x7f, pc | (rc << 2)]);
+        run(m, [[0xdb, 0xe3], FLDCW(0x20), FLD_M64(0), [0xdc, ...mem(reg, 8)]]);
+        const r = f(rat(x), rat(y));
+        let num = r.num, den = r.den;
+        if (den < 0n) { num = -num; den = -den; }
+        const label = `${name} ${x} ${y} pc=${pc} rc=${rc}`;
+        if (num === 0n) { expect(st(m, 0).m, label).toBe(0n); continue; }
+        const neg = num < 0n;
+        const want = refRound(neg ? -num : num, den, p, rc, neg);
+        expect(st(m, 0), label).toEqual({ se: want.se, m: want.m });
+        expect(!!(sw(m) & PE), label).toBe(!want.exact);
+        expect(!!(sw(m) & C1), label).toBe(want.up);
+      }
+    });
+  }
+});
+
+describe('x87 denormal results', () => {
+  it('an exact denormal result raises no UE; an inexact one raises UE PE and rounds at the denormal lsb', () => {
+    const m = machine();
+    poke(m, 0, [0xf0, 0xbf, 0xff, 0xff]); // -16400
+    run(m, [FILD_M32(0), FLD1, [0xd9, 0xfd]]);
+    expect(st(m, 0)).toEqual({ se: 0, m: 1n << 45n }); // 2^-16400 = 2^45 * 2^-16445
+    expect(sw(m) & (UE | PE)).toBe(0);
+    poke(m, 4, [0xc3, 0xbf, 0xff, 0xff]); // -16445
+    pokeF64(m, 8, 1.5);
+    run(m, [[0xdb, 0xe3], FILD_M32(4), FLD_M64(8), [0xd9, 0xfd]]);
+    expect(st(m, 0)).toEqual({ se: 0, m: 2n }); // 1.5 ulp: tie to even
+    expect(sw(m) & (UE | PE)).toBe(UE | PE);
+  });
+});
+
 describe('x87 constants', () => {
   // decimal digits of the constants (independent of the series the handler uses)
   const digits: [number[], string][] = [
@@ -451,5 +500,3 @@ describe('x87 state images', () => {
     expect(peek(m, 0x30, 2)).toEqual([0x7f, 0x03]);
   });
 });
-
-void withFcw; void FILD_M64;

@@ -5,6 +5,7 @@ import { x87ArithOps } from './x87-arith.js';
 import { x87CompareOps } from './x87-compare.js';
 import { x87ControlOps } from './x87-control.js';
 import { x87MoveOps } from './x87-move.js';
+import { x87TransOps } from './x87-trans.js';
 
 /** x87 family handlers keyed by iced Code. */
-export const x87Ops: OpMap = { ...x87ArithOps, ...x87MoveOps, ...x87CompareOps, ...x87ControlOps };
+export const x87Ops: OpMap = { ...x87ArithOps, ...x87MoveOps, ...x87CompareOps, ...x87ControlOps, ...x87TransOps };
