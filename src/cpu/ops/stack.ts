@@ -100,14 +100,14 @@ function pop16Op(d: Decoded): Exec {
 
 // ---- PUSHF / POPF ---------------------------------------------------------------------------------
 
-/** PUSHFQ: RFLAGS with VM and RF cleared. */
+/** PUSHFQ: RFLAGS with VM and RF cleared (bit 1 always reads as 1). */
 function pushfq(): Exec {
-  return (c) => push64(c, (getFlags(c.r) & ~(Fl.VM | Fl.RF)) >>> 0, 0);
+  return (c) => push64(c, ((getFlags(c.r) | Fl.FIXED) & ~(Fl.VM | Fl.RF)) >>> 0, 0);
 }
 
 /** PUSHF (16-bit): FLAGS[15:0]. */
 function pushfw(): Exec {
-  return (c) => push16(c, getFlags(c.r) & 0xffff);
+  return (c) => push16(c, (getFlags(c.r) | Fl.FIXED) & 0xffff);
 }
 
 /** Flags POPF may change at this privilege (SDM POPF, 64-bit mode): IOPL only at CPL 0, IF only when CPL <= IOPL. */
