@@ -500,3 +500,94 @@ describe('x87 state images', () => {
     expect(peek(m, 0x30, 2)).toEqual([0x7f, 0x03]);
   });
 });
+
+describe('x87 details', () => {
+  it('implements every x87 encoding a 64-bit program can use', async () => {
+    const { Code } = await import('iced-x86');
+    const { implementedCodes } = await import('../../src/cpu/table.js');
+    const have = new Set(implementedCodes().filter((e) => e.family === 'x87').map((e) => e.name));
+    const skip = new Set(['Fstdw_AX', 'Fstsg_AX', 'Fnstdw_AX', 'Fnstsg_AX', 'Frstpm', 'Ftstp', 'Frint2', 'Frichop', 'Frinear', 'Femms']);
+    const x87 = Object.keys(Code).filter((k) => Number.isNaN(Number(k)) && /^(F[a-z0-9]|Wait$)/.test(k) && !/^Fxsave|^Fxrstor/.test(k) === true);
+    const missing = x87.filter((k) => !have.has(k) && !skip.has(k));
+    expect(missing).toEqual([]);
+    for (const k of ['Fxsave_m512byte', 'Fxsave64_m512byte', 'Fxrstor_m512byte', 'Fxrstor64_m512byte']) expect(have.has(k)).toBe(true);
+  });
+
+  it('two QNaNs: the larger significand wins; SNaN + number: quieted SNaN with IE', () => {
+    const m = machine();
+    pokeF80(m, 0, 0x7fff, 0xc000000000000005n);
+    pokeF80(m, 0x10, 0xffff, 0xc000000000000009n);
+    run(m, [FLD_M80(0), FLD_M80(0x10), [0xde, 0xc1]]);
+    expect(st(m, 0)).toEqual({ se: 0xffff, m: 0xc000000000000009n });
+    expect(sw(m) & IE).toBe(0);
+    pokeF80(m, 0x20, 0x7fff, 0x8000000000000001n);
+    run(m, [FLD1, FLD_M80(0x20), [0xde, 0xc9]]);
+    expect(st(m, 0)).toEqual({ se: 0x7fff, m: 0xc000000000000001n });
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('inf - inf is the real indefinite with IE', () => {
+    const m = machine();
+    pokeU64(m, 0, 0x7ff0000000000000n);
+    run(m, [FLD_M64(0), FLD_M64(0), [0xde, 0xe9]]);
+    expect(st(m, 0)).toEqual({ se: 0xffff, m: 0xc000000000000000n });
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('FLDCW unmasking an already raised flag makes the next waiting instruction take #MF', () => {
+    const m = machine();
+    poke(m, 0x20, [0x7e, 0x03]); // IM clear
+    run(m, [FLD1, FLDZ, FLDZ, [0xde, 0xf9]]); // 0/0 masked: IE
+    expect(sw(m) & (IE | 0x80)).toBe(IE);
+    run(m, [FLDCW(0x20)]);
+    expect(sw(m) & 0x8080).toBe(0x8080);
+    expect(exec(m, [[0xd9, 0xd0]])).toBe(16); // FNOP waits
+  });
+
+  it('an unmasked invalid compare leaves the condition codes; the stack is not popped', () => {
+    const m = machine();
+    pokeU64(m, 0, 0x7ff8000000000000n);
+    poke(m, 0x20, [0x7e, 0x03]);
+    run(m, [FLD_M64(0), FLD1, FLDCW(0x20), [0xd8, 0xd9]]); // FCOMP ST1
+    expect(sw(m) & (C0 | C2 | C3 | IE)).toBe(IE);
+    expect(top(m)).toBe(6);
+  });
+
+  it('FXCH with an empty register under a masked underflow swaps in the indefinite', () => {
+    const m = machine();
+    run(m, [FLD1, [0xd9, 0xc9]]);
+    expect(st(m, 0)).toEqual({ se: 0xffff, m: 0xc000000000000000n });
+    expect(st(m, 1)).toEqual(extOf(1));
+    expect(sw(m) & (IE | SF)).toBe(IE | SF);
+  });
+
+  it('FIST m16 rounds and range-checks', () => {
+    const m = machine();
+    pokeF64(m, 0, -32768.4); pokeF64(m, 8, 32767.6);
+    run(m, [FLD_M64(0), [0xdf, ...mem(2, 0x10)], FLD_M64(8), [0xdf, ...mem(2, 0x12)]]);
+    expect(peek(m, 0x10, 2)).toEqual([0x00, 0x80]);
+    expect(peek(m, 0x12, 2)).toEqual([0x00, 0x80]); // 32768 out of range: indefinite
+    expect(sw(m) & IE).toBe(IE);
+  });
+
+  it('FNSTENV writes the 28-byte environment', () => {
+    const m = machine();
+    run(m, [FLD1, FLDZ, [0xd9, ...mem(6, 0x40)]]);
+    const env = peek(m, 0x40, 28);
+    const dw = (o: number): number => (env[o]! | (env[o + 1]! << 8) | (env[o + 2]! << 16) | (env[o + 3]! << 24)) >>> 0;
+    expect(dw(0)).toBe(0xffff037f);
+    expect(dw(4)).toBe((0xffff0000 | (6 << 11)) >>> 0);
+    expect(dw(8)).toBe(0xffff1fff); // R6 zero (01), R7 valid (00), others empty
+    expect(dw(12)).toBe(0x1000 + 2); // FIP: the FLDZ
+    expect((dw(16) >>> 16) & 0x7ff).toBe(0x1ee); // FOP of FLDZ (D9 EE)
+  });
+
+  it('FST m32 of a tiny value underflows to a denormal or zero with UE PE', () => {
+    const m = machine();
+    pokeF64(m, 0, 2 ** -140 * 1.3);
+    run(m, [FLD_M64(0), [0xd9, ...mem(2, 8)]]);
+    const want = Math.round(1.3 * 2 ** 9); // lsb of binary32 denormals is 2^-149
+    expect(peek(m, 8, 4).reduceRight((a, b) => a * 256 + b, 0)).toBe(want);
+    expect(sw(m) & (UE | PE)).toBe(UE | PE);
+  });
+});

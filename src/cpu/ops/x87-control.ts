@@ -14,8 +14,8 @@ import { probeRead, readBytes, writeBytes } from './x87-mem.js';
 
 const CR0 = Off.CR0 >> 2;
 const MXCSR = Off.MXCSR >> 2;
-/** MXCSR bits FXRSTOR accepts (DAZ, bit 6, is not implemented). */
-export const MXCSR_MASK = 0xffbf;
+/** MXCSR bits FXRSTOR accepts (DAZ included, as the SSE family implements it). */
+export const MXCSR_MASK = 0xffff;
 
 /** Status word with TOP composed into bits 11..13. */
 export function statusWord(c: Cpu): number {
@@ -109,8 +109,7 @@ function loadEnv(c: Cpu, b: number[], wide: boolean): void {
 function fnstenv(wide: boolean): (c: Cpu, lo: number, hi: number) => void {
   return (c, lo, hi) => {
     writeBytes(c, lo, hi, envBytes(c, wide));
-    c.r[FCW] = c.r[FCW]! | 0x3f; // all exceptions masked afterwards
-    syncEs(c);
+    c.r[FCW] = c.r[FCW]! | 0x3f; // all exceptions masked afterwards (ES stays as it is, as in Bochs)
   };
 }
 
@@ -231,6 +230,7 @@ export const x87ControlOps: OpMap = {
   [Code.Wait]: wait,
   [Code.Fnop]: fnop,
   [Code.Fneni]: control(false, nothing), [Code.Fndisi]: control(false, nothing), [Code.Fnsetpm]: control(false, nothing),
+  [Code.Feni]: control(true, nothing), [Code.Fdisi]: control(true, nothing), [Code.Fsetpm]: control(true, nothing),
   [Code.Fldcw_m2byte]: controlMem(true, fldcw),
   [Code.Fnstcw_m2byte]: controlMem(false, fnstcw), [Code.Fstcw_m2byte]: controlMem(true, fnstcw),
   [Code.Fnstsw_m2byte]: controlMem(false, fnstsw), [Code.Fstsw_m2byte]: controlMem(true, fnstsw),
