@@ -7,7 +7,7 @@ import { RunStatus } from '../../src/cpu/cpu.js';
 import { Off } from '../../src/cpu/state.js';
 
 const R = (off: number): number => off >> 2;
-const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RSI = 6, RDI = 7, R8 = 8, R11 = 11;
+const RAX = 0, RCX = 1, RDX = 2, RSP = 4, RSI = 6, RDI = 7, R8 = 8, R11 = 11;
 const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 
 // ---- layout (linear = physical for everything mapped) ----
@@ -224,10 +224,10 @@ describe('SYSCALL, SWAPGS, SYSRETQ', () => {
     const k = new Kernel();
     k.boot([0x0f, 0x05, 0x48, 0x0f, 0x07]);
     k.c.stopOnFault = true;
-    k.c.r[R(Off.EFER)] &= ~1;
+    k.c.r[R(Off.EFER)] = k.c.r[R(Off.EFER)]! & ~1;
     expect(k.c.run(1)).toBe(RunStatus.FAULT);
     expect(k.c.lastFault?.vector).toBe(6);
-    k.c.r[R(Off.EFER)] |= 1;
+    k.c.r[R(Off.EFER)] = k.c.r[R(Off.EFER)]! | 1;
     k.c.setCpl(3);
     expect(k.exec(UCODE + 2, [0x48, 0x0f, 0x07])).toBe(RunStatus.FAULT);
     expect([k.c.lastFault?.vector, k.c.lastFault?.errorCode]).toEqual([13, 0]);
@@ -465,7 +465,7 @@ describe('control registers', () => {
     expect(movFrom(3)).toBe(cr3 | 0x18n);
     const bad: [number, bigint][] = [
       [0, 0x1_80000033n], [0, 0x00000033n], [0, 0xa0000033n & ~0x40000000n | 0x20000000n], [0, 0x80000032n],
-      [4, 0x6a0n | 0x2000n], [4, 0x680n], [4, 0x1_000006a0n], [3, 0x8000000000000000n | cr3], [8, 0x10n],
+      [4, 0x6a0n | 0x2000n], [4, 0x6a0n | 0x1n], [4, 0x680n], [4, 0x1_000006a0n], [3, 0x8000000000000000n | cr3], [3, 0x10000000000n | cr3], [8, 0x10n],
     ];
     for (const [cr, v] of bad) {
       k.c.setCpl(0);
@@ -474,7 +474,7 @@ describe('control registers', () => {
     }
     c.setCpl(0);
     // CLTS clears CR0.TS; SMSW reads CR0
-    c.r[R(Off.CR0)] |= 8;
+    c.r[R(Off.CR0)] = c.r[R(Off.CR0)]! | 8;
     expect(k.exec(KCODE, [0x0f, 0x06])).toBe(RunStatus.BUDGET);
     expect(c.r[R(Off.CR0)]! & 8).toBe(0);
     expect(k.exec(KCODE, [0x48, 0x0f, 0x01, 0xe0])).toBe(RunStatus.BUDGET); // smsw rax

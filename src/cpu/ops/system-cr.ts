@@ -20,17 +20,17 @@ const CR0_DEFINED = (Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS | Cr0.ET | Cr0.NE | Cr0.W
 
 /** CR4 bits. */
 const enum Cr4 {
-  VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PAE = 1 << 5, MCE = 1 << 6, PGE = 1 << 7,
-  PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10,
+  TSD = 1 << 2, PSE = 1 << 4, PAE = 1 << 5, PGE = 1 << 7, PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10,
 }
 /**
- * CR4 bits the processor accepts. Everything else (UMIP, LA57, VMXE, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP,
- * PKE, CET, ...) is a feature CPUID does not advertise, so setting it is a reserved-bit #GP(0).
+ * CR4 bits the processor accepts: those whose feature CPUID (cpuid.ts) advertises, plus PCE (no CPUID bit).
+ * Everything else (VME, PVI, DE, MCE, UMIP, LA57, VMXE, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP, PKE, CET, ...)
+ * is a feature CPUID does not report, so setting it is a reserved-bit #GP(0).
  */
-const CR4_ALLOWED = Cr4.VME | Cr4.PVI | Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE | Cr4.PCE | Cr4.OSFXSR | Cr4.OSXMMEXCPT;
+const CR4_ALLOWED = Cr4.TSD | Cr4.PSE | Cr4.PAE | Cr4.PGE | Cr4.PCE | Cr4.OSFXSR | Cr4.OSXMMEXCPT;
 
-/** CR3 bits 63:52 are reserved (beyond any MAXPHYADDR; PCID is not supported, so bit 63 is too). */
-const CR3_RESERVED_HI = 0xfff00000;
+/** CR3 bits 63:40 are reserved: MAXPHYADDR is 40 (CPUID 0x80000008); PCID is not supported, so bit 63 is too. */
+const CR3_RESERVED_HI = 0xffffff00;
 
 /** Read control register n as lo (hi in c.hi). */
 function readCr(c: Cpu, n: number): number {
@@ -62,7 +62,7 @@ function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
     case 0: writeCr0(c, lo, hi); return;
     case 2: r[R(Off.CR2)] = lo; r[R(Off.CR2) + 1] = hi; return;
     case 3:
-      if (hi & CR3_RESERVED_HI) gp(0, 'MOV CR3: reserved bit 63:52');
+      if (hi & CR3_RESERVED_HI) gp(0, 'MOV CR3: reserved bit 63:40');
       r[R(Off.CR3)] = lo; r[R(Off.CR3) + 1] = hi;
       c.flushTlb();
       c.brk = true;
