@@ -35,18 +35,20 @@ function push64(c: Cpu, sp: { lo: number; hi: number }, cpl: number, vlo: number
  */
 export function deliverEvent(c: Cpu, vector: number, errorCode: number | undefined, software: boolean): void {
   const r = c.r;
+  // error code naming the IDT entry: IDT bit (1), and EXT (0) unless INT n/INT3/INTO raised the event (SDM 6.13)
+  const idtErr = vector * 8 + 2 + (software ? 0 : 1);
   const idtLimit = r[R(Off.IDTR_LIMIT)]!;
-  if (vector * 16 + 15 > idtLimit) throw new Fault(Vector.GP, vector * 8 + 2);
+  if (vector * 16 + 15 > idtLimit) throw new Fault(Vector.GP, idtErr);
   const baseLo = r[R(Off.IDTR_BASE)]!, baseHi = r[R(Off.IDTR_BASE) + 1]!;
   const gLo = (baseLo + vector * 16) >>> 0, gHi = gLo < baseLo ? (baseHi + 1) >>> 0 : baseHi;
   const [w0, w1] = sysRead64(c, gLo, gHi);
   const g2Lo = (gLo + 8) >>> 0;
   const [w2] = sysRead64(c, g2Lo, g2Lo < gLo ? (gHi + 1) >>> 0 : gHi);
   const type = (w1 >>> 8) & 0xf, dpl = (w1 >>> 13) & 3, present = (w1 >>> 15) & 1;
-  if (type !== 0xe && type !== 0xf) throw new Fault(Vector.GP, vector * 8 + 2);
+  if (type !== 0xe && type !== 0xf) throw new Fault(Vector.GP, idtErr);
   const cpl = c.cpl;
-  if (software && dpl < cpl) throw new Fault(Vector.GP, vector * 8 + 2);
-  if (!present) throw new Fault(Vector.NP, vector * 8 + 2);
+  if (software && dpl < cpl) throw new Fault(Vector.GP, idtErr);
+  if (!present) throw new Fault(Vector.NP, idtErr);
   const selector = w0 >>> 16;
   const ist = w1 & 7;
   const targetLo = ((w0 & 0xffff) | (w1 & 0xffff0000)) >>> 0, targetHi = w2;

@@ -354,6 +354,18 @@ describe('exceptions through the IDT', () => {
     expect(k.msr(Off.CR2)).toBe(BigInt(UNMAPPED_STACK_TOP - 8)); // the first push of the #PF delivery
   });
 
+  it('an exception whose gate is not present raises #NP with the IDT and EXT bits (vector*8+3)', () => {
+    const k = new Kernel();
+    k.boot([0x0f, 0x0b]); // ud2
+    k.gate(6, H_GENERIC, 0, 0, false);
+    k.c.stopOnFault = true;
+    expect(k.c.run(1)).toBe(RunStatus.FAULT);
+    expect(k.c.lastFault?.vector).toBe(6);
+    expect(k.m.rip()).toBe(BigInt(H_GENERIC)); // the #NP went through its own gate
+    expect(k.slot(0)).toBe(BigInt(6 * 8 + 2 + 1));
+    expect(k.slot(1)).toBe(BigInt(UCODE));
+  });
+
   it('a #GP whose gate is not present, then a #DF whose gate is not present: triple fault', () => {
     const k = new Kernel();
     k.boot([0xf4]);
