@@ -47,8 +47,7 @@ export function toIeee(x: F80, fmt: Format, st: FpStatus): bigint {
     return signBit | expAll | ((m >> BigInt(63 - fracBits)) & ((1n << BigInt(fracBits)) - 1n));
   }
   if (k === Kind.INF) return signBit | expAll;
-  if (k === Kind.ZERO) return signBit;
-  if (k === Kind.DENORMAL) st.exc |= Exc.DE;
+  if (k === Kind.ZERO) return signBit; // an extended denormal raises no DE here, only UE (SDM FST)
   return packIeee(roundValue(sign, x.m, lsbExp(x), false, fmt.p, fmt, st, false), fmt);
 }
 
@@ -66,8 +65,7 @@ export function fromInt(v: bigint): F80 {
 export function toInt(x: F80, bits: number, truncate: boolean, st: FpStatus): bigint | null {
   const k = kindOf(x), sign = signOf(x);
   if (k === Kind.UNSUPPORTED || k === Kind.INF || isNaNKind(k)) { st.exc |= Exc.IE; return null; }
-  if (k === Kind.ZERO) return 0n;
-  if (k === Kind.DENORMAL) st.exc |= Exc.DE;
+  if (k === Kind.ZERO) return 0n; // FIST lists no #D
   const e = lsbExp(x);
   let mag: bigint, inexact = false, up = false;
   if (e >= 0) {

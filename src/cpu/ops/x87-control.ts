@@ -109,7 +109,8 @@ function loadEnv(c: Cpu, b: number[], wide: boolean): void {
 function fnstenv(wide: boolean): (c: Cpu, lo: number, hi: number) => void {
   return (c, lo, hi) => {
     writeBytes(c, lo, hi, envBytes(c, wide));
-    c.r[FCW] = c.r[FCW]! | 0x3f; // all exceptions masked afterwards (ES stays as it is, as in Bochs)
+    c.r[FCW] = c.r[FCW]! | 0x3f; // all exceptions masked afterwards, so nothing is pending: ES and B clear
+    syncEs(c);
   };
 }
 
