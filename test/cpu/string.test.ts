@@ -209,6 +209,47 @@ describe('REPE / REPNE CMPS and SCAS', () => {
   });
 });
 
+describe('long REPE/REPNE scans across pages', () => {
+  for (const esz of SIZES) {
+    it(`REPE CMPS ${esz} and REPNE SCAS ${esz} find a difference past page boundaries`, () => {
+      for (const at of [0, 1, 700, 1499]) {
+        const m = machine();
+        const n = 1500, a = SRC + 0xffd, b = DST + 0x3; // unaligned; both runs cross pages
+        const data = pattern(n * esz, 5);
+        const other = data.slice();
+        other[at * esz + esz - 1] ^= 0x40; // the last byte of element `at` differs
+        m.load(a, data); m.load(b, other);
+        m.setReg(RSI, BigInt(a)); m.setReg(RDI, BigInt(b)); m.setReg(RCX, BigInt(n + 5));
+        exec(m, [0xf3, ...pre(esz), opc(esz, 0xa6)], 100000);
+        expect(m.reg(RCX)).toBe(BigInt(n + 5 - (at + 1)));
+        expect([m.reg(RSI), m.reg(RDI)]).toEqual([BigInt(a + (at + 1) * esz), BigInt(b + (at + 1) * esz)]);
+        expect(m.flags() & OSZAPC).toBe(subFlags(peek(m, a + at * esz, esz), peek(m, b + at * esz, esz), esz * 8));
+        // REPNE SCAS for the value of element `at` of `other`, put only there
+        const needle = peek(m, b + at * esz, esz);
+        const hay = new Uint8Array(n * esz).fill(0x11);
+        hay.set(other.subarray(at * esz, at * esz + esz), at * esz);
+        m.load(b, hay);
+        m.setReg(RAX, needle | 0x5a5a_0000_0000_0000n * (esz < 8 ? 1n : 0n)); m.setReg(RDI, BigInt(b)); m.setReg(RCX, BigInt(n));
+        const before = m.cpu.icount;
+        exec(m, [0xf2, ...pre(esz), opc(esz, 0xae)], 100000);
+        expect(m.reg(RCX)).toBe(BigInt(n - (at + 1)));
+        expect(m.flags() & ZF).toBe(ZF);
+        expect(m.cpu.icount - before).toBe(at + 1 + 1); // iterations, then the HLT that faults at CPL 3
+      }
+    });
+  }
+
+  it('REPNE SCASB that runs out: RCX = 0, ZF = 0, flags of the last byte', () => {
+    const m = machine();
+    m.load(SRC, new Uint8Array(5000).fill(3));
+    m.setReg(RAX, 9n); m.setReg(RDI, BigInt(SRC)); m.setReg(RCX, 5000n);
+    exec(m, [0xf2, 0xae], 5000);
+    expect(m.reg(RCX)).toBe(0n);
+    expect(m.rip()).toBe(0x1002n);
+    expect(m.flags() & OSZAPC).toBe(subFlags(9n, 3n, 8));
+  });
+});
+
 describe('REP step accounting, single iteration, faults', () => {
   it('stops when the step budget runs out, with RIP at the instruction, and resumes', () => {
     const m = machine();
@@ -223,6 +264,19 @@ describe('REP step accounting, single iteration, faults', () => {
     expect(m.rip()).toBe(0x1002n);
     expect(bytesAt(m, DST, 100)).toEqual(pattern(100));
     expect(m.cpu.icount).toBe(100);
+  });
+
+  it('a budget-limited REPNE SCASB resumes where it stopped', () => {
+    const m = machine();
+    m.load(SRC, new Uint8Array(64).fill(1));
+    poke(m, SRC + 40, 1, 0n);
+    m.setReg(RAX, 0n); m.setReg(RDI, BigInt(SRC)); m.setReg(RCX, 64n);
+    expect(exec(m, [0xf2, 0xae], 25)).toBe(RunStatus.BUDGET);
+    expect([m.reg(RCX), m.reg(RDI), m.rip()]).toEqual([39n, BigInt(SRC + 25), 0x1000n]);
+    expect(m.cpu.run(16)).toBe(RunStatus.BUDGET);
+    expect([m.reg(RCX), m.reg(RDI), m.rip()]).toEqual([23n, BigInt(SRC + 41), 0x1002n]);
+    expect(m.flags() & ZF).toBe(ZF);
+    expect(m.cpu.icount).toBe(41);
   });
 
   it('with singleIteration each execution is one iteration', () => {

@@ -7,7 +7,7 @@
 //   and leaves RIP at the instruction if the budget ran out first.
 // Registers are updated after every iteration, so a fault mid-way leaves RSI/RDI/RCX describing the
 // completed iterations and the instruction restarts correctly once the fault is handled.
-// REP MOVS and REP STOS forwards with 64-bit addresses copy whole page runs through physical memory.
+// Forward REP MOVS/STOS/CMPS/SCAS with 64-bit addresses work on whole page runs in physical memory.
 import { Code } from 'iced-x86';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import { Decoded } from '../decoded.js';
@@ -169,6 +169,64 @@ function fastStos(c: Cpu, esz: number, max: number): number {
   return n;
 }
 
+/** Outcome of the last element a compare fast path examined: 1 if equal (read by the REP loop). */
+let fastEq = 1;
+
+/** Element `j` of a run at physical `p` (lo returned; hi of a qword in hiOut[0]). */
+const hiOut = [0];
+function elementAt(c: Cpu, p: number, esz: number): number {
+  if (esz === 1) return c.bytes[p]!;
+  if (esz === 2) return c.dv.getUint16(p, true);
+  if (esz === 8) hiOut[0] = c.dv.getUint32(p + 4, true);
+  return c.dv.getUint32(p, true);
+}
+
+/**
+ * REPE/REPNE SCAS over the run within one page: stops after the first element that ends the repetition.
+ * `whileEq` is true for REPE. Flags come from the last comparison.
+ */
+function fastScas(c: Cpu, esz: number, max: number, whileEq: boolean): number {
+  const r = c.r, dl = r[RDI]!;
+  const n = Math.min(countUpTo(r, max), room(dl, esz));
+  if (n < 2) return 0;
+  const pd = c.translate(dl, r[RDI + 1]!, Access.READ);
+  const m = esz === 4 || esz === 8 ? 0xffffffff : (1 << (esz * 8)) - 1;
+  const alo = (r[0]! & m) >>> 0, ahi = r[1]!;
+  let k = 0, b = 0, bh = 0, eq = 1;
+  while (k < n) {
+    b = elementAt(c, pd + k * esz, esz); bh = hiOut[0]!;
+    k++;
+    eq = b === alo && (esz !== 8 || bh === ahi) ? 1 : 0;
+    if ((eq === 1) !== whileEq) break;
+  }
+  compare(r, esz, esz * 8, m, alo, ahi, b, bh);
+  retire(r, k, k * esz, false);
+  fastEq = eq;
+  return k;
+}
+
+/** REPE/REPNE CMPS over the run within one source and one destination page. */
+function fastCmps(c: Cpu, esz: number, max: number, whileEq: boolean): number {
+  const r = c.r, sl = r[RSI]!, dl = r[RDI]!;
+  const n = Math.min(countUpTo(r, max), room(sl, esz), room(dl, esz));
+  if (n < 2) return 0;
+  const ps = c.translate(sl, r[RSI + 1]!, Access.READ);
+  const pd = c.translate(dl, r[RDI + 1]!, Access.READ);
+  const m = esz === 4 || esz === 8 ? 0xffffffff : (1 << (esz * 8)) - 1;
+  let k = 0, a = 0, ah = 0, b = 0, bh = 0, eq = 1;
+  while (k < n) {
+    a = elementAt(c, ps + k * esz, esz); ah = hiOut[0]!;
+    b = elementAt(c, pd + k * esz, esz); bh = hiOut[0]!;
+    k++;
+    eq = a === b && (esz !== 8 || ah === bh) ? 1 : 0;
+    if ((eq === 1) !== whileEq) break;
+  }
+  compare(r, esz, esz * 8, m, a, ah, b, bh);
+  retire(r, k, k * esz, true);
+  fastEq = eq;
+  return k;
+}
+
 // ---- the builder ----------------------------------------------------------------------------------
 
 function stringOp(kind: Kind, esz: number): Builder {
@@ -180,8 +238,10 @@ function stringOp(kind: Kind, esz: number): Builder {
     }
     const isCmp = kind === Kind.CMPS || kind === Kind.SCAS;
     const whileEq = d.rep === 1; // REPE for CMPS/SCAS (REP for the others); REPNE otherwise
-    const fast = a32 || (seg >= 0 && kind === Kind.MOVS) ? undefined
-      : kind === Kind.MOVS ? fastMovs : kind === Kind.STOS ? fastStos : undefined;
+    const fast: ((c: Cpu, esz: number, max: number, whileEq: boolean) => number) | undefined =
+      a32 || (seg >= 0 && kind !== Kind.STOS && kind !== Kind.SCAS) ? undefined
+        : kind === Kind.MOVS ? fastMovs : kind === Kind.STOS ? fastStos
+          : kind === Kind.CMPS ? fastCmps : kind === Kind.SCAS ? fastScas : undefined;
     const ipLo = d.ipLo, ipHi = d.ipHi;
     const zero = (r: Uint32Array): boolean => r[RCX] === 0 && (a32 || r[RCX + 1] === 0);
     const dec = (r: Uint32Array): void => {
@@ -203,9 +263,9 @@ function stringOp(kind: Kind, esz: number): Builder {
       let done = 0;
       try {
         for (;;) {
-          const n = fast !== undefined && delta > 0 ? fast(c, esz, avail - done) : 0;
+          const n = fast !== undefined && delta > 0 ? fast(c, esz, avail - done, whileEq) : 0;
           let eq = 1;
-          if (n > 0) done += n;
+          if (n > 0) { done += n; eq = fastEq; }
           else { eq = elem(c, delta); dec(r); done++; }
           if (zero(r)) break;
           if (isCmp && (eq === 1) !== whileEq) break;
