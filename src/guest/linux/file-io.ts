@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { MAX_RW_COUNT } from './args.js';
 import { E, hostErrno } from './errno.js';
-import { type OpenFile, type StreamFile, readable, writable } from './open-file.js';
+import { O, type OpenFile, type StreamFile, readable, writable } from './open-file.js';
 import type { LinuxProcess } from './process.js';
 import { SIGPIPE, killedBy } from './signal-exit.js';
 
@@ -25,16 +25,27 @@ export function fileSize(f: OpenFile): bigint {
   return f.hostFd !== undefined ? fs.fstatSync(f.hostFd, { bigint: true }).size : 0n;
 }
 
-/** Reads from a host fd; an errno on failure. */
-function hostRead(hostFd: number, n: number, position: bigint | null): Uint8Array | number {
+/** Sleeps a millisecond (waiting for a non-blocking host fd to become ready). */
+function pause(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+}
+
+/**
+ * Reads from a host fd; an errno on failure. A host fd may be non-blocking (Node makes some so) while the guest's
+ * descriptor is blocking: then EAGAIN is waited out here, as the guest's kernel would block.
+ */
+function hostRead(hostFd: number, n: number, position: bigint | null, blocking = false): Uint8Array | number {
   const buf = new Uint8Array(n);
-  try {
-    const got = fs.readSync(hostFd, buf, 0, n, position);
-    return buf.subarray(0, got);
-  } catch (x) {
-    const e = hostErrno(x);
-    if (e === undefined) throw x;
-    return e;
+  for (;;) {
+    try {
+      const got = fs.readSync(hostFd, buf, 0, n, position);
+      return buf.subarray(0, got);
+    } catch (x) {
+      const e = hostErrno(x);
+      if (e === undefined) throw x;
+      if (e !== E.EAGAIN || !blocking) return e;
+      pause();
+    }
   }
 }
 
@@ -64,7 +75,7 @@ export function readFrom(p: LinuxProcess, f: OpenFile, count: number, position: 
   switch (f.kind) {
     case 'stream': {
       if (position !== undefined && !hostSeekable(f.hostFd)) return E.ESPIPE;
-      const r = hostRead(f.hostFd, Math.min(n, STREAM_CHUNK), position ?? null);
+      const r = hostRead(f.hostFd, Math.min(n, STREAM_CHUNK), position ?? null, (f.flags & O.NONBLOCK) === 0);
       return typeof r === 'number' ? r : result(r);
     }
     case 'file': {
@@ -105,7 +116,7 @@ function hostWriteAll(hostFd: number, data: Uint8Array, position: bigint | undef
       const e = hostErrno(x);
       if (e === undefined) throw x;
       if (e !== E.EAGAIN) return off > 0 ? off : -e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      pause();
     }
   }
   return off;

@@ -7,6 +7,7 @@ import { ioctlSyscalls } from './ioctl.js';
 import { limitSyscalls } from './limits.js';
 import { linkSyscalls } from './links.js';
 import { memorySyscalls } from './memory.js';
+import { mutationSyscalls } from './mutations.js';
 import { openSyscalls } from './open.js';
 import { processInfoSyscalls } from './process-info.js';
 import { randomSyscalls } from './random.js';
@@ -25,7 +26,7 @@ export interface SyscallEntry {
 
 const GROUPS: readonly HandlerGroup[] = [
   fileSyscalls, openSyscalls, statSyscalls, dirSyscalls, linkSyscalls, fdSyscalls, ioctlSyscalls, memorySyscalls,
-  processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls,
+  processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls,
 ];
 
 function buildTable(): ReadonlyMap<number, SyscallEntry> {
