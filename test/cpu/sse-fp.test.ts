@@ -328,7 +328,7 @@ describe('signed zeros, underflow, overflow and MXCSR modes', () => {
     const rn = Math.fround(1 / 3), upv = rn < 1 / 3 ? fromBitsS(bitsS(rn) + 1) : rn;
     expect(xs(m, 1, 0)).toBe(bitsS(upv));
   });
-  it('unmasked exceptions raise #XM; pre-computation ones leave the destination unchanged', () => {
+  it('unmasked exceptions raise #XM and leave the destination unchanged', () => {
     const m = machine(0x1f80 & ~0x200); // ZM clear
     setXD(m, 1, [bitsD(1), 7n]); setXD(m, 2, [bitsD(0), 0n]);
     expect(run(m, enc([0xf2], [0x5e], 1, 2))).toBe(RunStatus.EXIT);
@@ -336,7 +336,24 @@ describe('signed zeros, underflow, overflow and MXCSR modes', () => {
     expect(xd(m, 1, 0)).toBe(bitsD(1));
     expect(flags(m)).toBe(ZE);
     expect(m.rip()).toBe(BigInt(CODE));
-    // masked precision exception with an unmasked but absent one: no fault
+    // unmasked precision: no result stored, PE set
+    m.cpu.r[MXCSR] = 0x1f80 & ~0x1000;
+    setXD(m, 1, [bitsD(1), 0n]); setXD(m, 2, [bitsD(3), 0n]);
+    expect(run(m, enc([0xf2], [0x5e], 1, 2))).toBe(RunStatus.EXIT);
+    expect(xd(m, 1, 0)).toBe(bitsD(1));
+    expect(flags(m)).toBe(PE);
+    // unmasked overflow of an exact product (2^1000 * 2^100): OE alone, nothing stored
+    m.cpu.r[MXCSR] = 0x1f80 & ~0x400;
+    setXD(m, 1, [bitsD(2 ** 1000), 0n]); setXD(m, 2, [bitsD(2 ** 100), 0n]);
+    expect(run(m, enc([0xf2], [0x59], 1, 2))).toBe(RunStatus.EXIT);
+    expect(xd(m, 1, 0)).toBe(bitsD(2 ** 1000));
+    expect(flags(m)).toBe(OE);
+    // unmasked underflow: UE even for an exact tiny result
+    m.cpu.r[MXCSR] = 0x1f80 & ~0x800;
+    setXD(m, 1, [bitsD(MIN_D), 0n]); setXD(m, 2, [bitsD(0.5), 0n]);
+    expect(run(m, enc([0xf2], [0x59], 1, 2))).toBe(RunStatus.EXIT);
+    expect(flags(m)).toBe(UE);
+    // a precision exception while only ZE is unmasked: no fault
     m.cpu.r[MXCSR] = 0x1f80 & ~0x200;
     expect(sd(m, 'div', 1, 3)).toBe(bitsD(1 / 3));
     expect(flags(m)).toBe(PE);

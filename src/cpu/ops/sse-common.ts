@@ -17,7 +17,7 @@ export const MXCSR = Off.MXCSR >> 2;
 export const enum Mx {
   IE = 0x1, DE = 0x2, ZE = 0x4, OE = 0x8, UE = 0x10, PE = 0x20, // status flags
   DAZ = 0x40, // denormals are zeros
-  IM = 0x80, UM = 0x800, // mask bits (IM..PM are the flags shifted left by 7)
+  IM = 0x80, OM = 0x400, UM = 0x800, // mask bits (IM..PM are the flags shifted left by 7)
   RC = 0x6000, // rounding control: 0 nearest, 1 down, 2 up, 3 toward zero
   FZ = 0x8000, // flush to zero
   PRE = 0x7, // flags detected before computation (IE DE ZE): an unmasked one suppresses the result
@@ -141,23 +141,15 @@ export function loadDst(c: Cpu, k: number): void {
 }
 
 /**
- * Record the SIMD floating-point flags `fl` raised by one instruction whose results are about to be stored.
- * An unmasked pre-computation exception (invalid, denormal, divide-by-zero) suppresses the results: its
- * flags are set and #XM is raised here, before anything is written. Call before storing results.
+ * Record the SIMD floating-point flags `fl` raised by one instruction; call it before storing any result.
+ * SSE instructions never store a result when an exception is unmasked (SDM vol. 1, 11.5.2; unlike x87 there
+ * is no biased result): the flags are set and #XM is raised. An unmasked pre-computation exception
+ * (invalid, denormal, divide-by-zero) reports only the pre-computation flags.
  */
-export function flagsBeforeStore(c: Cpu, fl: number): void {
-  const unmasked = fl & ~(c.r[MXCSR]! >>> MxShift.MASK) & Mx.PRE;
-  if (unmasked === 0) return;
-  c.r[MXCSR] = c.r[MXCSR]! | (fl & Mx.PRE);
-  throw new Fault(Vector.XM, 0, 0, 0, 'SIMD floating-point exception');
-}
-
-/**
- * Merge the flags into MXCSR after the results were stored; an unmasked post-computation exception
- * (overflow, underflow, precision) then raises #XM with the results in place, as the SDM specifies.
- */
-export function flagsAfterStore(c: Cpu, fl: number): void {
+export function commitFlags(c: Cpu, fl: number): void {
   const m = c.r[MXCSR]!;
-  c.r[MXCSR] = m | fl;
-  if (fl & ~(m >>> MxShift.MASK) & 0x3f) throw new Fault(Vector.XM, 0, 0, 0, 'SIMD floating-point exception');
+  const unmasked = fl & ~(m >>> MxShift.MASK) & 0x3f;
+  if (unmasked === 0) { c.r[MXCSR] = m | fl; return; }
+  c.r[MXCSR] = m | ((unmasked & Mx.PRE) ? fl & Mx.PRE : fl);
+  throw new Fault(Vector.XM, 0, 0, 0, 'SIMD floating-point exception');
 }

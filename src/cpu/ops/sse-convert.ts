@@ -7,7 +7,7 @@ import type { Decoded } from '../decoded.js';
 import { reader, reader64, regOf } from '../operands.js';
 import type { OpMap } from '../table.js';
 import {
-  flagsAfterStore, flagsBeforeStore, Mx, MxShift, MXCSR, RES, SRC, srcOf, xmmOf, xmmOff,
+  commitFlags, Mx, MxShift, MXCSR, RES, SRC, srcOf, xmmOf, xmmOff,
 } from './sse-common.js';
 import { finish, lanewise } from './sse-fp.js';
 import { MAX_D, MAX_S, MIN_D, MIN_S, sumErr } from './sse-lanes.js';
@@ -65,9 +65,8 @@ function cvtToGpr(dbl: boolean, bits: number, trunc: boolean): Builder {
       FS.fl = 0; FS.mx = c.r[MXCSR]!;
       const lo = toInt(dbl ? SRC.f64[0]! : SRC.f32[0]!, bits, trunc, min);
       const fl = FS.fl;
-      if (fl !== 0) flagsBeforeStore(c, fl);
+      if (fl !== 0) commitFlags(c, fl);
       c.r[g] = lo; c.r[g + 1] = bits === 64 ? intHi : 0;
-      if (fl !== 0) flagsAfterStore(c, fl);
     };
   };
 }

@@ -8,7 +8,7 @@ import { setStatusFlags } from '../flags.js';
 import type { OpMap } from '../table.js';
 import { Fl } from '../state.js';
 import {
-  flagsAfterStore, flagsBeforeStore, loadDst, MXCSR, RES, srcOf, xmmOf, xmmOff,
+  commitFlags, loadDst, MXCSR, RES, srcOf, xmmOf, xmmOff,
 } from './sse-common.js';
 import {
   addD, addS, cmpD, cmpS, divD, divS, minMaxD, minMaxS, mulD, mulS, predicate, Rel, signalingPredicate,
@@ -25,11 +25,10 @@ const SRC_BYTES = [16, 16, 4, 8] as const;
 /** Store `words` u32 words of RES into the register at u32 index k, with the MXCSR protocol around it. */
 export function finish(c: Cpu, k: number, words: number): void {
   const fl = FS.fl;
-  if (fl !== 0) flagsBeforeStore(c, fl);
+  if (fl !== 0) commitFlags(c, fl);
   const u = c.r, t = RES.u32;
   u[k] = t[0]!;
   if (words > 1) { u[k + 1] = t[1]!; if (words > 2) { u[k + 2] = t[2]!; u[k + 3] = t[3]!; } }
-  if (fl !== 0) flagsAfterStore(c, fl);
 }
 
 /**
@@ -85,9 +84,8 @@ function comis(dbl: boolean, signaling: boolean): Builder {
       FS.fl = 0; FS.mx = c.r[MXCSR]!;
       const rel = dbl ? cmpD(0, signaling) : cmpS(0, signaling);
       const fl = FS.fl;
-      if (fl !== 0) flagsBeforeStore(c, fl);
+      if (fl !== 0) commitFlags(c, fl);
       setStatusFlags(c.r, rel === Rel.UN ? Fl.ZF | Fl.PF | Fl.CF : rel === Rel.LT ? Fl.CF : rel === Rel.EQ ? Fl.ZF : 0);
-      if (fl !== 0) flagsAfterStore(c, fl);
     };
   };
 }

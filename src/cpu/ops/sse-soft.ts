@@ -108,7 +108,7 @@ function roundInt(m: bigint, sh: number, sticky: boolean, sign: number, rc: numb
 
 /**
  * Round the exact value (-1)^sign * (M + tail) * 2^E to format f (M > 0), raising PE/UE/OE as the SDM
- * specifies for masked exceptions (unmasked overflow/underflow store the unbiased result here).
+ * specifies (with overflow/underflow unmasked the result is not stored, so only the flags matter).
  */
 export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, f: Fmt): bigint {
   const rc = (FS.mx >>> MxShift.RC) & 3;
@@ -119,7 +119,8 @@ export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, f
   if (q >> BigInt(f.p)) { q >>= 1n; eu++; }
   const inexU = inexact;
   if (eu > f.emax) {
-    FS.fl |= Mx.OE | Mx.PE;
+    // masked: OE and PE; unmasked (nothing is stored): OE, and PE only if the rounding was inexact
+    FS.fl |= Mx.OE | ((FS.mx & Mx.OM) === 0 && !inexU ? 0 : Mx.PE);
     const toMax = rc === 3 || (rc === 1 && sign === 0) || (rc === 2 && sign === 1);
     if (!toMax) return inf(sign, f);
     return zero(sign, f) | (BigInt(f.expAll - 1) << f.fb) | f.frac;
@@ -134,7 +135,8 @@ export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, f
   if (tiny) {
     const um = (FS.mx & Mx.UM) !== 0;
     if (um && (FS.mx & Mx.FZ)) { FS.fl |= Mx.UE | Mx.PE; return zero(sign, f); }
-    if (!um || inexD) FS.fl |= Mx.UE;
+    if (!um) { FS.fl |= Mx.UE | (inexU ? Mx.PE : 0); return zero(sign, f) | qd; } // not stored
+    if (inexD) FS.fl |= Mx.UE;
   }
   if (inexD) FS.fl |= Mx.PE;
   return zero(sign, f) | qd;
