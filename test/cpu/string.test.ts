@@ -217,7 +217,7 @@ describe('long REPE/REPNE scans across pages', () => {
         const n = 1500, a = SRC + 0xffd, b = DST + 0x3; // unaligned; both runs cross pages
         const data = pattern(n * esz, 5);
         const other = data.slice();
-        other[at * esz + esz - 1] ^= 0x40; // the last byte of element `at` differs
+        other[at * esz + esz - 1] = other[at * esz + esz - 1]! ^ 0x40; // the last byte of element `at` differs
         m.load(a, data); m.load(b, other);
         m.setReg(RSI, BigInt(a)); m.setReg(RDI, BigInt(b)); m.setReg(RCX, BigInt(n + 5));
         exec(m, [0xf3, ...pre(esz), opc(esz, 0xa6)], 100000);
