@@ -54,3 +54,20 @@ describe('calls that would change the read-only root', () => {
     expect(h.call('flock', fd, 3)).toBe(-E.EINVAL);
   });
 });
+
+describe('a process without a root directory', () => {
+  it('sees only the program, /proc/self/exe and /dev', () => {
+    h.close();
+    h = new Harness(fx, { root: undefined, cwd: '/usr/bin' });
+    expect(h.open('/etc/hello.txt')).toBe(-E.ENOENT);
+    expect(h.text(h.open('prog'), 4)).toBe('\x7fELF');
+    const fd = h.open('/', 0x10000);
+    const buf = h.mem.alloc(4096);
+    const n = h.call('getdents64', fd, buf, 4096);
+    const names: string[] = [];
+    const b = h.mem.bytes(buf, n);
+    for (let o = 0; o < n; o += new DataView(b.buffer).getUint16(o + 16, true)) names.push(Buffer.from(b.subarray(o + 19, b.indexOf(0, o + 19))).toString());
+    expect(names).toEqual(['.', '..', 'dev', 'proc', 'usr']);
+    expect(h.call('mkdir', h.mem.put('/tmp'), 0o755)).toBe(-E.EROFS);
+  });
+});
