@@ -1,0 +1,502 @@
+// The instruction families of the differential suite: which Codes each covers and how operands, values
+// and machine state are chosen for them.
+import { Code, Instruction, MemoryOperand, Register, RepPrefixKind, CpuidFeature, Mnemonic } from 'iced-x86';
+import { DATA_BASE, DiffCase } from './harness.js';
+import {
+  Ctx, K, Knobs, MemOpts, Retry, Rng, byMnemonic, f32bits, f64bits, f80, finish, gprOf, info, interesting64, le64,
+  legacyCodes, randomInsn, xmmValue, CodeInfo,
+} from './gen.js';
+
+/** A family of the suite. */
+export interface Family {
+  name: string;
+  /** Cases in a default run. */
+  count: number;
+  /** The Codes the family generates (for coverage reporting). */
+  codes: () => number[];
+  /** Fill a context with one case. */
+  gen: (ctx: Ctx) => void;
+  /** Which extra state to print for a failing case. */
+  detail?: { xmm?: boolean; x87?: boolean };
+}
+
+/** Operand size in bytes of an instruction's first operand. */
+const sizeOf = (ci: CodeInfo): number => {
+  const k = ci.kinds[0];
+  if (k === K.r8_or_mem || k === K.r8_reg || k === K.r8_opcode || k === K.al) return 1;
+  if (k === K.r16_or_mem || k === K.r16_reg || k === K.r16_rm || k === K.r16_opcode || k === K.ax) return 2;
+  if (k === K.r32_or_mem || k === K.r32_reg || k === K.r32_rm || k === K.r32_opcode || k === K.eax) return 4;
+  return 8;
+};
+
+const mask = (size: number): bigint => (1n << BigInt(8 * size)) - 1n;
+
+/** Replace the low `size` bytes of a register value. */
+const withLow = (rng: Rng, size: number, v: bigint): bigint =>
+  size === 4 && rng.chance(0.5) ? v & mask(4) : (rng.u64() & ~mask(size)) | (v & mask(size));
+
+// ---- alu ---------------------------------------------------------------------------------------------
+
+const aluCodes = (): number[] => byMnemonic(/^(Add|Or|Adc|Sbb|And|Sub|Xor|Cmp|Test|Inc|Dec|Neg|Not)$/);
+
+const alu: Family = {
+  name: 'alu', count: 3000, codes: aluCodes,
+  gen(ctx) {
+    const codes = aluCodes();
+    ctx.seq = ctx.rng.chance(0.3);
+    const n = ctx.seq ? ctx.rng.range(2, 3) : 1;
+    for (let i = 0; i < n; i++) randomInsn(ctx, ctx.rng.pick(codes), { lockP: 0.2 });
+  },
+};
+
+// ---- shift -------------------------------------------------------------------------------------------
+
+const shiftCodes = (): number[] => byMnemonic(/^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sar|Shld|Shrd)$/);
+const COUNTS = [0, 1, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 63, 64, 65, 127, 255];
+
+function shiftCount(rng: Rng, ci: CodeInfo): number {
+  for (;;) {
+    const c = rng.chance(0.8) ? rng.pick(COUNTS) : rng.int(256);
+    // SHLD/SHRD with a 16-bit operand and a masked count above 16: result and flags undefined
+    if (/^Sh[lr]d/.test(ci.mnemonic) && sizeOf(ci) === 2 && (c & 31) > 16) continue;
+    return c;
+  }
+}
+
+/** SDM value-dependent undefined flags of shifts and rotates for a known count. */
+function shiftUndef(ci: CodeInfo, count: number): number {
+  const size = sizeOf(ci), masked = count & (size === 8 ? 63 : 31);
+  if (masked === 0) return 0;
+  let u = 0;
+  if (masked > 1) u |= 0x800; // OF: only 1-bit shifts/rotates define it
+  if (/^(Shl|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) {
+    u |= 0x10; // AF
+    if (/^(Shl|Shr)$/.test(ci.mnemonic) && masked >= size * 8) u |= 0x1; // CF undefined for count >= size
+  }
+  return u;
+}
+
+const shift: Family = {
+  name: 'shift', count: 2500, codes: shiftCodes,
+  gen(ctx) {
+    const rng = ctx.rng, codes = shiftCodes();
+    ctx.seq = rng.chance(0.25);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = i === 0 ? rng.pick(codes) : rng.pick(rng.chance(0.5) ? codes : aluCodes());
+      const ci = info(code);
+      let count = -1;
+      randomInsn(ctx, code, {
+        imm: (_c, ci2, k) => (k === K.imm8 && /^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sar|Shld|Shrd)$/.test(ci2.mnemonic) ? (count = shiftCount(rng, ci2)) : undefined),
+        after: (c, ci2, regs) => {
+          if (regs.includes(Register.CL)) { count = shiftCount(rng, ci2); c.pin(1, withLow(rng, 1, BigInt(count))); }
+        },
+      });
+      if (/^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) ctx.undefLast(shiftUndef(ci, count < 0 ? 1 : count));
+    }
+  },
+};
+
+// ---- muldiv ------------------------------------------------------------------------------------------
+
+const muldivCodes = (): number[] => byMnemonic(/^(Mul|Imul|Div|Idiv)$/);
+
+const muldiv: Family = {
+  name: 'muldiv', count: 2000, codes: muldivCodes,
+  gen(ctx) {
+    const rng = ctx.rng, code = rng.pick(muldivCodes()), ci = info(code);
+    if (!/Div/.test(ci.mnemonic)) { randomInsn(ctx, code); return; }
+    const size = sizeOf(ci), bits = BigInt(8 * size), signed = ci.mnemonic === 'Idiv';
+    let divisor = rng.chance(0.08) ? 0n : interesting64(rng) & mask(size);
+    if (rng.chance(0.3)) divisor = BigInt(rng.range(1, 300));
+    if (signed && rng.chance(0.2)) divisor = mask(size); // -1
+    let hi: bigint, lo: bigint;
+    const k = rng.int(100);
+    if (k < 45 && divisor !== 0n) { // no overflow
+      if (signed) { lo = interesting64(rng) & mask(size); hi = BigInt.asIntN(Number(bits), lo) < 0n ? mask(size) : 0n; } else { hi = (interesting64(rng) & mask(size)) % divisor; lo = interesting64(rng) & mask(size); }
+    } else { hi = interesting64(rng) & mask(size); lo = interesting64(rng) & mask(size); }
+    if (signed && rng.chance(0.1)) { hi = mask(size); lo = 1n << (bits - 1n); } // most negative dividend
+    randomInsn(ctx, code, {
+      memOpts: () => ({ fill: le64(divisor).subarray(0, size) }),
+      after: (c, _ci, regs) => {
+        const dr = gprOf(regs[0]!);
+        if (size === 1) c.pin(0, withLow(rng, 2, (hi << 8n) | lo));
+        else { c.pin(0, withLow(rng, size, lo)); c.pin(2, withLow(rng, size, hi)); }
+        if (dr >= 0 && dr !== 0 && dr !== 2 && !(size === 1 && regs[0]! >= Register.AH && regs[0]! <= Register.BH)) c.pin(dr, withLow(rng, size, divisor));
+      },
+    });
+  },
+};
+
+// ---- bit ---------------------------------------------------------------------------------------------
+
+const bitCodes = (): number[] => byMnemonic(/^(Bt|Bts|Btr|Btc|Bsf|Bsr|Popcnt|Tzcnt|Lzcnt|Set(a|ae|b|be|e|g|ge|l|le|ne|no|np|ns|o|p|s))$/);
+
+const bit: Family = {
+  name: 'bit', count: 2200, codes: bitCodes,
+  gen(ctx) {
+    const rng = ctx.rng, code = rng.pick(bitCodes()), ci = info(code), size = sizeOf(ci);
+    const scan = /^(Bsf|Bsr|Popcnt|Tzcnt|Lzcnt)$/.test(ci.mnemonic);
+    const zero = scan && rng.chance(0.2);
+    randomInsn(ctx, code, {
+      memP: 0.4,
+      memOpts: () => (zero ? { fill: new Uint8Array(size) } : {}),
+      after: (c, ci2, regs, memUsed) => {
+        if (zero && !memUsed) { const r = gprOf(regs[1]!); if (r >= 0) c.pin(r, withLow(rng, size, 0n)); }
+        // BT* m, r: the bit offset reaches outside the operand; keep the byte address in the data region
+        if (/^Bt/.test(ci2.mnemonic) && memUsed && regs[1] !== Register.None) {
+          const r = gprOf(regs[1]!);
+          if (r >= 0) c.pin(r, withLow(rng, size, BigInt.asUintN(64, BigInt(rng.range(-0x1800, 0x1800)))));
+        }
+      },
+    });
+    if (ci.mnemonic === 'Tzcnt' || ci.mnemonic === 'Lzcnt') {
+      // F3 0F BC / F3 0F BD: the emulator's CPUID advertises neither BMI1 nor LZCNT, so it executes these
+      // as BSF/BSR (what a processor without those features does: the F3 prefix is ignored). This host
+      // may have BMI1/LZCNT and then runs TZCNT/LZCNT, so the host runs the same instruction with the F3
+      // replaced by a 2E prefix (ignored in 64-bit mode): that is BSF/BSR on the same input, same length.
+      ctx.nativeXform.set(ctx.makes.length - 1, (b) => {
+        const op = b.findIndex((x, i) => x === 0x0f && (b[i + 1] === 0xbc || b[i + 1] === 0xbd));
+        const f3 = b.subarray(0, op).lastIndexOf(0xf3);
+        if (f3 < 0) throw new Error('no F3 prefix');
+        b[f3] = 0x2e;
+      });
+      ctx.undefLast(0x895); // BSF/BSR: CF OF SF AF PF undefined
+    }
+  },
+};
+
+// ---- mov ---------------------------------------------------------------------------------------------
+
+const movCodes = (): number[] => byMnemonic(
+  /^(Mov|Movzx|Movsx|Movsxd|Xchg|Xadd|Cmpxchg|Cmpxchg8b|Cmpxchg16b|Bswap|Lea|Cbw|Cwde|Cdqe|Cwd|Cdq|Cqo|Cmov(a|ae|b|be|e|g|ge|l|le|ne|no|np|ns|o|p|s))$/,
+  /^Bswap_r16$/, // result undefined (SDM)
+);
+
+const mov: Family = {
+  name: 'mov', count: 2500, codes: movCodes,
+  gen(ctx) {
+    const rng = ctx.rng, codes = movCodes();
+    ctx.seq = rng.chance(0.2);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = rng.pick(codes), ci = info(code), size = sizeOf(ci);
+      const equal = rng.chance(0.5);
+      const kn: Knobs = { lockP: 0.2 };
+      if (ci.mnemonic === 'Cmpxchg') {
+        kn.memOpts = (c) => (equal ? { fill: le64(c.gpr[0]!).subarray(0, size) } : {});
+        kn.after = (c, _ci, regs, memUsed) => {
+          if (equal && !memUsed) { const r = gprOf(regs[0]!); if (r >= 0 && !(regs[0]! >= Register.AH && regs[0]! <= Register.BH)) c.pin(0, withLow(rng, size, c.gpr[r]!)); }
+        };
+      } else if (ci.mnemonic === 'Cmpxchg8b' || ci.mnemonic === 'Cmpxchg16b') {
+        const w = ci.mnemonic === 'Cmpxchg8b' ? 4 : 8;
+        kn.memOpts = (c): MemOpts => {
+          const f = c.randomBytes(2 * w);
+          if (equal) { f.set(le64(c.gpr[0]!).subarray(0, w), 0); f.set(le64(c.gpr[2]!).subarray(0, w), w); }
+          return { fill: f, align: 2 * w, alignP: w === 8 ? 0.92 : 0.5, addr32: false };
+        };
+      } else if (ci.mnemonic === 'Lea') {
+        kn.memOpts = () => ({ addr32: true });
+      }
+      randomInsn(ctx, code, kn);
+    }
+  },
+};
+
+// ---- stack -------------------------------------------------------------------------------------------
+
+const stackCodes = (): number[] => byMnemonic(/^(Push|Pop|Pushf|Pushfq|Popf|Popfq|Enter|Leave)$/);
+
+const stack: Family = {
+  name: 'stack', count: 1500, codes: stackCodes,
+  gen(ctx) {
+    const rng = ctx.rng, codes = stackCodes();
+    const rspOff = 0x1000 + 8 * rng.int(0x300) + (rng.chance(0.08) ? rng.range(1, 7) : 0);
+    ctx.pin(4, BigInt(DATA_BASE + rspOff));
+    ctx.seq = rng.chance(0.3);
+    const n = ctx.seq ? rng.range(2, 3) : 1;
+    for (let i = 0; i < n; i++) {
+      let code = rng.pick(codes), ci = info(code);
+      // POPF only as the first instruction, popping a prepared image (never TF)
+      while (i > 0 && /^Popf/.test(ci.mnemonic)) { code = rng.pick(codes); ci = info(code); }
+      if (/^Popf/.test(ci.mnemonic)) {
+        // the popped image: arithmetic flags, DF, NT, AC, ID, IF, IOPL random; never TF
+        const v = (rng.u32() & 0x247ed5) | 0x2;
+        ctx.patch(rspOff, le64(BigInt(v)).subarray(0, ci.mnemonic === 'Popfq' ? 8 : 2));
+      }
+      if (/^(Enter|Leave)/.test(ci.mnemonic) && !ctx.pinned.has(5)) ctx.pin(5, BigInt(DATA_BASE + 0x1000 + 8 * rng.int(0x300) + (rng.chance(0.1) ? rng.range(1, 7) : 0)));
+      randomInsn(ctx, code, {
+        allowRsp: rng.chance(0.15),
+        memOpts: () => ({ allowRsp: rng.chance(0.3) }),
+        imm: (_c, ci2, k) => {
+          if (/^Enter/.test(ci2.mnemonic)) return k === K.imm16 ? rng.pick([0, 8, 16, 0x28, rng.int(0x200)]) : rng.pick([0, 0, 1, 2, 3, 4, rng.int(40)]);
+          return undefined;
+        },
+      });
+      if (/^Popf/.test(ci.mnemonic)) break; // AC/ID may now be set: end the sequence
+    }
+  },
+};
+
+// ---- branch ------------------------------------------------------------------------------------------
+
+const branchCodes = (): number[] => byMnemonic(/^(J[a-z]+|Call|Ret|Loop|Loope|Loopne|Jrcxz|Jecxz)$/, /16|Retnw|Retf|far/i);
+
+const branch: Family = {
+  name: 'branch', count: 1500, codes: branchCodes,
+  gen(ctx) {
+    const rng = ctx.rng, code = rng.pick(branchCodes()), ci = info(code);
+    ctx.nExits = 2;
+    if (rng.chance(0.3)) ctx.exitsBefore = 1;
+    const target = rng.int(2);
+    if (/^Loop|^Jrcxz|^Jecxz/.test(ci.mnemonic)) {
+      const c = rng.pick([0n, 1n, 2n, 3n, 0x100000000n, 0x100000001n, interesting64(rng)]);
+      ctx.pin(1, c);
+    }
+    if (/^Ret/.test(ci.mnemonic)) {
+      const rsp = Number(ctx.gpr[4]! - BigInt(DATA_BASE));
+      ctx.late.push((ea) => ctx.patch(rsp, le64(ea(target))));
+    }
+    randomInsn(ctx, code, {
+      memP: 0.4,
+      imm: (_c, _ci, k) => (k === K.imm16 ? rng.pick([0, 8, 16, rng.int(0x100) * 2, rng.int(0x100)]) : undefined),
+      after: (c, _ci, regs, memUsed) => {
+        if (/^(Jmp|Call)$/.test(ci.mnemonic) && ci.kinds[0] === K.r64_or_mem) {
+          if (memUsed) { const off = c.lastMemOff; c.late.push((ea) => c.patch(off, le64(ea(target)))); } else {
+            const r = gprOf(regs[0]!);
+            c.late.push((ea) => c.pin(r, ea(target)));
+          }
+        }
+      },
+    });
+  },
+};
+
+// ---- string ------------------------------------------------------------------------------------------
+
+const STRING_OPS = ['Movs', 'Cmps', 'Scas', 'Lods', 'Stos'] as const;
+const stringCodes = (): number[] => byMnemonic(/^(Movs[bwdq]|Cmps[bwdq]|Scas[bwdq]|Lods[bwdq]|Stos[bwdq])$/).filter((c) => info(c).kinds.every((k) => k !== K.xmm_reg && k !== K.xmm_or_mem));
+
+const string: Family = {
+  name: 'string', count: 1800, codes: () => [],
+  gen(ctx) {
+    const rng = ctx.rng;
+    const op = rng.pick(STRING_OPS), sz = rng.pick(['b', 'w', 'd', 'q'] as const), w = { b: 1, w: 2, d: 4, q: 8 }[sz];
+    const a32 = rng.chance(0.15);
+    const cond = op === 'Cmps' || op === 'Scas';
+    const rep = rng.chance(0.75) ? (cond ? rng.pick([RepPrefixKind.Repe, RepPrefixKind.Repne]) : RepPrefixKind.Repe) : RepPrefixKind.None;
+    const df = rng.chance(0.5);
+    ctx.rflags = (ctx.rflags & ~0x400) | (df ? 0x400 : 0);
+    const count = rep === RepPrefixKind.None ? 1 : rng.chance(0.1) ? 0 : rng.chance(0.8) ? rng.range(1, 12) : rng.range(13, 40);
+    if (rep !== RepPrefixKind.None) ctx.pin(1, a32 ? (rng.u64() & ~0xffffffffn) | BigInt(count) : BigInt(count));
+    const span = Math.max(count, 1) * w + 16;
+    const place = (): number => (df ? rng.range(0x400 + span, 0x3c00) : rng.range(0x400, 0x3c00 - span)) + (rng.chance(0.2) ? rng.int(8) : 0) & ~(rng.chance(0.7) ? w - 1 : 0);
+    const si = place(), di = place();
+    const lo = (p: number): number => (df ? p - span + w + 8 : p);
+    const src = ctx.randomBytes(span);
+    const setReg = (n: number, off: number): void => ctx.pin(n, a32 ? (rng.u64() & ~0xffffffffn) | BigInt(DATA_BASE + off) : BigInt(DATA_BASE + off));
+    if (op === 'Movs' || op === 'Cmps' || op === 'Lods') { setReg(6, si); ctx.patch(lo(si), src); }
+    if (op !== 'Lods') setReg(7, di);
+    if (op === 'Cmps') { // destination equal to the source except maybe one element
+      const dst = src.slice();
+      if (rng.chance(0.7)) { const j = rng.int(Math.max(count, 1)); const at = df ? span - 8 - (j + 1) * w : j * w; const x = at + rng.int(w); dst[x] = dst[x]! ^ (1 << rng.int(8)); }
+      ctx.patch(lo(di), dst);
+    }
+    if (op === 'Scas') { // a buffer of RAX elements, maybe one different (or of different ones, one equal)
+      const v = le64(ctx.gpr[0]!);
+      const dst = ctx.randomBytes(span);
+      const fillAll = rng.chance(0.5);
+      const j = rng.int(Math.max(count, 1) + 1);
+      for (let e = 0; e < Math.max(count, 1); e++) {
+        const at = df ? span - 8 - (e + 1) * w : e * w;
+        if ((fillAll && e !== j) || (!fillAll && e === j)) dst.set(v.subarray(0, w), at);
+      }
+      ctx.patch(lo(di), dst);
+    }
+    const name = `create${op}${sz}` as const;
+    const addr = a32 ? 32 : 64;
+    ctx.add(() => {
+      const f = (Instruction as unknown as Record<string, (...a: unknown[]) => Instruction>)[name]!;
+      return op === 'Scas' || op === 'Stos' ? f(addr, rep) : f(addr, Register.None, rep);
+    });
+  },
+};
+void stringCodes;
+
+// ---- misc --------------------------------------------------------------------------------------------
+
+const miscCodes = (): number[] => [
+  ...byMnemonic(/^(Clc|Stc|Cmc|Cld|Std|Lahf|Sahf|Nop|Pause|Lfence|Mfence|Sfence|Ud2|Ud0|Ud1|Prefetchnta|Prefetcht0|Prefetcht1|Prefetcht2|Endbr64|Hlt|Cli|Sti|Clts|Invd|Wbinvd|Rdmsr|Wrmsr|Swapgs|Sysretq?)$/, /^Ud0$|Sysret_/),
+];
+/** Encodings invalid in 64-bit mode (#UD). */
+const INVALID64: number[][] = [[0x06], [0x07], [0x0e], [0x16], [0x17], [0x1e], [0x1f], [0x27], [0x2f], [0x37], [0x3f], [0x60], [0x61], [0xce], [0xd4, 0x0a], [0xd5, 0x0a], [0xd6], [0x82, 0xc0, 0x01], [0x0f, 0x0b]];
+
+const misc: Family = {
+  name: 'misc', count: 800, codes: miscCodes,
+  gen(ctx) {
+    const rng = ctx.rng, k = rng.int(100);
+    if (k < 10) { const b = rng.pick(INVALID64); ctx.add(() => Instruction.createDeclareByte(new Uint8Array(b))); return; }
+    if (k < 20) { // XLAT
+      const al = rng.int(256), off = rng.range(0x400, 0x3000);
+      ctx.pin(0, (interesting64(rng) & ~0xffn) | BigInt(al));
+      ctx.pin(3, BigInt(DATA_BASE + off));
+      ctx.patch(off + al, new Uint8Array([rng.int(256)]));
+      const bytes = rng.chance(0.5) ? [0xd7] : [0x48, 0xd7];
+      ctx.add(() => Instruction.createDeclareByte(new Uint8Array(bytes)));
+      return;
+    }
+    ctx.seq = rng.chance(0.3);
+    const n = ctx.seq ? rng.range(2, 3) : 1;
+    for (let i = 0; i < n; i++) randomInsn(ctx, rng.pick(miscCodes()));
+  },
+};
+
+// ---- sse ---------------------------------------------------------------------------------------------
+
+let sseList: number[] | undefined;
+const sseCodes = (): number[] => {
+  if (sseList) return sseList;
+  sseList = legacyCodes().filter((c) => {
+    const ci = info(c);
+    const xmm = ci.kinds.some((k) => k === K.xmm_reg || k === K.xmm_rm || k === K.xmm_or_mem);
+    if (!xmm && !/^(Ldmxcsr|Stmxcsr|Movnti)$/.test(ci.mnemonic)) return false;
+    if (/^(Rcpps|Rcpss|Rsqrtps|Rsqrtss)$/.test(ci.mnemonic)) return false; // approximations: implementation-specific bits
+    const ins = Instruction.create(c);
+    const feats = Array.from(ins.cpuidFeatures());
+    ins.free();
+    return feats.every((f) => f === CpuidFeature.SSE || f === CpuidFeature.SSE2);
+  });
+  return sseList;
+};
+
+function fpFlavour(ci: CodeInfo): 'ps' | 'pd' | 'int' | undefined {
+  const n = ci.mnemonic.toLowerCase();
+  if (/^cvt/.test(n)) return undefined;
+  if (/(ps|ss)$/.test(n)) return 'ps';
+  if (/(pd|sd)$/.test(n)) return 'pd';
+  return 'int';
+}
+
+function sseMemFill(rng: Rng, ci: CodeInfo, size: number): Uint8Array {
+  const n = ci.mnemonic.toLowerCase();
+  if (n === 'ldmxcsr') return le64(BigInt((rng.u32() & 0xffc0) | 0x1f80 | (rng.chance(0.2) ? rng.int(64) : 0)) | (rng.chance(0.05) ? 1n << BigInt(rng.range(16, 31)) : 0n)).subarray(0, 4);
+  const b = new Uint8Array(size), dv = new DataView(b.buffer);
+  let fl: string | undefined = fpFlavour(ci);
+  if (/^cvt/.test(n)) fl = /^cvt(t?)(ss|ps)/.test(n) ? 'ps' : /^cvt(t?)(sd|pd)/.test(n) ? 'pd' : 'int';
+  if (size === 16) return xmmValue(rng, fl as 'ps' | 'pd' | 'int');
+  if (fl === 'ps') for (let i = 0; i + 4 <= size; i += 4) dv.setUint32(i, f32bits(rng), true);
+  else if (fl === 'pd') for (let i = 0; i + 8 <= size; i += 8) dv.setBigUint64(i, f64bits(rng), true);
+  else for (let i = 0; i < size; i += 8) b.set(le64(interesting64(rng)).subarray(0, Math.min(8, size - i)), i);
+  return b;
+}
+
+const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu)$/;
+
+const sse: Family = {
+  name: 'sse', count: 4500, codes: sseCodes, detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    const k = rng.int(100);
+    let mx = 0x1f80;
+    if (k < 15) mx = 0x1f80 | (rng.int(4) << 13);
+    else if (k < 27) mx = 0x1f80 | rng.pick([0x8000, 0x40, 0x8040]) | (rng.int(4) << 13);
+    else if (k < 35) mx = 0x1f80 | rng.int(64);
+    else if (k < 40) mx = (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
+    dv.setUint32(24, mx, true);
+    ctx.seq = rng.chance(0.2);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = rng.pick(sseCodes());
+      randomInsn(ctx, code, {
+        memP: 0.35,
+        memOpts: (c, ci2) => ({
+          fill: sseMemFill(c.rng, ci2, ci2.memSize || 16),
+          align: ci2.memSize === 16 && !UNALIGNED_OK.test(ci2.mnemonic) ? 16 : 1, alignP: 0.93,
+        }),
+        imm: (_c, ci2, kk) => {
+          if (kk !== K.imm8) return undefined;
+          if (/^Cmp(ps|pd|ss|sd)$/.test(ci2.mnemonic)) return rng.chance(0.85) ? rng.int(8) : rng.int(256);
+          if (/^Ps(ll|rl|ra)/.test(ci2.mnemonic)) return rng.pick([0, 1, 3, 7, 8, 15, 16, 31, 32, 63, 64, 127, 255, rng.int(256)]);
+          return rng.int(256);
+        },
+        after: (c, ci2, regs) => {
+          const fl = fpFlavour(ci2);
+          for (const r of regs) {
+            if (r >= Register.XMM0 && r <= Register.XMM15 && rng.chance(0.8)) c.fx.set(xmmValue(rng, fl), 160 + 16 * (r - Register.XMM0));
+          }
+        },
+      });
+    }
+  },
+};
+
+// ---- x87 ---------------------------------------------------------------------------------------------
+
+const x87Codes = (): number[] => byMnemonic(/^F/, new RegExp([
+  // transcendental: results are implementation-specific in the last bits
+  'F2xm1', 'Fyl2x', 'Fyl2xp1', 'Fptan', 'Fpatan', 'Fsin', 'Fcos', 'Fsincos',
+  // environment/state images hold FIP/FDP/FOP, which this CPU generation no longer maintains architecturally
+  'Fldenv', 'Fnstenv', 'Fnsave', 'Frstor', 'Fxsave', 'Fxrstor',
+  // BCD, 8087/287 leftovers, MMX, and undocumented alias encodings
+  'Fbld', 'Fbstp', 'Fneni', 'Fndisi', 'Fnsetpm', 'Femms', 'Ffreep', 'Fstpnce', '_D[0-9A-F]{3}$',
+].join('|')));
+
+function x87MemFill(rng: Rng, ci: CodeInfo): Uint8Array {
+  const n = ci.name;
+  if (/m32fp/.test(n)) return le64(BigInt(f32bits(rng))).subarray(0, 4);
+  if (/m64fp/.test(n)) return le64(f64bits(rng));
+  if (/m80fp/.test(n)) return f80(rng);
+  if (/m16int/.test(n)) return le64(interesting64(rng)).subarray(0, 2);
+  if (/m32int/.test(n)) return le64(interesting64(rng)).subarray(0, 4);
+  if (/m64int/.test(n)) return le64(interesting64(rng));
+  if (/Fldcw/.test(n)) return le64(BigInt((rng.u32() & 0xffc0) | 0x3f)).subarray(0, 2);
+  return le64(interesting64(rng)).subarray(0, Math.max(ci.memSize, 2));
+}
+
+const x87: Family = {
+  name: 'x87', count: 3500, codes: x87Codes, detail: { x87: true },
+  gen(ctx) {
+    const rng = ctx.rng, fx = ctx.fx, dv = new DataView(fx.buffer);
+    const pc = rng.pick([3, 3, 3, 2, 2, 0]), rc = rng.chance(0.75) ? 0 : rng.int(4);
+    dv.setUint16(0, 0x7f | (pc << 8) | (rc << 10) | (rng.chance(0.1) ? 0x1000 : 0), true);
+    const top = rng.int(8);
+    let fsw = top << 11;
+    if (rng.chance(0.3)) fsw |= rng.u32() & 0x4700;
+    if (rng.chance(0.1)) fsw |= rng.u32() & 0x3f;
+    dv.setUint16(2, fsw, true);
+    const full = rng.chance(0.15) ? rng.int(256) : (1 << rng.pick([0, 1, 2, 2, 3, 3, 4, 5, 8])) - 1; // stack slots in use (ST order)
+    let ab = 0;
+    for (let i = 0; i < 8; i++) {
+      fx.set(f80(rng), 32 + 16 * i);
+      if ((full >> i) & 1) ab |= 1 << ((top + i) & 7);
+    }
+    fx[4] = ab;
+    ctx.seq = rng.chance(0.35);
+    const n = ctx.seq ? rng.range(2, 3) : 1;
+    const codes = x87Codes().filter((c) => !ctx.seq || !/^Fnstsw/.test(info(c).mnemonic));
+    for (let i = 0; i < n; i++) {
+      randomInsn(ctx, rng.pick(codes), { memP: 1, memOpts: (c, ci) => ({ fill: x87MemFill(c.rng, ci) }) });
+    }
+  },
+};
+
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, stack, branch, string, misc, sse, x87];
+
+/** Generate case `index` of a family (deterministic in seed, family and index). */
+export function generate(fam: Family, seed: number, index: number): DiffCase {
+  const rng = new Rng(seed, fam.name, index);
+  let last: unknown;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const ctx = new Ctx(rng, fam.name, index);
+    try {
+      fam.gen(ctx);
+      return finish(ctx);
+    } catch (e) {
+      if (!(e instanceof Retry)) throw e;
+      last = e;
+    }
+  }
+  throw new Error(`${fam.name}:${index}: could not generate a valid case (${String(last)})`);
+}
+
+export { Code, MemoryOperand, Mnemonic };
