@@ -278,6 +278,14 @@ describe('signed zeros, underflow, overflow and MXCSR modes', () => {
     m.cpu.r[MXCSR] = 0x1f80 | 0x2000; // round down: x - x = -0
     expect(sd(m, 'sub', 5, 5)).toBe(bitsD(-0));
   });
+  it('exact results near the overflow threshold are not inexact', () => {
+    const m = machine();
+    const max = fromBitsD(0x7fefffffffffffffn);
+    expect(sd(m, 'div', -max, -(2 ** 31))).toBe(bitsD(max / 2 ** 31));
+    expect(sd(m, 'mul', max / 2 ** 31, 2 ** 31)).toBe(bitsD(max));
+    expect(sd(m, 'sqrt', 0, 2 ** 1022)).toBe(bitsD(2 ** 511));
+    expect(flags(m)).toBe(0);
+  });
   it('tininess is detected after rounding', () => {
     const m = machine();
     // 2^-1022 * (1 - 2^-53) is tiny with unbounded exponent and rounds to 2^-1022: UE and PE
@@ -296,6 +304,9 @@ describe('signed zeros, underflow, overflow and MXCSR modes', () => {
     const m = machine(0x1f80 | 0x8000);
     expect(sd(m, 'mul', MIN_D, 0.5)).toBe(bitsD(0));
     expect(flags(m)).toBe(UE | PE);
+    m.cpu.r[MXCSR] = 0x1f80 | 0x8000; // x + 0 with a denormal x is a tiny result too
+    expect(sd(m, 'sub', 0, -(2 ** -1074))).toBe(bitsD(0));
+    expect(flags(m)).toBe(DE | UE | PE);
     m.cpu.r[MXCSR] = 0x1f80 | 0x40; // DAZ: a denormal operand is zero and DE is not raised
     expect(sd(m, 'add', 2 ** -1070, 2 ** -1070)).toBe(bitsD(0));
     expect(flags(m)).toBe(0);

@@ -18,6 +18,8 @@ export const MAX_S = 3.4028234663852886e38;
 const LOW_D = 2 ** -968;
 /** Above this magnitude Dekker's split may overflow (2^995). */
 const HIGH_D = 2 ** 995;
+/** Above this magnitude a product's partial products (ah*bh) may overflow (2^1020). */
+const HIGH_P = 2 ** 1020;
 const SPLIT = 134217729; // 2^27 + 1
 const fround = Math.fround;
 
@@ -72,7 +74,7 @@ export function mulD(i: number): void {
   if (nearest() && okD(a) && okD(b)) {
     if (a === 0 || b === 0) { RES.f64[i] = a * b; return; }
     const r = a * b, ar = Math.abs(r);
-    if (ar >= LOW_D && ar <= MAX_D && Math.abs(a) < HIGH_D && Math.abs(b) < HIGH_D) {
+    if (ar >= LOW_D && ar < HIGH_P && Math.abs(a) < HIGH_D && Math.abs(b) < HIGH_D) {
       if (prodErr(a, b, r) !== 0) FS.fl |= Mx.PE;
       RES.f64[i] = r; return;
     }
@@ -86,7 +88,7 @@ export function divD(i: number): void {
   if (nearest() && okD(a) && okD(b) && b !== 0) {
     if (a === 0) { RES.f64[i] = a / b; return; }
     const q = a / b, aq = Math.abs(q);
-    if (aq >= MIN_D && aq < HIGH_D && Math.abs(a) >= LOW_D && Math.abs(b) < HIGH_D) {
+    if (aq >= MIN_D && aq < HIGH_D && Math.abs(a) >= LOW_D && Math.abs(a) < HIGH_P && Math.abs(b) < HIGH_D) {
       const p = q * b;
       if (a - p !== prodErr(q, b, p)) FS.fl |= Mx.PE;
       RES.f64[i] = q; return;
@@ -98,7 +100,7 @@ export function divD(i: number): void {
 /** SQRTSD/SQRTPD lane (source lane only). */
 export function sqrtD(i: number): void {
   const a = SRC.f64[i]!;
-  if (nearest() && a >= LOW_D && a <= MAX_D) {
+  if (nearest() && a >= LOW_D && a < HIGH_P) {
     const s = Math.sqrt(a), p = s * s;
     if (a - p !== prodErr(s, s, p)) FS.fl |= Mx.PE;
     RES.f64[i] = s; return;

@@ -173,8 +173,7 @@ export function softBinary(op: SoftOp, a0: bigint, b0: bigint, f: Fmt): bigint {
       }
       if (den) FS.fl |= Mx.DE;
       if (za && zb) return sa === sb ? a : zero(rc === 1 ? 1 : 0, f);
-      if (za) return b;
-      if (zb) return a;
+      // x + 0 goes through rounding too: a denormal x is a tiny result (FTZ flushes it)
       const ea = lsbExpOf(a, f), eb = lsbExpOf(b, f), e = Math.min(ea, eb);
       const ma = sigOf(a, f) << BigInt(ea - e), mb = sigOf(b, f) << BigInt(eb - e);
       const s = (sa ? -ma : ma) + (sb ? -mb : mb);
