@@ -123,6 +123,7 @@ export class Cpu {
     this.tr = this.tlbSup.read; this.tw = this.tlbSup.write; this.tx = this.tlbSup.fetch;
     this.blocks = new Array<Map<number, Block> | undefined>(mem.size >>> 12);
     this.crossInto = new Uint8Array(mem.size >>> 12);
+    this.r[Off.PAT >> 2] = 0x00070406; this.r[(Off.PAT >> 2) + 1] = 0x00070406; // IA32_PAT reset value
     this.syncCpl();
   }
 
@@ -249,7 +250,7 @@ export class Cpu {
       return;
     }
     if (off > 0xff8) { // crosses a page: check both pages are writable before writing anything
-      const n = (lo + 8) >>> 0;
+      const n = ((lo | 0xfff) + 1) >>> 0; // first byte of the second page (the #PF address hardware reports)
       this.translate(lo, hi, Access.WRITE);
       this.translate(n, n < lo ? (hi + 1) >>> 0 : hi, Access.WRITE);
     }
@@ -266,7 +267,7 @@ export class Cpu {
       return;
     }
     // crossing a page boundary: translate both pages first so a fault leaves memory untouched
-    const lo2 = (lo + size - 1) >>> 0;
+    const lo2 = ((lo | 0xfff) + 1) >>> 0; // first byte of the second page
     this.translate(lo, hi, Access.WRITE);
     this.translate(lo2, lo2 < lo ? (hi + 1) >>> 0 : hi, Access.WRITE);
     for (let k = 0; k < size; k++) {

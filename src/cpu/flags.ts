@@ -128,7 +128,7 @@ export function getFlags(u32: Uint32Array): number {
 /** Replace the whole RFLAGS (drops any lazy state). */
 export function setFlags(u32: Uint32Array, v: number): void {
   u32[L] = FlagOp.NONE;
-  u32[RF] = ((v | Fl.FIXED) & 0x3f7fd5) >>> 0;
+  u32[RF] = ((v & 0x3f7fd5) | Fl.FIXED) >>> 0;
 }
 
 /** Replace only the OSZAPC bits with `bits` (other flags untouched). */

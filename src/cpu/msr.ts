@@ -36,29 +36,6 @@ export const PAT_RESET_HI = 0x00070406;
 
 const CR0_PG = 0x80000000;
 
-/** Processor state that has no field in the state buffer yet. */
-export interface UnbufferedState {
-  /** IA32_PAT, lo half. */
-  patLo: number;
-  /** IA32_PAT, hi half. */
-  patHi: number;
-  /** CR8 (task-priority register, 0..15). */
-  cr8: number;
-}
-
-/**
- * State with no field in the state buffer yet (IA32_PAT, CR8), kept per processor. Not part of
- * checkpoints: state.ts needs Off.PAT (u64) and Off.CR8 (u32) fields (see the report of the system family).
- */
-const extra = new WeakMap<Cpu, UnbufferedState>();
-
-/** The unbuffered state of a processor (created at reset values on first use). */
-export function extraOf(c: Cpu): UnbufferedState {
-  let e = extra.get(c);
-  if (e === undefined) { e = { patLo: PAT_RESET_LO, patHi: PAT_RESET_HI, cr8: 0 }; extra.set(c, e); }
-  return e;
-}
-
 /** State-buffer offset of an MSR that is a plain 64-bit field, or -1. */
 function fieldOf(msr: number): number {
   switch (msr) {
@@ -84,7 +61,7 @@ export function readMsr(c: Cpu, msr: number): number {
   switch (msr) {
     case Msr.APIC_BASE: c.hi = 0; return APIC_BASE_VALUE;
     case Msr.MISC_ENABLE: c.hi = 0; return MISC_ENABLE_VALUE;
-    case Msr.PAT: { const e = extraOf(c); c.hi = e.patHi; return e.patLo; }
+    case Msr.PAT: { c.hi = c.r[(Off.PAT >> 2) + 1]!; return c.r[Off.PAT >> 2]!; }
     default: return gp(0, `RDMSR of unknown MSR 0x${msr.toString(16)}`);
   }
 }
@@ -128,7 +105,7 @@ export function writeMsr(c: Cpu, msr: number, lo: number, hi: number): void {
       return; // accepted and ignored: these read as constants
     case Msr.PAT: {
       if (!validPat(lo, hi)) gp(0, 'WRMSR PAT: invalid memory type');
-      const e = extraOf(c); e.patLo = lo; e.patHi = hi;
+      c.r[Off.PAT >> 2] = lo; c.r[(Off.PAT >> 2) + 1] = hi;
       return;
     }
     default:

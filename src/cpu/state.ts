@@ -58,7 +58,9 @@ export const enum Off {
   FDP = 408, // u64: x87 last data pointer
   ST = 416, // 8 x 16 bytes: x87 physical registers R0..R7, each mantissa u64 + sign/exponent u16 + 6 pad
   XMM = 544, // 16 x 16 bytes: XMM0..XMM15
-  SIZE = 800, // total bytes
+  PAT = 800, // u64: IA32_PAT
+  CR8 = 808, // u32: task-priority register (CR8)
+  SIZE = 816, // total bytes
 }
 
 /** RFLAGS bit masks (architectural positions). */

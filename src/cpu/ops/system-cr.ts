@@ -4,7 +4,6 @@ import { Code } from 'iced-x86';
 import type { Builder, Cpu } from '../cpu.js';
 import { OpType, RegClass } from '../decoded.js';
 import { gp, ud } from '../fault.js';
-import { extraOf } from '../msr.js';
 import { eaOf, memOf, regOf } from '../operands.js';
 import { Off } from '../state.js';
 import type { OpMap } from '../table.js';
@@ -40,7 +39,7 @@ function readCr(c: Cpu, n: number): number {
     case 2: c.hi = r[R(Off.CR2) + 1]!; return r[R(Off.CR2)]!;
     case 3: c.hi = r[R(Off.CR3) + 1]!; return r[R(Off.CR3)]!;
     case 4: c.hi = r[R(Off.CR4) + 1]!; return r[R(Off.CR4)]!;
-    default: c.hi = 0; return extraOf(c).cr8; // n === 8 (others are rejected by the builders)
+    default: c.hi = 0; return c.r[Off.CR8 >> 2]!; // n === 8 (others are rejected by the builders)
   }
 }
 
@@ -76,7 +75,7 @@ function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       return;
     default: // CR8: task priority in bits 3:0
       if (hi !== 0 || (lo & ~0xf) !== 0) gp(0, 'MOV CR8: reserved bit');
-      extraOf(c).cr8 = lo;
+      c.r[Off.CR8 >> 2] = lo;
   }
 }
 
