@@ -51,7 +51,7 @@ const alu: Family = {
 
 // ---- shift -------------------------------------------------------------------------------------------
 
-const shiftCodes = (): number[] => byMnemonic(/^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sar|Shld|Shrd)$/);
+const shiftCodes = (): number[] => byMnemonic(/^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/);
 const COUNTS = [0, 1, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 63, 64, 65, 127, 255];
 
 function shiftCount(rng: Rng, ci: CodeInfo): number {
@@ -69,9 +69,9 @@ function shiftUndef(ci: CodeInfo, count: number): number {
   if (masked === 0) return 0;
   let u = 0;
   if (masked > 1) u |= 0x800; // OF: only 1-bit shifts/rotates define it
-  if (/^(Shl|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) {
+  if (/^(Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) {
     u |= 0x10; // AF
-    if (/^(Shl|Shr)$/.test(ci.mnemonic) && masked >= size * 8) u |= 0x1; // CF undefined for count >= size
+    if (/^(Shl|Sal|Shr)$/.test(ci.mnemonic) && masked >= size * 8) u |= 0x1; // CF undefined for count >= size
   }
   return u;
 }
@@ -87,12 +87,12 @@ const shift: Family = {
       const ci = info(code);
       let count = -1;
       randomInsn(ctx, code, {
-        imm: (_c, ci2, k) => (k === K.imm8 && /^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sar|Shld|Shrd)$/.test(ci2.mnemonic) ? (count = shiftCount(rng, ci2)) : undefined),
+        imm: (_c, ci2, k) => (k === K.imm8 && /^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci2.mnemonic) ? (count = shiftCount(rng, ci2)) : undefined),
         after: (c, ci2, regs) => {
           if (regs.includes(Register.CL)) { count = shiftCount(rng, ci2); c.pin(1, withLow(rng, 1, BigInt(count))); }
         },
       });
-      if (/^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) ctx.undefLast(shiftUndef(ci, count < 0 ? 1 : count));
+      if (/^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) ctx.undefLast(shiftUndef(ci, count < 0 ? 1 : count));
     }
   },
 };
@@ -240,7 +240,7 @@ const stack: Family = {
 
 // ---- branch ------------------------------------------------------------------------------------------
 
-const branchCodes = (): number[] => byMnemonic(/^(J[a-z]+|Call|Ret|Loop|Loope|Loopne|Jrcxz|Jecxz)$/, /16|Retnw|Retf|far/i);
+const branchCodes = (): number[] => byMnemonic(/^(J[a-z]+|Call|Ret|Loop|Loope|Loopne|Jrcxz|Jecxz)$/, /rm16$|_m16|Retnw|Retf/); // 16-bit forms differ between Intel and AMD
 
 const branch: Family = {
   name: 'branch', count: 1500, codes: branchCodes,
@@ -275,10 +275,10 @@ const branch: Family = {
 // ---- string ------------------------------------------------------------------------------------------
 
 const STRING_OPS = ['Movs', 'Cmps', 'Scas', 'Lods', 'Stos'] as const;
-const stringCodes = (): number[] => byMnemonic(/^(Movs[bwdq]|Cmps[bwdq]|Scas[bwdq]|Lods[bwdq]|Stos[bwdq])$/).filter((c) => info(c).kinds.every((k) => k !== K.xmm_reg && k !== K.xmm_or_mem));
+const stringCodes = (): number[] => Object.entries(Code).filter(([n, v]) => typeof v === 'number' && /^(Movs|Cmps|Scas|Lods|Stos)[bwdq]_/.test(n)).map(([, v]) => v as number);
 
 const string: Family = {
-  name: 'string', count: 1800, codes: () => [],
+  name: 'string', count: 1800, codes: stringCodes,
   gen(ctx) {
     const rng = ctx.rng;
     const op = rng.pick(STRING_OPS), sz = rng.pick(['b', 'w', 'd', 'q'] as const), w = { b: 1, w: 2, d: 4, q: 8 }[sz];
@@ -321,12 +321,11 @@ const string: Family = {
     });
   },
 };
-void stringCodes;
 
 // ---- misc --------------------------------------------------------------------------------------------
 
 const miscCodes = (): number[] => [
-  ...byMnemonic(/^(Clc|Stc|Cmc|Cld|Std|Lahf|Sahf|Nop|Pause|Lfence|Mfence|Sfence|Ud2|Ud0|Ud1|Prefetchnta|Prefetcht0|Prefetcht1|Prefetcht2|Endbr64|Hlt|Cli|Sti|Clts|Invd|Wbinvd|Rdmsr|Wrmsr|Swapgs|Sysretq?)$/, /^Ud0$|Sysret_/),
+  ...byMnemonic(/^(Clc|Stc|Cmc|Cld|Std|Lahf|Sahf|Nop|Pause|Lfence|Mfence|Sfence|Ud2|Ud0|Ud1|Prefetchnta|Prefetcht0|Prefetcht1|Prefetcht2|Endbr64|Endbr32|Hlt|Cli|Sti|Clts|Invd|Wbinvd|Rdmsr|Wrmsr|Swapgs|Sysretq?|Reservednop|Prefetch|Prefetchw|Prefetchreserved[3-7]|Cldemote|Rdsspd|Rdsspq|Incsspd|Incsspq)$/),
 ];
 /** Encodings invalid in 64-bit mode (#UD). */
 const INVALID64: number[][] = [[0x06], [0x07], [0x0e], [0x16], [0x17], [0x1e], [0x1f], [0x27], [0x2f], [0x37], [0x3f], [0x60], [0x61], [0xce], [0xd4, 0x0a], [0xd5, 0x0a], [0xd6], [0x82, 0xc0, 0x01], [0x0f, 0x0b]];
@@ -432,13 +431,13 @@ const sse: Family = {
 
 // ---- x87 ---------------------------------------------------------------------------------------------
 
-const x87Codes = (): number[] => byMnemonic(/^F/, new RegExp([
+const x87Codes = (): number[] => byMnemonic(/^(F.*|Wait)$/, new RegExp([
   // transcendental: results are implementation-specific in the last bits
   'F2xm1', 'Fyl2x', 'Fyl2xp1', 'Fptan', 'Fpatan', 'Fsin', 'Fcos', 'Fsincos',
   // environment/state images hold FIP/FDP/FOP, which this CPU generation no longer maintains architecturally
-  'Fldenv', 'Fnstenv', 'Fnsave', 'Frstor', 'Fxsave', 'Fxrstor',
-  // BCD, 8087/287 leftovers, MMX, and undocumented alias encodings
-  'Fbld', 'Fbstp', 'Fneni', 'Fndisi', 'Fnsetpm', 'Femms', 'Ffreep', 'Fstpnce', '_D[0-9A-F]{3}$',
+  'Fldenv', 'Fnstenv', 'Fstenv', 'Fnsave', 'Fsave', 'Frstor', 'Fxsave', 'Fxrstor',
+  // MMX
+  'Femms',
 ].join('|')));
 
 function x87MemFill(rng: Rng, ci: CodeInfo): Uint8Array {
@@ -449,6 +448,13 @@ function x87MemFill(rng: Rng, ci: CodeInfo): Uint8Array {
   if (/m16int/.test(n)) return le64(interesting64(rng)).subarray(0, 2);
   if (/m32int/.test(n)) return le64(interesting64(rng)).subarray(0, 4);
   if (/m64int/.test(n)) return le64(interesting64(rng));
+  if (/m80bcd/.test(n)) {
+    const b = new Uint8Array(10);
+    for (let i = 0; i < 9; i++) b[i] = rng.chance(0.03) ? rng.int(256) : rng.int(10) | (rng.int(10) << 4);
+    if (rng.chance(0.3)) b.fill(0, rng.int(9), 9);
+    b[9] = rng.chance(0.5) ? 0x80 : rng.chance(0.05) ? rng.int(256) : 0;
+    return b;
+  }
   if (/Fldcw/.test(n)) return le64(BigInt((rng.u32() & 0xffc0) | 0x3f)).subarray(0, 2);
   return le64(interesting64(rng)).subarray(0, Math.max(ci.memSize, 2));
 }
@@ -473,14 +479,38 @@ const x87: Family = {
     fx[4] = ab;
     ctx.seq = rng.chance(0.35);
     const n = ctx.seq ? rng.range(2, 3) : 1;
-    const codes = x87Codes().filter((c) => !ctx.seq || !/^Fnstsw/.test(info(c).mnemonic));
+    const codes = x87Codes().filter((c) => !ctx.seq || !/^Fn?stsw/.test(info(c).mnemonic));
     for (let i = 0; i < n; i++) {
       randomInsn(ctx, rng.pick(codes), { memP: 1, memOpts: (c, ci) => ({ fill: x87MemFill(c.rng, ci) }) });
     }
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, stack, branch, string, misc, sse, x87];
+// ---- system (what user mode may observe of it) -------------------------------------------------------
+
+const systemCodes = (): number[] => byMnemonic(/^(In|Out|Lgdt|Lidt|Lldt|Ltr|Lmsw|Invlpg)$/);
+/** Raw encodings: INS/OUTS (#GP at CPL 3), MOV to/from CR (#GP), MOV r/m, Sreg (reads), PUSH FS/GS. */
+const SYSTEM_RAW: number[][] = [
+  [0x6c], [0x6d], [0x6e], [0x6f], [0xf3, 0x6c], [0xf3, 0x6f], [0x66, 0x6d],
+  [0x0f, 0x20, 0xc0], [0x0f, 0x20, 0xd8], [0x0f, 0x22, 0xd8], [0x0f, 0x20, 0xe1], [0x44, 0x0f, 0x20, 0xc0],
+  [0x0f, 0xa0], [0x0f, 0xa8], [0x66, 0x0f, 0xa0], [0x66, 0x0f, 0xa8],
+];
+
+const system: Family = {
+  name: 'system', count: 500, codes: systemCodes,
+  gen(ctx) {
+    const rng = ctx.rng, k = rng.int(100);
+    if (k < 30) { const b = rng.pick(SYSTEM_RAW); ctx.add(() => Instruction.createDeclareByte(new Uint8Array(b))); return; }
+    if (k < 55) { // MOV r/m, Sreg: selectors as user mode sees them (ES DS FS GS null, CS 0x33, SS 0x2b)
+      const sreg = rng.int(6), r = rng.int(8), pre = rng.pick([[], [0x66], [0x48], [0x41], [0x49]]);
+      ctx.add(() => Instruction.createDeclareByte(new Uint8Array([...pre, 0x8c, 0xc0 | (sreg << 3) | r])));
+      return;
+    }
+    randomInsn(ctx, rng.pick(systemCodes()), { memP: 0.5 });
+  },
+};
+
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, stack, branch, string, misc, sse, x87, system];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

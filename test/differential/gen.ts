@@ -222,7 +222,7 @@ function legacyCodes(): number[] {
     if (typeof v !== 'number' || name === 'INVALID') continue;
     let oi;
     try { oi = CodeExt.opCode(v); } catch { continue; }
-    const ok = oi.mode64 && oi.encoding === EncodingKind.Legacy && oi.isInstruction && !oi.fwait && oi.decoderOption === 0;
+    const ok = oi.mode64 && oi.encoding === EncodingKind.Legacy && oi.isInstruction && oi.decoderOption === 0;
     const kinds: number[] = [];
     for (let i = 0; i < oi.opCount; i++) kinds.push(oi.opKind(i));
     oi.free();
@@ -255,6 +255,8 @@ export interface MemOpts {
   allowRsp?: boolean;
   /** Registers the address may not use. */
   avoid?: number[];
+  /** Allow edge cases (page-straddling, non-canonical); default true. */
+  edges?: boolean;
 }
 
 /** Creates a memory operand (iced consumes MemoryOperand objects, so each use needs a fresh one). */
@@ -330,15 +332,23 @@ export class Ctx {
     let off = rng.range(0x400, 0x2c00);
     if (align > 1 && rng.chance(o.alignP ?? 0.9)) off &= ~(align - 1);
     const fill = o.fill ?? this.randomBytes(Math.max(size, 1));
-    this.patch(off, fill);
+    // rare edge cases in single-instruction cases: an access that straddles the end or the start of the
+    // mapped data region (#PF, nothing may be written), or a non-canonical address (#GP, #SS for RSP/RBP)
+    const edge = o.edges === false || this.seq || !rng.chance(0.04) ? 0 : size >= 2 && rng.chance(0.6) ? rng.range(1, 2) : 3;
+    if (edge === 1) off = DATA_SIZE - rng.range(1, size - 1);
+    else if (edge === 2) off = -rng.range(1, size - 1);
+    if (edge === 1) this.patch(off, fill.subarray(0, DATA_SIZE - off));
+    else if (edge === 2) this.patch(0, fill.subarray(-off));
+    else this.patch(off, fill);
     this.lastMemOff = off;
     const A = BigInt(DATA_BASE + off);
+    const nc = edge === 3 ? 1n << BigInt(rng.range(47, 62)) : 0n;
     const avoid = [...(o.avoid ?? []), ...this.writtenRegs];
     if (this.seq) avoid.push(0, 1, 2, 4, 6, 7); // implicitly written by many instructions of a sequence
-    const form = rng.int(100);
+    const form = edge === 3 ? 100 : rng.int(100);
     if (form < 10) return () => new MemoryOperand(Register.RIP, Register.None, 1, A, 8, false, Register.None);
     if (form < 16) return () => new MemoryOperand(Register.None, Register.None, 1, A, 8, false, Register.None); // [disp32] via SIB
-    const a32 = o.addr32 !== false && rng.chance(0.06);
+    const a32 = o.addr32 !== false && edge !== 3 && rng.chance(0.06);
     const base = this.reg({ avoid, allowRsp: o.allowRsp ?? rng.chance(0.1) });
     const dispKind = rng.int(3);
     const disp = dispKind === 0 ? 0n : dispKind === 1 ? BigInt(rng.range(-128, 127)) : BigInt(rng.range(-0x800000, 0x800000));
@@ -352,14 +362,14 @@ export class Ctx {
         this.pin(index, (rng.u64() & 0xffffffff00000000n) | BigInt.asUintN(32, iv));
         bv = BigInt.asUintN(32, bv);
         this.pin(base, (rng.u64() & 0xffffffff00000000n) | bv);
-      } else { this.pin(index, iv); this.pin(base, bv); }
+      } else { this.pin(index, iv); this.pin(base, bv ^ nc); }
       this.addrRegs.add(base); this.addrRegs.add(index);
       const r = a32 ? Register.EAX : Register.RAX;
       return () => new MemoryOperand(r + base, r + index, scale, disp, dsz, false, Register.None);
     }
     const bv = A - disp;
     if (a32) this.pin(base, (rng.u64() & 0xffffffff00000000n) | BigInt.asUintN(32, bv));
-    else this.pin(base, bv);
+    else this.pin(base, bv ^ nc);
     this.addrRegs.add(base);
     return () => new MemoryOperand((a32 ? Register.EAX : Register.RAX) + base, Register.None, 1, disp, dsz, false, Register.None);
   }
@@ -482,6 +492,7 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
       case 'M': ins = Instruction.createMem(code, M(0)); break;
       case 'I': ins = S(0) ? Instruction.createI32(code, I(0)) : Instruction.createU32(code, I(0)); break;
       case 'II': ins = Instruction.createU32U32(code, I(0), I(1)); break;
+      case 'IR': ins = Instruction.createU32Reg(code, I(0), R(1)); break;
       case 'RR': ins = Instruction.createRegReg(code, R(0), R(1)); break;
       case 'RM': ins = Instruction.createRegMem(code, R(0), M(1)); break;
       case 'MR': ins = Instruction.createMemReg(code, M(0), R(1)); break;
@@ -554,9 +565,10 @@ function decodeFacts(bytes: Uint8Array, at: number): InsnFacts {
 /** x87 condition-code handling per mnemonic: [C-bits left undefined, C-bits defined]. */
 export function x87Cc(mn: string): [number, number] {
   const C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, ALL = C0 | C1 | C2 | C3;
-  if (/^(Fcom|Fcomp|Fcompp|Fucom|Fucomp|Fucompp|Ficom|Ficomp|Ftst|Fxam|Fprem|Fprem1|Fninit)$/.test(mn)) return [0, ALL];
+  if (/^(Fcom|Fcomp|Fcompp|Fucom|Fucomp|Fucompp|Ficom|Ficomp|Ftst|Fxam|Fprem|Fprem1|Fninit|Finit)$/.test(mn)) return [0, ALL];
   if (/^(Fcomi|Fcomip|Fucomi|Fucomip)$/.test(mn)) return [0, C1];
-  if (/^(Fldcw|Fnstcw|Fnstsw|Fnop|Fnclex|Ffree|Wait)$/.test(mn)) return [ALL, 0];
+  // FFREEP (undocumented) as FFREE; the 8087/287 leftovers FENI/FDISI/FSETPM execute as FNOP
+  if (/^(Fldcw|Fnstcw|Fstcw|Fnstsw|Fstsw|Fnop|Fnclex|Fclex|Ffree|Ffreep|Wait|Fneni|Feni|Fndisi|Fdisi|Fnsetpm|Fsetpm)$/.test(mn)) return [ALL, 0];
   if (/^F/.test(mn)) return [C0 | C2 | C3, C1];
   return [0, 0];
 }

@@ -204,7 +204,19 @@ export class Emulator {
   private readonly tableFrames: number;
 
   constructor() {
-    this.tableFrames = (this.m.mem.size - 0x4000) >>> 12;
+    const size = this.m.mem.size;
+    this.tableFrames = (size - 0x4000) >>> 12;
+    // Map only what the native runner maps (code page, data region) with 4-KiB pages, so that an access
+    // anywhere else faults with #PF in both. BareMachine's tables: PML4, PDPT, PD, and one spare page.
+    const dv = this.m.mem.dv, pd = size - 0x2000, pt = size - 0x1000;
+    for (let i = 0; i < 1024; i++) { dv.setUint32(pd + 4 * i, 0, true); dv.setUint32(pt + 4 * i, 0, true); }
+    const region = CODE_BASE & ~0x1fffff;
+    if ((DATA_BASE + DATA_SIZE - 1 - region) >>> 21 !== 0) throw new Error('code and data must share one 2-MiB region');
+    dv.setUint32(pd + 8 * (region >>> 21), (pt | 0x27) >>> 0, true);
+    const map = (addr: number): void => dv.setUint32(pt + 8 * ((addr - region) >>> 12), (addr | 0x67) >>> 0, true);
+    map(CODE_BASE);
+    for (let a = DATA_BASE; a < DATA_BASE + DATA_SIZE; a += 0x1000) map(a);
+    this.m.cpu.flushTlb();
   }
 
   run(c: DiffCase, stepLimit = 20_000): CaseResult {
