@@ -66,8 +66,8 @@ describe('flag instructions', () => {
 });
 
 describe('exceptions and software interrupts', () => {
-  it('UD2 and XGETBV raise #UD at the instruction', () => {
-    for (const code of [[0x0f, 0x0b], [0x0f, 0x01, 0xd0]]) {
+  it('UD2, UD1, UD0, XGETBV and INCSSP raise #UD at the instruction', () => {
+    for (const code of [[0x0f, 0x0b], [0x0f, 0x01, 0xd0], [0x0f, 0xb9, 0xc0], [0x0f, 0xff, 0xc0], [0xf3, 0x48, 0x0f, 0xae, 0xe8]]) {
       const m = machine();
       expect(exec(m, code)).toBe(RunStatus.EXIT);
       expect(m.cpu.lastFault?.vector).toBe(6);

@@ -289,6 +289,32 @@ describe('CMPXCHG', () => {
   });
 });
 
+describe('read-modify-write faults', () => {
+  it('a #PF on the read of XCHG/XADD/CMPXCHG reports a write (W=1)', () => {
+    for (const code of [[0x48, 0x87, 0x03], [0x0f, 0xc1, 0x03], [0x0f, 0xb1, 0x0b], [0x0f, 0xc7, 0x0b], [0x48, 0x0f, 0xc7, 0x0b]]) {
+      const m = machine();
+      m.setReg(RBX, 0x10000000n); // not mapped
+      expect(exec(m, code)).toBe(RunStatus.EXIT);
+      expect(m.cpu.lastFault?.vector).toBe(14);
+      expect(m.cpu.lastFault?.errorCode).toBe(0x6); // W U, not present
+    }
+  });
+});
+
+describe('XLAT', () => {
+  it('loads AL from [RBX + AL]', () => {
+    const m = machine();
+    poke(m, DATA + 0xf0, 1, 0x5cn);
+    m.setReg(RBX, BigInt(DATA)); m.setReg(RAX, 0x1234_5678_9abc_def0n);
+    expect(codeName([0xd7])).toBe('Xlat_m8');
+    exec(m, [0xd7]);
+    expect(m.reg(RAX)).toBe(0x1234_5678_9abc_de5cn);
+    m.setReg(RBX, 0xffff_ffff_0000_0000n + BigInt(DATA)); m.setReg(RAX, 0xf0n);
+    exec(m, [0x67, 0xd7]); // EBX
+    expect(m.reg(RAX)).toBe(0x5cn);
+  });
+});
+
 describe('LEA', () => {
   it('computes addresses at every size, ignoring segment bases', () => {
     const base = 0xfffffffffffffff0n, idx = 0x40000000n; // base + idx*4 + 0x10 wraps

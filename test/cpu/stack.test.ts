@@ -93,6 +93,20 @@ describe('PUSH / POP', () => {
   });
 });
 
+describe('non-canonical stack addresses', () => {
+  it('raise #SS(0) from PUSH, POP, RET, LEAVE and ENTER', () => {
+    const bad = 0x0000_8000_0000_0010n;
+    for (const [code, reg] of [[[0x50], RSP], [[0x58], RSP], [[0xc3], RSP], [[0x9d], RSP], [[0xc9], RBP], [[0xc8, 0, 0, 2], RBP]] as const) {
+      const m = machine();
+      m.setReg(reg, bad);
+      expect(exec(m, [...code])).toBe(RunStatus.EXIT);
+      expect(m.cpu.lastFault?.vector, code.join(' ')).toBe(12);
+      expect(m.cpu.lastFault?.errorCode).toBe(0);
+      expect(m.reg(reg)).toBe(bad);
+    }
+  });
+});
+
 describe('PUSHF / POPF', () => {
   it('PUSHFQ clears RF and VM in the image', () => {
     const m = machine();

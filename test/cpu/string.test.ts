@@ -94,6 +94,22 @@ describe('REP MOVS / STOS / LODS', () => {
     expect(m.cpu.icount).toBe(1);
   });
 
+  it('zero ECX under 0x67 still clears the upper halves of RCX, and of RSI/RDI for MOVS/STOS', () => {
+    const hiBits = 0x5555_5555_0000_0000n;
+    for (const [code, rsiCleared, rdiCleared] of [
+      [[0x67, 0xf3, 0xa4], true, true], [[0x67, 0xf3, 0xaa], false, true],
+      [[0x67, 0xf3, 0xac], false, false], [[0x67, 0xf3, 0xa6], false, false], [[0x67, 0xf2, 0xae], false, false],
+    ] as const) {
+      const m = machine();
+      m.setReg(RCX, hiBits); m.setReg(RSI, hiBits | 0x10n); m.setReg(RDI, hiBits | 0x20n);
+      exec(m, [...code]);
+      expect(m.reg(RCX)).toBe(0n);
+      expect(m.reg(RSI)).toBe(rsiCleared ? 0x10n : hiBits | 0x10n);
+      expect(m.reg(RDI)).toBe(rdiCleared ? 0x20n : hiBits | 0x20n);
+      expect(m.rip()).toBe(0x1003n);
+    }
+  });
+
   for (const esz of SIZES) {
     it(`REP MOVS ${esz}: a long unaligned copy across pages, one step per element`, () => {
       const m = machine();

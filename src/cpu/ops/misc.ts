@@ -1,5 +1,5 @@
 // Miscellaneous instructions: NOPs and hints (multi-byte NOP, PAUSE, fences, prefetches), flag bits
-// (CLC STC CMC CLD STD), UD2, INT3 and INT n, CPUID, RDTSC/RDTSCP, RDRAND, XGETBV.
+// (CLC STC CMC CLD STD), UD0/UD1/UD2, INT3 and INT n, CPUID, RDTSC/RDTSCP, RDRAND, XGETBV.
 import { Code } from 'iced-x86';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import { cpuid } from '../cpuid.js';
@@ -103,8 +103,9 @@ const NOPS = [
   Code.Prefetchnta_m8, Code.Prefetcht0_m8, Code.Prefetcht1_m8, Code.Prefetcht2_m8, Code.Prefetchw_m8, Code.Prefetch_m8,
   Code.Prefetchwt1_m8, Code.Prefetchit0_m8, Code.Prefetchit1_m8, Code.Prefetchreserved3_m8, Code.Prefetchreserved4_m8,
   Code.Prefetchreserved5_m8, Code.Prefetchreserved6_m8, Code.Prefetchreserved7_m8,
-  // CET is not advertised: ENDBR and the shadow-stack RDSSP/INCSSP execute as NOPs (glibc relies on it)
-  Code.Endbr64, Code.Endbr32, Code.Rdsspd_r32, Code.Rdsspq_r64, Code.Incsspd_r32, Code.Incsspq_r64,
+  // CET is not advertised: ENDBR and RDSSP (both in the 0F 1E hint space) execute as NOPs (glibc relies on
+  // it); INCSSP (0F AE /5) is #UD below
+  Code.Endbr64, Code.Endbr32, Code.Rdsspd_r32, Code.Rdsspq_r64,
   // CLDEMOTE is a hint that executes as a NOP where it is not supported
   Code.Cldemote_m8,
   // reserved-NOP hint space 0F 0D and 0F 18..0F 1F
@@ -125,6 +126,11 @@ export const miscOps: OpMap = {
   [Code.Clc]: carry(0), [Code.Stc]: carry(1), [Code.Cmc]: carry(2),
   [Code.Cld]: direction(false), [Code.Std]: direction(true),
   [Code.Ud2]: () => () => ud('UD2'),
+  [Code.Ud0]: () => () => ud('UD0'), [Code.Ud0_r16_rm16]: () => () => ud('UD0'),
+  [Code.Ud0_r32_rm32]: () => () => ud('UD0'), [Code.Ud0_r64_rm64]: () => () => ud('UD0'),
+  [Code.Ud1_r16_rm16]: () => () => ud('UD1'), [Code.Ud1_r32_rm32]: () => () => ud('UD1'),
+  [Code.Ud1_r64_rm64]: () => () => ud('UD1'),
+  [Code.Incsspd_r32]: () => () => ud('INCSSP with CET disabled'), [Code.Incsspq_r64]: () => () => ud('INCSSP with CET disabled'),
   [Code.Int3]: { build: int3, ends: true },
   [Code.Int_imm8]: { build: intN, ends: true },
   [Code.Cpuid]: { build: cpuidOp, ends: true },

@@ -1,13 +1,15 @@
 // Data movement: MOV (all forms but segment registers), MOVZX/MOVSX/MOVSXD, XCHG, XADD, CMPXCHG,
-// CMPXCHG8B/16B, LEA, CBW..CQO, LAHF/SAHF, MOVNTI.
+// CMPXCHG8B/16B, LEA, CBW..CQO, LAHF/SAHF, MOVNTI, XLAT.
 import { Code } from 'iced-x86';
 import type { Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType, RegClass, RegRef } from '../decoded.js';
-import { gp } from '../fault.js';
+import { Fault, gp, Vector } from '../fault.js';
 import { FlagOp, getFlags, setLazy32, setLazy64 } from '../flags.js';
+import { PfErr } from '../mmu.js';
 import { eaOf, gprReader, gprWriter, memOf, reader, regOf, rdN, wrN } from '../operands.js';
 import { Fl, Off } from '../state.js';
 import type { OpMap } from '../table.js';
+import { prefixesOf } from './string.js';
 
 const RF = Off.RFLAGS >> 2;
 const MASK = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
@@ -31,6 +33,25 @@ export function writer64(d: Decoded, i: number): (c: Cpu, lo: number, hi: number
   }
   const ea = eaOf(memOf(d));
   return (c, lo, hi) => { const a = ea(c); c.wr64(a, c.hi, lo, hi); };
+}
+
+// ---- read-modify-write reads ---------------------------------------------------------------------
+// XCHG, XADD, CMPXCHG* read their memory operand with write intent: a #PF on that read reports W=1
+// (measured on hardware), so a not-present page gives error code W|U rather than U.
+
+function asWrite(e: unknown): never {
+  if (e instanceof Fault && e.vector === Vector.PF) throw new Fault(Vector.PF, e.errorCode | PfErr.W, e.cr2Lo, e.cr2Hi, e.detail);
+  throw e;
+}
+
+/** Read 1/2/4 bytes for a read-modify-write. */
+function rmwRead(c: Cpu, lo: number, hi: number, size: number): number {
+  try { return rdN(c, lo, hi, size); } catch (e) { return asWrite(e); }
+}
+
+/** Read 8 bytes for a read-modify-write (hi half in c.hi). */
+function rmwRead64(c: Cpu, lo: number, hi: number): number {
+  try { return c.rd64(lo, hi); } catch (e) { return asWrite(e); }
 }
 
 /** Sign-extend a `size`-byte value to 32 bits (as a uint32). */
@@ -119,7 +140,7 @@ function xchg(size: number): (d: Decoded) => Exec {
     const ea = eaOf(memOf(d));
     return (c) => {
       const lo = ea(c), hi = c.hi;
-      const a = rdN(c, lo, hi, size);
+      const a = rmwRead(c, lo, hi, size);
       wrN(c, lo, hi, size, rd1(c));
       wr1(c, a);
     };
@@ -138,7 +159,7 @@ function xchg64(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const lo = ea(c), hi = c.hi;
-    const alo = c.rd64(lo, hi), ahi = c.hi;
+    const alo = rmwRead64(c, lo, hi), ahi = c.hi;
     c.wr64(lo, hi, c.r[j]!, c.r[j + 1]!);
     c.r[j] = alo; c.r[j + 1] = ahi;
   };
@@ -161,7 +182,7 @@ function xadd(size: number): (d: Decoded) => Exec {
     const ea = eaOf(memOf(d));
     return (c) => {
       const lo = ea(c), hi = c.hi;
-      const dst = rdN(c, lo, hi, size), src = rds(c), sum = ((dst + src) & m) >>> 0;
+      const dst = rmwRead(c, lo, hi, size), src = rds(c), sum = ((dst + src) & m) >>> 0;
       wrN(c, lo, hi, size, sum);
       wrs(c, dst);
       setLazy32(c.r, FlagOp.ADD, bits, sum, dst, src);
@@ -188,7 +209,7 @@ function xadd64(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const a = ea(c), ah = c.hi, r = c.r;
-    const dlo = c.rd64(a, ah), dhi = c.hi, slo = r[j]!, shi = r[j + 1]!;
+    const dlo = rmwRead64(c, a, ah), dhi = c.hi, slo = r[j]!, shi = r[j + 1]!;
     const lo = add(c, dlo, dhi, slo, shi), hi = c.hi;
     c.wr64(a, ah, lo, hi);
     r[j] = dlo; r[j + 1] = dhi;
@@ -218,7 +239,7 @@ function cmpxchg(size: number): (d: Decoded) => Exec {
     const ea = eaOf(memOf(d));
     return (c) => {
       const lo = ea(c), hi = c.hi;
-      const dst = rdN(c, lo, hi, size), a = rda(c);
+      const dst = rmwRead(c, lo, hi, size), a = rda(c);
       if (a === dst) wrN(c, lo, hi, size, rds(c));
       else { wrN(c, lo, hi, size, dst); wra(c, dst); }
       setLazy32(c.r, FlagOp.SUB, bits, ((a - dst) & m) >>> 0, a, dst);
@@ -243,7 +264,7 @@ function cmpxchg64(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const a = ea(c), ah = c.hi, r = c.r;
-    const dlo = c.rd64(a, ah), dhi = c.hi, alo = r[0]!, ahi = r[1]!;
+    const dlo = rmwRead64(c, a, ah), dhi = c.hi, alo = r[0]!, ahi = r[1]!;
     if (alo === dlo && ahi === dhi) c.wr64(a, ah, r[j]!, r[j + 1]!);
     else { c.wr64(a, ah, dlo, dhi); r[0] = dlo; r[1] = dhi; }
     flags(r, alo, ahi, dlo, dhi);
@@ -261,7 +282,7 @@ function cmpxchg8b(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const a = ea(c), ah = c.hi, r = c.r;
-    const lo = c.rd64(a, ah), hi = c.hi;
+    const lo = rmwRead64(c, a, ah), hi = c.hi;
     const eq = lo === r[0] && hi === r[4];
     if (eq) c.wr64(a, ah, r[6]!, r[2]!);
     else { c.wr64(a, ah, lo, hi); r[0] = lo; r[1] = 0; r[4] = hi; r[5] = 0; }
@@ -276,7 +297,7 @@ function cmpxchg16b(d: Decoded): Exec {
     const a = ea(c), ah = c.hi, r = c.r;
     if (a & 15) gp(0);
     const a8 = (a + 8) >>> 0; // 16-byte aligned: never carries into the hi half, same page
-    const l0 = c.rd64(a, ah), h0 = c.hi, l1 = c.rd64(a8, ah), h1 = c.hi;
+    const l0 = rmwRead64(c, a, ah), h0 = c.hi, l1 = rmwRead64(c, a8, ah), h1 = c.hi;
     const eq = l0 === r[0] && h0 === r[1] && l1 === r[4] && h1 === r[5];
     if (eq) { c.wr64(a, ah, r[6]!, r[7]!); c.wr64(a8, ah, r[2]!, r[3]!); } else {
       c.wr64(a, ah, l0, h0); c.wr64(a8, ah, l1, h1);
@@ -326,6 +347,20 @@ function sahf(): Exec {
   };
 }
 
+// ---- XLAT -----------------------------------------------------------------------------------------
+
+/** XLAT: AL := [RBX + zero-extended AL] (EBX with 0x67), with any FS/GS override. */
+function xlat(d: Decoded): Exec {
+  const { a32, seg } = prefixesOf(d);
+  return (c) => {
+    const r = c.r;
+    let lo = r[6]! + c.s.u8[0]!, hi = a32 ? 0 : (r[7]! + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    lo = lo >>> 0;
+    if (seg >= 0) { const t = lo + r[seg]!; hi = (hi + r[seg + 1]! + (t > 0xffffffff ? 1 : 0)) >>> 0; lo = t >>> 0; }
+    c.s.u8[0] = c.rd8(lo, hi);
+  };
+}
+
 /** mov family handlers keyed by iced Code. */
 export const movOps: OpMap = {
   [Code.Mov_rm8_r8]: mov(1), [Code.Mov_rm16_r16]: mov(2), [Code.Mov_rm32_r32]: mov(4), [Code.Mov_rm64_r64]: mov64,
@@ -353,4 +388,5 @@ export const movOps: OpMap = {
   [Code.Lea_r16_m]: lea(2), [Code.Lea_r32_m]: lea(4), [Code.Lea_r64_m]: lea(8),
   [Code.Cbw]: cbw, [Code.Cwde]: cwde, [Code.Cdqe]: cdqe, [Code.Cwd]: cwd, [Code.Cdq]: cdq, [Code.Cqo]: cqo,
   [Code.Lahf]: lahf, [Code.Sahf]: sahf,
+  [Code.Xlat_m8]: xlat,
 };

@@ -3,6 +3,7 @@
 import { Code } from 'iced-x86';
 import type { Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType } from '../decoded.js';
+import { Fault, Vector } from '../fault.js';
 import { getFlags, setFlags } from '../flags.js';
 import { Access } from '../mmu.js';
 import { eaOf, gprWriter, memOf, reader, regOf } from '../operands.js';
@@ -11,9 +12,16 @@ import type { OpMap } from '../table.js';
 
 const SP = 8; // index of RSP lo in c.r
 
+/** Stack-segment accesses to non-canonical addresses raise #SS(0), not #GP(0). */
+export function ssCheck(hi: number): void {
+  const top = hi >>> 15;
+  if (top !== 0 && top !== 0x1ffff) throw new Fault(Vector.SS, 0, 0, 0, 'non-canonical stack address');
+}
+
 /** Push a 64-bit value: write [RSP-8], then RSP -= 8. */
 export function push64(c: Cpu, lo: number, hi: number): void {
   const r = c.r, sl = r[SP]!, nl = (sl - 8) >>> 0, nh = sl < 8 ? (r[SP + 1]! - 1) >>> 0 : r[SP + 1]!;
+  ssCheck(nh);
   c.wr64(nl, nh, lo, hi);
   r[SP] = nl; r[SP + 1] = nh;
 }
@@ -21,13 +29,21 @@ export function push64(c: Cpu, lo: number, hi: number): void {
 /** Push a 16-bit value: write [RSP-2], then RSP -= 2. */
 export function push16(c: Cpu, v: number): void {
   const r = c.r, sl = r[SP]!, nl = (sl - 2) >>> 0, nh = sl < 2 ? (r[SP + 1]! - 1) >>> 0 : r[SP + 1]!;
+  ssCheck(nh);
   c.wr16(nl, nh, v);
   r[SP] = nl; r[SP + 1] = nh;
 }
 
 /** Read the 64-bit value at RSP (lo returned, hi in c.hi) without moving RSP. */
 export function peek64(c: Cpu): number {
+  ssCheck(c.r[SP + 1]!);
   return c.rd64(c.r[SP]!, c.r[SP + 1]!);
+}
+
+/** Read the 16-bit value at RSP without moving RSP. */
+function peek16(c: Cpu): number {
+  ssCheck(c.r[SP + 1]!);
+  return c.rd16(c.r[SP]!, c.r[SP + 1]!);
 }
 
 /** RSP += n (n < 2^32). */
@@ -84,11 +100,11 @@ function pop64Op(d: Decoded): Exec {
 function pop16Op(d: Decoded): Exec {
   if (d.ops[0] === OpType.REG) {
     const wr = gprWriter(regOf(d, 0));
-    return (c) => { const v = c.rd16(c.r[SP]!, c.r[SP + 1]!); addRsp(c, 2); wr(c, v); };
+    return (c) => { const v = peek16(c); addRsp(c, 2); wr(c, v); };
   }
   const ea = eaOf(memOf(d));
   return (c) => {
-    const r = c.r, v = c.rd16(r[SP]!, r[SP + 1]!), sl = r[SP]!, sh = r[SP + 1]!;
+    const r = c.r, v = peek16(c), sl = r[SP]!, sh = r[SP + 1]!;
     addRsp(c, 2);
     const nl = r[SP]!, nh = r[SP + 1]!;
     const a = ea(c), ah = c.hi;
@@ -132,7 +148,7 @@ function popfq(): Exec {
 /** POPF (16-bit): only FLAGS[15:0] change, under the same privilege rules. */
 function popfw(): Exec {
   return (c) => {
-    const v = c.rd16(c.r[SP]!, c.r[SP + 1]!);
+    const v = peek16(c);
     addRsp(c, 2);
     const f = getFlags(c.r), m = popfMask(c, f) & 0xffff;
     setFlags(c.r, (f & ~m) | (v & m));
@@ -152,7 +168,7 @@ function enter(size: number): (d: Decoded) => Exec {
     return (c) => {
       const r = c.r;
       let sl = r[SP]!, sh = r[SP + 1]!;
-      const down = (n: number): void => { const t = sl - n; if (t < 0) sh = (sh - 1) >>> 0; sl = t >>> 0; };
+      const down = (n: number): void => { const t = sl - n; if (t < 0) sh = (sh - 1) >>> 0; sl = t >>> 0; ssCheck(sh); };
       let bl = r[10]!, bh = r[11]!;
       down(size);
       if (size === 8) c.wr64(sl, sh, bl, bh); else c.wr16(sl, sh, c.s.u16[20]!);
@@ -160,6 +176,7 @@ function enter(size: number): (d: Decoded) => Exec {
       if (level > 0) {
         for (let i = 1; i < level; i++) {
           const t = bl - size; if (t < 0) bh = (bh - 1) >>> 0; bl = t >>> 0;
+          ssCheck(bh);
           down(size);
           if (size === 8) { const v = c.rd64(bl, bh); c.wr64(sl, sh, v, c.hi); } else c.wr16(sl, sh, c.rd16(bl, bh));
         }
@@ -178,6 +195,7 @@ function enter(size: number): (d: Decoded) => Exec {
 function leave(size: number): () => Exec {
   return () => (c) => {
     const r = c.r, bl = r[10]!, bh = r[11]!;
+    ssCheck(bh);
     if (size === 8) {
       const lo = c.rd64(bl, bh), hi = c.hi;
       r[SP] = bl; r[SP + 1] = bh; addRsp(c, 8);

@@ -24,7 +24,7 @@ const RIP = Off.RIP >> 2;
 const enum Kind { MOVS, STOS, LODS, CMPS, SCAS }
 
 /** Address size and source segment, from the prefix bytes (Decoded has no memory operand for strings). */
-function prefixesOf(d: Decoded): { a32: boolean; seg: number } {
+export function prefixesOf(d: Decoded): { a32: boolean; seg: number } {
   let a32 = false, seg = -1;
   for (const b of d.bytes) {
     if (b === 0x67) a32 = true;
@@ -244,6 +244,10 @@ function stringOp(kind: Kind, esz: number): Builder {
           : kind === Kind.CMPS ? fastCmps : kind === Kind.SCAS ? fastScas : undefined;
     const ipLo = d.ipLo, ipHi = d.ipHi;
     const zero = (r: Uint32Array): boolean => r[RCX] === 0 && (a32 || r[RCX + 1] === 0);
+    // with ECX = 0 under 0x67, hardware still clears the upper halves of RCX, and of RSI/RDI for the
+    // fast-string operations MOVS/STOS only (measured; CMPS/SCAS/LODS keep them)
+    const usesSrc = kind === Kind.MOVS;
+    const usesDst = kind === Kind.MOVS || kind === Kind.STOS;
     const dec = (r: Uint32Array): void => {
       if (a32) { r[RCX] = (r[RCX]! - 1) >>> 0; r[RCX + 1] = 0; return; }
       if (r[RCX] === 0) r[RCX + 1] = (r[RCX + 1]! - 1) >>> 0;
@@ -251,7 +255,14 @@ function stringOp(kind: Kind, esz: number): Builder {
     };
     return (c) => {
       const r = c.r;
-      if (zero(r)) return; // no iterations: the instruction completes
+      if (zero(r)) { // no iterations: the instruction completes
+        if (a32) {
+          r[RCX + 1] = 0;
+          if (usesSrc) r[RSI + 1] = 0;
+          if (usesDst) r[RDI + 1] = 0;
+        }
+        return;
+      }
       const delta = r[RF]! & Fl.DF ? -esz : esz;
       if (c.singleIteration) {
         const eq = elem(c, delta);
