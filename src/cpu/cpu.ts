@@ -27,6 +27,16 @@ export interface Block {
   insns: Decoded[];
   /** Their handlers. */
   execs: Exec[];
+  /** Linear address after the last instruction (RIP when the block falls through), lo half. */
+  endLo: number;
+  /** Linear address after the last instruction, hi half. */
+  endHi: number;
+  /** Two cached successor blocks (taken / not taken), valid while `chainGen` equals the processor's generation. */
+  succ0: Block | null;
+  /** Second cached successor. */
+  succ1: Block | null;
+  /** Cpu.chainGen when the successors were cached. */
+  chainGen: number;
 }
 
 /** Why run() returned. */
@@ -138,20 +148,29 @@ export class Cpu {
     this.syncCpl();
   }
 
+  /**
+   * Generation of block chains: successor links are trusted only while it is unchanged. Bumped by anything that
+   * can change what a linear address fetches (TLB flushes, CPL changes, code invalidation).
+   */
+  chainGen = 0;
+
   /** Re-select TLBs after the CPL field was written directly (state restore). */
   syncCpl(): void {
+    this.chainGen++;
     const t = this.r[CPL] === 3 ? this.tlbUser : this.tlbSup;
     this.tr = t.read; this.tw = t.write; this.tx = t.fetch;
   }
 
   /** Flush all TLBs (CR3 write, CR0/CR4 paging changes, state restore). */
   flushTlb(): void {
+    this.chainGen++;
     this.tlbSup.flush(); this.tlbUser.flush();
   }
 
   /** Flush the TLB entries of one linear page (INVLPG). */
   flushTlbPage(lo: number, hi: number): void {
     const vpn = vpnOf(lo, hi);
+    this.chainGen++;
     this.tlbSup.flushPage(vpn); this.tlbUser.flushPage(vpn);
   }
 
@@ -288,6 +307,7 @@ export class Cpu {
 
   /** Drop decoded blocks of a physical frame (self-modifying code, or host writes). */
   invalidateCode(frame: number): void {
+    this.chainGen++;
     this.blocks[frame] = undefined;
     if (this.crossInto[frame] && frame > 0) { this.blocks[frame - 1] = undefined; this.crossInto[frame] = 0; }
     this.brk = true;
@@ -303,6 +323,7 @@ export class Cpu {
 
   /** Drop all decoded code (state restore). */
   invalidateAllCode(): void {
+    this.chainGen++;
     this.blocks.fill(undefined);
     this.crossInto.fill(0);
   }
@@ -372,7 +393,8 @@ export class Cpu {
     } finally {
       decoder.free();
     }
-    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs };
+    const last = insns[insns.length - 1]!;
+    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs, endLo: last.nextLo, endHi: last.nextHi, succ0: null, succ1: null, chainGen: -1 };
     let map = this.blocks[frame];
     if (map === undefined) { this.markCode(frame); map = this.blocks[frame]!; }
     map.set(off, b);
@@ -399,35 +421,61 @@ export class Cpu {
     const r = this.r;
     this.budget = steps;
     this.exit.reason = -1;
+    let prev: Block | null = null;
     while (this.budget > 0) {
       if (r[Off.HALTED >> 2]) return RunStatus.HALT;
-      let blk: Block;
-      try {
-        blk = this.blockAtRip();
-      } catch (e) {
-        const st = this.onFault(e, -1, -1);
-        if (st !== RunStatus.BUDGET) return st;
-        continue;
+      // the next block: a cached successor of the previous one, or a lookup
+      let blk: Block | null = null;
+      const lo = r[RIP]!, hi = r[RIP + 1]!;
+      if (prev !== null && prev.chainGen === this.chainGen) {
+        const a: Block | null = prev.succ0;
+        if (a !== null && a.ipLo === lo && a.ipHi === hi) blk = a;
+        else { const b: Block | null = prev.succ1; if (b !== null && b.ipLo === lo && b.ipHi === hi) blk = b; }
       }
-      const execs = blk.execs, insns = blk.insns;
-      const n = execs.length < this.budget ? execs.length : this.budget;
+      if (blk === null) {
+        try {
+          blk = this.blockAtRip();
+        } catch (e) {
+          prev = null;
+          const st = this.onFault(e, -1, -1);
+          if (st !== RunStatus.BUDGET) return st;
+          continue;
+        }
+        if (prev !== null) {
+          if (prev.chainGen !== this.chainGen) { prev.chainGen = this.chainGen; prev.succ0 = blk; prev.succ1 = null; }
+          else if (prev.succ0 === null) prev.succ0 = blk;
+          else { prev.succ1 = prev.succ0; prev.succ0 = blk; }
+        }
+      }
+      const execs = blk.execs, count = execs.length, last = count - 1;
+      const n = count <= this.budget ? count : this.budget;
       let i = 0;
       this.brk = false;
       try {
-        for (; i < n; i++) {
-          const d = insns[i]!;
-          r[RIP] = d.nextLo; r[RIP + 1] = d.nextHi;
+        // RIP is written at block boundaries only: handlers never read it except block-ending ones
+        const m = n < count ? n : last;
+        for (; i < m; i++) {
           execs[i]!(this);
           if (this.brk) { i++; break; }
         }
+        if (i === last && !this.brk) {
+          r[RIP] = blk.endLo; r[RIP + 1] = blk.endHi;
+          execs[i]!(this);
+          i++;
+        } else if (this.exit.reason < 0) {
+          const d = blk.insns[i - 1]!; // stopped early (budget or a handler's request) after instruction i-1
+          r[RIP] = d.nextLo; r[RIP + 1] = d.nextHi;
+        }
       } catch (e) {
         this.icount += i; this.budget -= i;
-        const d = insns[i]!;
+        prev = null;
+        const d = blk.insns[i]!;
         const st = this.onFault(e, d.ipLo, d.ipHi);
         if (st !== RunStatus.BUDGET) return st;
         continue;
       }
       this.icount += i; this.budget -= i;
+      prev = this.brk ? null : blk;
       if (this.exit.reason >= 0) return RunStatus.EXIT;
       if (r[Off.HALTED >> 2]) return RunStatus.HALT;
     }
