@@ -392,7 +392,7 @@ function sseMemFill(rng: Rng, ci: CodeInfo, size: number): Uint8Array {
 const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu)$/;
 
 const sse: Family = {
-  name: 'sse', count: 4500, codes: sseCodes, detail: { xmm: true },
+  name: 'sse', count: 4500, codes: () => [...sseCodes(), Code.Maskmovdqu_rDI_xmm_xmm], detail: { xmm: true },
   gen(ctx) {
     const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
     const k = rng.int(100);
@@ -402,6 +402,12 @@ const sse: Family = {
     else if (k < 35) mx = 0x1f80 | rng.int(64);
     else if (k < 40) mx = (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
     dv.setUint32(24, mx, true);
+    if (rng.chance(0.02)) { // MASKMOVDQU: byte-masked store to [RDI]
+      const a = Register.XMM0 + rng.int(16), b = Register.XMM0 + rng.int(16), off = rng.range(0x400, 0x3000) + rng.int(16);
+      ctx.pin(7, BigInt(DATA_BASE + off));
+      ctx.add(() => Instruction.createMaskmovdqu(64, a, b, Register.None));
+      return;
+    }
     ctx.seq = rng.chance(0.2);
     const n = ctx.seq ? 2 : 1;
     for (let i = 0; i < n; i++) {

@@ -358,7 +358,9 @@ function flagNames(bits: number): string {
   return n.length ? n.join(',') : hex(bits);
 }
 
-const VEC: Record<number, string> = { 0: '#DE', 1: '#DB', 3: '#BP', 6: '#UD', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 19: '#XM' };
+const VEC: Record<number, string> = {
+  0: '#DE', 1: '#DB', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 19: '#XM',
+};
 
 function outcome(r: CaseResult): string {
   if (r.kind === 'exit') return `exit ${r.code}`;

@@ -89,32 +89,39 @@ function coverage(fam: Family): string {
     (missing.length ? `; missing: ${missing.slice(0, 30).map((c) => Code[c]).join(' ')}${missing.length > 30 ? ' ...' : ''}` : '');
 }
 
-/** Define the vitest suite of one family. */
-export function diffSuite(name: string): void {
-  const fam = FAMILIES.find((f) => f.name === name);
-  if (!fam) throw new Error(`no differential family ${name}`);
+/** Define the vitest suites of some families (one test per family). */
+export function diffSuite(names: string[]): void {
+  const fams = names.map((name) => {
+    const fam = FAMILIES.find((f) => f.name === name);
+    if (!fam) throw new Error(`no differential family ${name}`);
+    return fam;
+  });
   const why = hostUnsupportedReason();
   if (why) {
-    console.warn(`SKIPPING the differential suite (${name}): ${why}`);
-    describe.skip(`differential ${name} (skipped: ${why})`, () => { it('needs an x86-64 Linux host with gcc', () => {}); });
+    console.warn(`SKIPPING the differential suite (${names.join(', ')}): ${why}`);
+    describe.skip(`differential ${names.join(', ')} (skipped: ${why})`, () => { it('needs an x86-64 Linux host with gcc', () => {}); });
     return;
   }
-  describe(`differential ${name} vs the host CPU`, () => {
+  describe('differential vs the host CPU', () => {
     let exe = '';
     const seed = seedFromEnv();
     beforeAll(() => { exe = buildRunner(); });
-    it(`${name}: generated cases agree with the host CPU`, () => {
-      const run = runFamily(fam, exe, seed);
-      const cov = coverage(fam);
-      const dir = join(tmpdir(), 'itrace-diff');
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `report-${name}.txt`);
-      writeFileSync(file, `${run.report}\n${cov}\n`);
-      console.log(`differential ${name}: seed ${seed}: ${run.cases} cases, ${run.passed} passed, ${run.failed} failed${cov ? ` (${cov.split(';')[0]})` : ''}; full report ${file}`);
-      if (run.failed) {
-        const head = run.report.split('\n').slice(0, 120).join('\n');
-        expect.fail(`${head}\n${cov}\n(full report: ${file})`);
-      }
-    });
+    for (const fam of fams) {
+      const name = fam.name;
+      const only = process.env.ITRACE_DIFF_CASE?.split(':')[0];
+      (only && only !== name ? it.skip : it)(`${name}: generated cases agree with the host CPU`, () => {
+        const run = runFamily(fam, exe, seed);
+        const cov = coverage(fam);
+        const dir = join(tmpdir(), 'itrace-diff');
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `report-${name}.txt`);
+        writeFileSync(file, `${run.report}\n${cov}\n`);
+        console.log(`differential ${name}: seed ${seed}: ${run.cases} cases, ${run.passed} passed, ${run.failed} failed${cov ? ` (${cov.split(';')[0]})` : ''}; full report ${file}`);
+        if (run.failed) {
+          const head = run.report.split('\n').slice(0, 120).join('\n');
+          expect.fail(`${head}\n${cov}\n(full report: ${file})`);
+        }
+      });
+    }
   });
 }
