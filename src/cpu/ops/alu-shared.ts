@@ -70,11 +70,15 @@ export function widthOfToken(tok: string): number {
   }
 }
 
+/** All iced Code names with their values (read once: the enum is large). */
+let allCodes: [string, number][] | undefined;
+
 /** Every iced Code whose name matches `re`, as [name, code] (forms invalid in 64-bit mode excluded). */
 export function codesMatching(re: RegExp): [string, number][] {
+  allCodes ??= Object.entries(Code).filter((e): e is [string, number] => typeof e[1] === 'number');
   const out: [string, number][] = [];
-  for (const [name, v] of Object.entries(Code)) {
-    if (typeof v !== 'number' || !re.test(name)) continue;
+  for (const [name, v] of allCodes) {
+    if (!re.test(name)) continue;
     if (/_82$/.test(name) || /^(Inc|Dec)_r(16|32)$/.test(name)) continue; // 82 /r and 40..4F are not instructions in 64-bit mode
     out.push([name, v]);
   }
