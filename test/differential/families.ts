@@ -76,24 +76,27 @@ function shiftUndef(ci: CodeInfo, count: number): number {
   return u;
 }
 
+/** One shift/rotate (or any other Code) with the count rules applied. */
+function emitShift(ctx: Ctx, code: number): void {
+  const rng = ctx.rng, ci = info(code);
+  const isShift = /^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic);
+  let count = -1;
+  randomInsn(ctx, code, {
+    imm: (_c, ci2, k) => (k === K.imm8 && isShift ? (count = shiftCount(rng, ci2)) : undefined),
+    after: (c, ci2, regs) => {
+      if (isShift && regs.includes(Register.CL)) { count = shiftCount(rng, ci2); c.pin(1, withLow(rng, 1, BigInt(count))); }
+    },
+  });
+  if (isShift) ctx.undefLast(shiftUndef(ci, count < 0 ? 1 : count));
+}
+
 const shift: Family = {
   name: 'shift', count: 2500, codes: shiftCodes,
   gen(ctx) {
     const rng = ctx.rng, codes = shiftCodes();
     ctx.seq = rng.chance(0.25);
     const n = ctx.seq ? 2 : 1;
-    for (let i = 0; i < n; i++) {
-      const code = i === 0 ? rng.pick(codes) : rng.pick(rng.chance(0.5) ? codes : aluCodes());
-      const ci = info(code);
-      let count = -1;
-      randomInsn(ctx, code, {
-        imm: (_c, ci2, k) => (k === K.imm8 && /^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci2.mnemonic) ? (count = shiftCount(rng, ci2)) : undefined),
-        after: (c, ci2, regs) => {
-          if (regs.includes(Register.CL)) { count = shiftCount(rng, ci2); c.pin(1, withLow(rng, 1, BigInt(count))); }
-        },
-      });
-      if (/^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic)) ctx.undefLast(shiftUndef(ci, count < 0 ? 1 : count));
-    }
+    for (let i = 0; i < n; i++) emitShift(ctx, i === 0 ? rng.pick(codes) : rng.pick(rng.chance(0.5) ? codes : aluCodes()));
   },
 };
 
@@ -132,38 +135,41 @@ const muldiv: Family = {
 
 const bitCodes = (): number[] => byMnemonic(/^(Bt|Bts|Btr|Btc|Bsf|Bsr|Popcnt|Tzcnt|Lzcnt|Set(a|ae|b|be|e|g|ge|l|le|ne|no|np|ns|o|p|s))$/);
 
+/** One bit-family instruction (scan inputs of zero, bounded BT offsets, the REP BSF/BSR rule). */
+function emitBit(ctx: Ctx, code: number): void {
+  const rng = ctx.rng, ci = info(code), size = sizeOf(ci);
+  const scan = /^(Bsf|Bsr|Popcnt|Tzcnt|Lzcnt)$/.test(ci.mnemonic);
+  const zero = scan && rng.chance(0.2);
+  randomInsn(ctx, code, {
+    memP: 0.4,
+    memOpts: () => (zero ? { fill: new Uint8Array(size) } : {}),
+    after: (c, ci2, regs, memUsed) => {
+      if (zero && !memUsed) { const r = gprOf(regs[1]!); if (r >= 0) c.pin(r, withLow(rng, size, 0n)); }
+      // BT* m, r: the bit offset reaches outside the operand; keep the byte address in the data region
+      if (/^Bt/.test(ci2.mnemonic) && memUsed && regs[1] !== Register.None) {
+        const r = gprOf(regs[1]!);
+        if (r >= 0) c.pin(r, withLow(rng, size, BigInt.asUintN(64, BigInt(rng.range(-0x1800, 0x1800)))));
+      }
+    },
+  });
+  if (ci.mnemonic === 'Tzcnt' || ci.mnemonic === 'Lzcnt') {
+    // F3 0F BC / F3 0F BD: the emulator's CPUID advertises neither BMI1 nor LZCNT, so it executes these
+    // as BSF/BSR (what a processor without those features does: the F3 prefix is ignored). This host
+    // may have BMI1/LZCNT and then runs TZCNT/LZCNT, so the host runs the same instruction with the F3
+    // replaced by a 2E prefix (ignored in 64-bit mode): that is BSF/BSR on the same input, same length.
+    ctx.nativeXform.set(ctx.makes.length - 1, (b) => {
+      const op = b.findIndex((x, i) => x === 0x0f && (b[i + 1] === 0xbc || b[i + 1] === 0xbd));
+      const f3 = b.subarray(0, op).lastIndexOf(0xf3);
+      if (f3 < 0) throw new Error('no F3 prefix');
+      b[f3] = 0x2e;
+    });
+    ctx.undefLast(0x895); // BSF/BSR: CF OF SF AF PF undefined
+  }
+}
+
 const bit: Family = {
   name: 'bit', count: 2200, codes: bitCodes,
-  gen(ctx) {
-    const rng = ctx.rng, code = rng.pick(bitCodes()), ci = info(code), size = sizeOf(ci);
-    const scan = /^(Bsf|Bsr|Popcnt|Tzcnt|Lzcnt)$/.test(ci.mnemonic);
-    const zero = scan && rng.chance(0.2);
-    randomInsn(ctx, code, {
-      memP: 0.4,
-      memOpts: () => (zero ? { fill: new Uint8Array(size) } : {}),
-      after: (c, ci2, regs, memUsed) => {
-        if (zero && !memUsed) { const r = gprOf(regs[1]!); if (r >= 0) c.pin(r, withLow(rng, size, 0n)); }
-        // BT* m, r: the bit offset reaches outside the operand; keep the byte address in the data region
-        if (/^Bt/.test(ci2.mnemonic) && memUsed && regs[1] !== Register.None) {
-          const r = gprOf(regs[1]!);
-          if (r >= 0) c.pin(r, withLow(rng, size, BigInt.asUintN(64, BigInt(rng.range(-0x1800, 0x1800)))));
-        }
-      },
-    });
-    if (ci.mnemonic === 'Tzcnt' || ci.mnemonic === 'Lzcnt') {
-      // F3 0F BC / F3 0F BD: the emulator's CPUID advertises neither BMI1 nor LZCNT, so it executes these
-      // as BSF/BSR (what a processor without those features does: the F3 prefix is ignored). This host
-      // may have BMI1/LZCNT and then runs TZCNT/LZCNT, so the host runs the same instruction with the F3
-      // replaced by a 2E prefix (ignored in 64-bit mode): that is BSF/BSR on the same input, same length.
-      ctx.nativeXform.set(ctx.makes.length - 1, (b) => {
-        const op = b.findIndex((x, i) => x === 0x0f && (b[i + 1] === 0xbc || b[i + 1] === 0xbd));
-        const f3 = b.subarray(0, op).lastIndexOf(0xf3);
-        if (f3 < 0) throw new Error('no F3 prefix');
-        b[f3] = 0x2e;
-      });
-      ctx.undefLast(0x895); // BSF/BSR: CF OF SF AF PF undefined
-    }
-  },
+  gen(ctx) { emitBit(ctx, ctx.rng.pick(bitCodes())); },
 };
 
 // ---- mov ---------------------------------------------------------------------------------------------
@@ -492,6 +498,40 @@ const x87: Family = {
   },
 };
 
+// ---- flags: producers followed by consumers (lazy-flag materialisation across families) ---------------
+
+const byMn = (codes: number[], re: RegExp): number[] => codes.filter((c) => re.test(info(c).mnemonic));
+let flagLists: { producers: number[]; consumers: number[]; jcc: number[] } | undefined;
+function flagCodes(): { producers: number[]; consumers: number[]; jcc: number[] } {
+  if (!flagLists) {
+    const misc = byMnemonic(/^(Clc|Stc|Cmc|Sahf)$/);
+    flagLists = {
+      producers: [...aluCodes(), ...shiftCodes(), ...byMn(muldivCodes(), /^(Mul|Imul)$/), ...byMn(bitCodes(), /^(Bt|Bts|Btr|Btc|Bsf|Bsr|Popcnt)$/),
+        ...byMn(movCodes(), /^(Cmpxchg|Xadd)$/), ...misc],
+      consumers: [...byMn(bitCodes(), /^Set/), ...byMn(movCodes(), /^Cmov/), ...byMn(aluCodes(), /^(Adc|Sbb)$/),
+        ...byMn(shiftCodes(), /^(Rcl|Rcr)$/), ...byMnemonic(/^(Lahf|Cmc|Pushfq)$/)],
+      jcc: byMn(branchCodes(), /^J(?!mp|rcxz|ecxz)/),
+    };
+  }
+  return flagLists;
+}
+
+const flags: Family = {
+  name: 'flags', count: 2500, codes: () => { const f = flagCodes(); return [...new Set([...f.producers, ...f.consumers, ...f.jcc])]; },
+  gen(ctx) {
+    const rng = ctx.rng, f = flagCodes();
+    ctx.seq = true;
+    const n = rng.range(2, 4);
+    for (let i = 0; i < n; i++) {
+      const last = i === n - 1;
+      if (last && rng.chance(0.25)) { ctx.nExits = 2; if (rng.chance(0.3)) ctx.exitsBefore = 1; randomInsn(ctx, rng.pick(f.jcc)); break; }
+      const code = last || rng.chance(0.3) ? rng.pick(f.consumers) : rng.pick(f.producers);
+      const mn = info(code).mnemonic;
+      if (/^(Bt|Bts|Btr|Btc|Bsf|Bsr|Popcnt)$/.test(mn)) emitBit(ctx, code); else emitShift(ctx, code);
+    }
+  },
+};
+
 // ---- system (what user mode may observe of it) -------------------------------------------------------
 
 const systemCodes = (): number[] => byMnemonic(/^(In|Out|Lgdt|Lidt|Lldt|Ltr|Lmsw|Invlpg)$/);
@@ -516,7 +556,7 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, stack, branch, string, misc, sse, x87, system];
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, x87, system];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

@@ -1,4 +1,4 @@
-// Differential tests against the host CPU: integer arithmetic, shifts, multiply/divide, bit operations and moves (see README.md).
+// Differential tests against the host CPU: integer arithmetic, shifts, multiply/divide, bit operations, moves, and flag producer/consumer sequences (see README.md).
 import { diffSuite } from './suite.js';
 
-diffSuite(['alu', 'shift', 'muldiv', 'bit', 'mov']);
+diffSuite(['alu', 'shift', 'muldiv', 'bit', 'mov', 'flags']);
