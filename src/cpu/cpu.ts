@@ -458,7 +458,7 @@ export class Cpu {
           execs[i]!(this);
           if (this.brk) { i++; break; }
         }
-        if (i === last && !this.brk) {
+        if (n === count && i === last && !this.brk) {
           r[RIP] = blk.endLo; r[RIP + 1] = blk.endHi;
           execs[i]!(this);
           i++;

@@ -88,6 +88,10 @@ export interface Decoded {
   flagsUndefined: number;
   /** RFLAGS bits (architectural mask) this instruction writes. */
   flagsWritten: number;
+  /** RFLAGS bits (architectural mask) this instruction reads. */
+  flagsRead: number;
+  /** Operand size in bytes implied by the instruction (the size of operand 0 if it is a GPR or memory; 0 otherwise). */
+  opSize: number;
 }
 
 /** Map iced's RflagsBits to architectural RFLAGS positions. */
@@ -197,5 +201,7 @@ export function fromIced(ins: Instruction, bytes: Uint8Array): Decoded {
     cc: cc === 0 ? -1 : cc - 1,
     flagsUndefined: archFlags(ins.rflagsUndefined),
     flagsWritten: archFlags(ins.rflagsModified),
+    flagsRead: archFlags(ins.rflagsRead),
+    opSize: regs[0]?.cls === RegClass.GPR ? regs[0].size : ops[0] === OpType.MEM ? (mem?.size ?? 0) : 0,
   };
 }
