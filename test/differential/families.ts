@@ -1,7 +1,7 @@
 // The instruction families of the differential suite: which Codes each covers and how operands, values
 // and machine state are chosen for them.
 import { Code, Instruction, MemoryOperand, Register, RepPrefixKind, CpuidFeature, Mnemonic } from 'iced-x86';
-import { DATA_BASE, DiffCase } from './harness.js';
+import { DATA_BASE, DATA_SIZE, DiffCase } from './harness.js';
 import {
   Ctx, K, Knobs, MemOpts, Retry, Rng, byMnemonic, f32bits, f64bits, f80, finish, gprOf, info, interesting64, le64,
   legacyCodes, randomInsn, xmmValue, CodeInfo,
@@ -297,16 +297,25 @@ const string: Family = {
     if (rep !== RepPrefixKind.None) ctx.pin(1, a32 ? (rng.u64() & ~0xffffffffn) | BigInt(count) : BigInt(count));
     const span = Math.max(count, 1) * w + 16;
     const place = (): number => (df ? rng.range(0x400 + span, 0x3c00) : rng.range(0x400, 0x3c00 - span)) + (rng.chance(0.2) ? rng.int(8) : 0) & ~(rng.chance(0.7) ? w - 1 : 0);
-    const si = place(), di = place();
+    let si = place(), di = place();
+    // a REP run that reaches the end (DF=0) or the start (DF=1) of the mapped region part-way: #PF with
+    // the completed iterations' RCX/RSI/RDI
+    const edge = rep !== RepPrefixKind.None && count >= 2 && rng.chance(0.08) ? (op === 'Lods' || (op !== 'Stos' && op !== 'Scas' && rng.chance(0.5)) ? 'si' : 'di') : '';
+    const edgeOff = (): number => { const k = rng.range(1, count - 1); return df ? (k - 1) * w + rng.int(w) : DATA_SIZE - k * w - rng.int(w); };
+    if (edge === 'si') si = edgeOff(); else if (edge === 'di') di = edgeOff();
     const lo = (p: number): number => (df ? p - span + w + 8 : p);
+    const patch = (p: number, b: Uint8Array): void => {
+      const a = lo(p), from = Math.max(0, -a), to = Math.min(b.length, DATA_SIZE - a);
+      if (to > from) ctx.patch(a + from, b.subarray(from, to));
+    };
     const src = ctx.randomBytes(span);
     const setReg = (n: number, off: number): void => ctx.pin(n, a32 ? (rng.u64() & ~0xffffffffn) | BigInt(DATA_BASE + off) : BigInt(DATA_BASE + off));
-    if (op === 'Movs' || op === 'Cmps' || op === 'Lods') { setReg(6, si); ctx.patch(lo(si), src); }
+    if (op === 'Movs' || op === 'Cmps' || op === 'Lods') { setReg(6, si); patch(si, src); }
     if (op !== 'Lods') setReg(7, di);
     if (op === 'Cmps') { // destination equal to the source except maybe one element
       const dst = src.slice();
       if (rng.chance(0.7)) { const j = rng.int(Math.max(count, 1)); const at = df ? span - 8 - (j + 1) * w : j * w; const x = at + rng.int(w); dst[x] = dst[x]! ^ (1 << rng.int(8)); }
-      ctx.patch(lo(di), dst);
+      patch(di, dst);
     }
     if (op === 'Scas') { // a buffer of RAX elements, maybe one different (or of different ones, one equal)
       const v = le64(ctx.gpr[0]!);
@@ -317,7 +326,7 @@ const string: Family = {
         const at = df ? span - 8 - (e + 1) * w : e * w;
         if ((fillAll && e !== j) || (!fillAll && e === j)) dst.set(v.subarray(0, w), at);
       }
-      ctx.patch(lo(di), dst);
+      patch(di, dst);
     }
     const name = `create${op}${sz}` as const;
     const addr = a32 ? 32 : 64;
@@ -333,8 +342,9 @@ const string: Family = {
 const miscCodes = (): number[] => [
   ...byMnemonic(/^(Clc|Stc|Cmc|Cld|Std|Lahf|Sahf|Nop|Pause|Lfence|Mfence|Sfence|Ud2|Ud0|Ud1|Prefetchnta|Prefetcht0|Prefetcht1|Prefetcht2|Endbr64|Endbr32|Hlt|Cli|Sti|Clts|Invd|Wbinvd|Rdmsr|Wrmsr|Swapgs|Sysretq?|Reservednop|Prefetch|Prefetchw|Prefetchreserved[3-7]|Cldemote|Rdsspd|Rdsspq|Incsspd|Incsspq)$/),
 ];
-/** Encodings invalid in 64-bit mode (#UD). */
-const INVALID64: number[][] = [[0x06], [0x07], [0x0e], [0x16], [0x17], [0x1e], [0x1f], [0x27], [0x2f], [0x37], [0x3f], [0x60], [0x61], [0xce], [0xd4, 0x0a], [0xd5, 0x0a], [0xd6], [0x82, 0xc0, 0x01], [0x0f, 0x0b]];
+/** Encodings invalid in 64-bit mode, and LOCK where it is not allowed (#UD). */
+const INVALID64: number[][] = [
+  [0xf0, 0x01, 0xd8], [0xf0, 0x90], [0xf0, 0x8b, 0x03], [0xf0, 0x0f, 0xaf, 0x03], [0xf0, 0x48, 0x39, 0x03], [0xf0, 0xf8],[0x06], [0x07], [0x0e], [0x16], [0x17], [0x1e], [0x1f], [0x27], [0x2f], [0x37], [0x3f], [0x60], [0x61], [0xce], [0xd4, 0x0a], [0xd5, 0x0a], [0xd6], [0x82, 0xc0, 0x01], [0x0f, 0x0b]];
 
 const misc: Family = {
   name: 'misc', count: 800, codes: miscCodes,
