@@ -17,8 +17,8 @@ export interface Vma {
   end: bigint;
   /** Prot bits. */
   prot: number;
-  /** What created it. */
-  kind: 'elf' | 'brk' | 'stack' | 'anon' | 'file';
+  /** What created it ('vdso': the inaccessible stand-in for Linux's [vvar] + [vdso] pages, see reserveVdso). */
+  kind: 'elf' | 'brk' | 'stack' | 'anon' | 'file' | 'vdso';
   /** File contents for private file mappings. */
   file?: Uint8Array;
   /** File offset of `start`. */
@@ -35,6 +35,12 @@ const PTE_NX_HI = 0x80000000;
 const MAP_SHARED = 0x1, MAP_PRIVATE = 0x2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const EINVAL = -22n, ENOMEM = -12n, EEXIST = -17n, EACCES = -13n;
+
+/**
+ * Size of the range Linux's map_vdso() takes on this host: [vvar] 4 pages, [vvar_vclock] 2 and [vdso] 2
+ * (docs/linux-layout.md, measured with randomisation off).
+ */
+export const VDSO_RESERVED_SIZE = 8n * 4096n;
 
 const pageDown = (a: bigint): bigint => a & ~(PAGE - 1n);
 const pageUp = (a: bigint): bigint => (a + PAGE - 1n) & ~(PAGE - 1n);
@@ -231,6 +237,19 @@ export class AddressSpace implements MemoryManager, UserMemory {
   /** The process stack: a grows-down mapping of STACK_LIMIT bytes below `top`. */
   mapStack(top: bigint, size: bigint = STACK_LIMIT, prot: number = Prot.READ | Prot.WRITE): void {
     this.mapRange(top - size, size, prot, 'stack');
+  }
+
+  /**
+   * Reserve the range where Linux maps the vvar and vDSO pages, as map_vdso() places them after loading the
+   * program: top-down from the mmap base (0x7ffff7ff7000-0x7ffff7fff000 for ET_EXEC, just below the image for a
+   * static-PIE). The guest has no vDSO (no AT_SYSINFO_EHDR), so the range is an inaccessible mapping that exists
+   * only so that every later top-down mmap returns the native address. Returns its start.
+   */
+  reserveVdso(size: bigint = VDSO_RESERVED_SIZE): bigint {
+    const start = this.findFree(size);
+    if (start === undefined) throw new RangeError('no room for the vDSO reservation');
+    this.insert({ start, end: start + size, prot: Prot.NONE, kind: 'vdso', fileOffset: 0n, fileLength: -1n });
+    return start;
   }
 
   /** Set the start of the brk area (after loading the program). */

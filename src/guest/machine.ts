@@ -111,6 +111,7 @@ export class GuestMachine {
       random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
     });
     if (!loaded.ok) return { error: loaded.error };
+    as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     const stdio = o.stdio ?? [0, 1, 2];
     const linux = new LinuxProcess({
       mem: as, mm: as,
