@@ -3,7 +3,7 @@ import type { BareMachine } from '../../src/cpu/bare-machine.js';
 import { RunStatus } from '../../src/cpu/cpu.js';
 import { Off } from '../../src/cpu/state.js';
 import {
-  codeName, DATA, DF, exec, machine, OSZAPC, peek, poke, R, RAX, RCX, RDI, RO, RSI, subFlags, ZF,
+  CF, codeName, DATA, DF, exec, machine, OSZAPC, peek, poke, R, RAX, RCX, RDI, RO, RSI, SF, subFlags, ZF,
 } from './flow-harness.js';
 
 const SIZES = [1, 2, 4, 8] as const;
@@ -314,6 +314,26 @@ describe('REP step accounting, single iteration, faults', () => {
     expect(m.rip()).toBe(0x1000n);
     m.cpu.run(1);
     expect([m.reg(RCX), m.rip()]).toEqual([3n, 0x1002n]);
+  });
+
+  it('REPE CMPS interrupted by a fault or the budget keeps RFLAGS from before the instruction', () => {
+    const m = machine();
+    m.load(0x7ffffc, new Uint8Array([7, 7, 7, 7])); // equal bytes up to the end of mapped memory
+    m.load(DST, new Uint8Array([7, 7, 7, 7, 7, 7]));
+    m.setFlags(0x202 | CF | SF);
+    m.setReg(RSI, 0x7ffffcn); m.setReg(RDI, BigInt(DST)); m.setReg(RCX, 6n); // the 5th source byte is at 8 MiB: #PF
+    expect(exec(m, [0xf3, 0xa6], 100)).toBe(RunStatus.EXIT);
+    expect(m.cpu.lastFault?.vector).toBe(14);
+    expect(m.reg(RCX)).toBe(2n);
+    expect(m.flags() & OSZAPC).toBe(CF | SF);
+    const m2 = machine();
+    m2.load(SRC, new Uint8Array(8).fill(1)); m2.load(DST, new Uint8Array(8).fill(1));
+    m2.setFlags(0x202 | CF);
+    m2.setReg(RSI, BigInt(SRC)); m2.setReg(RDI, BigInt(DST)); m2.setReg(RCX, 8n);
+    expect(exec(m2, [0xf3, 0xa6], 3)).toBe(RunStatus.BUDGET);
+    expect([m2.reg(RCX), m2.flags() & OSZAPC]).toEqual([5n, CF]);
+    m2.cpu.run(5);
+    expect([m2.reg(RCX), m2.flags() & OSZAPC]).toEqual([0n, subFlags(1n, 1n, 8)]);
   });
 
   it('a page fault mid-REP leaves the completed iterations in the registers', () => {

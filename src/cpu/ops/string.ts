@@ -19,6 +19,8 @@ import type { OpMap } from '../table.js';
 const RCX = 2, RSI = 12, RDI = 14; // c.r indexes of the lo halves
 const RF = Off.RFLAGS >> 2;
 const RIP = Off.RIP >> 2;
+/** RFLAGS and the lazy-flag record: c.r[FLAGS_FIRST .. FLAGS_FIRST + FLAGS_WORDS - 1]. */
+const FLAGS_FIRST = Off.RFLAGS >> 2, FLAGS_WORDS = ((Off.LAZY_CIN - Off.RFLAGS) >> 2) + 1;
 
 /** The string operations. */
 const enum Kind { MOVS, STOS, LODS, CMPS, SCAS }
@@ -253,6 +255,11 @@ function stringOp(kind: Kind, esz: number): Builder {
       if (r[RCX] === 0) r[RCX + 1] = (r[RCX + 1]! - 1) >>> 0;
       r[RCX] = (r[RCX]! - 1) >>> 0;
     };
+    // REPE/REPNE CMPS/SCAS write the flags only when they terminate: when a fault (measured on hardware),
+    // the step budget or single-iteration mode interrupts them, RFLAGS keeps its value from before
+    const saved = new Uint32Array(FLAGS_WORDS);
+    const save = (r: Uint32Array): void => { for (let k = 0; k < FLAGS_WORDS; k++) saved[k] = r[FLAGS_FIRST + k]!; };
+    const restore = (r: Uint32Array): void => { for (let k = 0; k < FLAGS_WORDS; k++) r[FLAGS_FIRST + k] = saved[k]!; };
     return (c) => {
       const r = c.r;
       if (zero(r)) { // no iterations: the instruction completes
@@ -264,10 +271,15 @@ function stringOp(kind: Kind, esz: number): Builder {
         return;
       }
       const delta = r[RF]! & Fl.DF ? -esz : esz;
+      if (isCmp) save(r);
       if (c.singleIteration) {
-        const eq = elem(c, delta);
+        let eq: number;
+        try { eq = elem(c, delta); } catch (e) { if (isCmp) restore(r); throw e; }
         dec(r);
-        if (!zero(r) && (!isCmp || (eq === 1) === whileEq)) { r[RIP] = ipLo; r[RIP + 1] = ipHi; }
+        if (!zero(r) && (!isCmp || (eq === 1) === whileEq)) {
+          r[RIP] = ipLo; r[RIP + 1] = ipHi;
+          if (isCmp) restore(r);
+        }
         return;
       }
       const avail = c.budget > 1 ? c.budget : 1;
@@ -280,10 +292,11 @@ function stringOp(kind: Kind, esz: number): Builder {
           else { eq = elem(c, delta); dec(r); done++; }
           if (zero(r)) break;
           if (isCmp && (eq === 1) !== whileEq) break;
-          if (done >= avail) { r[RIP] = ipLo; r[RIP + 1] = ipHi; break; }
+          if (done >= avail) { r[RIP] = ipLo; r[RIP + 1] = ipHi; if (isCmp) restore(r); break; }
         }
       } catch (e) {
         c.icount += done; c.budget -= done; // completed iterations are steps; the run loop counts the fault
+        if (isCmp) restore(r);
         throw e;
       }
       c.icount += done - 1; c.budget -= done - 1; // the run loop counts one step for this execution
