@@ -481,6 +481,39 @@ function x87MemFill(rng: Rng, ci: CodeInfo): Uint8Array {
   return le64(interesting64(rng)).subarray(0, Math.max(ci.memSize, 2));
 }
 
+/**
+ * Transcendental instructions only with operands whose results the SDM defines exactly: zeros, infinities,
+ * NaNs, empty registers, and |x| >= 2^63 for FSIN/FCOS/FSINCOS/FPTAN (C2 = 1, operand unchanged).
+ */
+function transcendental(ctx: Ctx, top: number): void {
+  const rng = ctx.rng, fx = ctx.fx;
+  const code = rng.pick([Code.Fsin, Code.Fcos, Code.Fsincos, Code.Fptan, Code.F2xm1, Code.Fyl2x, Code.Fyl2xp1, Code.Fpatan]);
+  const mn = info(code).mnemonic;
+  const v = (sign: number, exp: number, mant: bigint): Uint8Array => {
+    const b = new Uint8Array(10), dv = new DataView(b.buffer);
+    dv.setBigUint64(0, mant, true); dv.setUint16(8, (sign << 15) | exp, true); return b;
+  };
+  const J = 1n << 63n, sg = (): number => rng.int(2);
+  const zero = (): Uint8Array => v(sg(), 0, 0n), inf = (): Uint8Array => v(sg(), 0x7fff, J);
+  const qnan = (): Uint8Array => v(sg(), 0x7fff, J | (1n << 62n) | (rng.u64() & 0xffffn));
+  const snan = (): Uint8Array => v(sg(), 0x7fff, J | 1n + (rng.u64() & 0xffffn));
+  const normal = (): Uint8Array => v(sg(), 16383 + rng.range(-20, 20), J | (rng.u64() & (J - 1n)));
+  const huge = (): Uint8Array => v(sg(), 16383 + rng.range(63, 200), J | (rng.u64() & (J - 1n)));
+  let st0: Uint8Array | null, st1: Uint8Array | null = normal();
+  const empty = rng.chance(0.1);
+  if (/^(Fsin|Fcos|Fsincos|Fptan)$/.test(mn)) st0 = rng.pick([zero, inf, qnan, snan, huge, huge])();
+  else if (mn === 'Fpatan') { st0 = rng.chance(0.7) ? v(0, 16383 + rng.range(-20, 20), J | (rng.u64() & (J - 1n))) : qnan(); st1 = rng.pick([zero, zero, qnan, snan])(); }
+  else if (mn === 'Fyl2x') { st0 = rng.pick([() => v(0, 16383, J), qnan, snan])(); st1 = rng.pick([normal, qnan, zero])(); } // log2(1) = 0
+  else st0 = rng.pick([zero, zero, qnan, snan])();
+  if (empty) st0 = null;
+  const ab0 = fx[4]!;
+  let ab = ab0 & ~(1 << top) & ~(1 << ((top + 1) & 7));
+  if (st0) { fx.set(st0, 32); ab |= 1 << top; }
+  if (st1 && rng.chance(0.95)) { fx.set(st1, 48); ab |= 1 << ((top + 1) & 7); }
+  fx[4] = ab;
+  randomInsn(ctx, code);
+}
+
 const x87: Family = {
   name: 'x87', count: 3500, codes: x87Codes, detail: { x87: true },
   gen(ctx) {
@@ -499,6 +532,7 @@ const x87: Family = {
       if ((full >> i) & 1) ab |= 1 << ((top + i) & 7);
     }
     fx[4] = ab;
+    if (rng.chance(0.06)) { transcendental(ctx, top); return; }
     ctx.seq = rng.chance(0.35);
     const n = ctx.seq ? rng.range(2, 3) : 1;
     const codes = x87Codes().filter((c) => !ctx.seq || !/^Fn?stsw/.test(info(c).mnemonic));
@@ -542,6 +576,34 @@ const flags: Family = {
   },
 };
 
+// ---- self-modifying code ------------------------------------------------------------------------------
+
+const smc: Family = {
+  name: 'smc', count: 300, codes: () => [],
+  gen(ctx) {
+    // a store into an instruction further on (same block, or past the decoder's lookahead), then that instruction
+    const rng = ctx.rng, k = rng.pick([0, 0, 1, 2, 7, 30, 120, 250]);
+    ctx.selfModifying = true;
+    const fill = new Array<number>(k).fill(0x90);
+    const v = rng.u32();
+    const variants: number[][] = [
+      // mov dword [rip + k + 1], v ; nops ; mov eax, imm32 (the immediate is replaced)
+      [0xc7, 0x05, k + 1, 0, 0, 0, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24, ...fill, 0xb8, 1, 2, 3, 4],
+      // mov byte [rip + k + 1], 0xc8 ; nops ; inc eax -> dec eax (the ModRM byte is replaced)
+      [0xc6, 0x05, k + 1, 0, 0, 0, 0xc8, ...fill, 0xff, 0xc0],
+      // mov word [rip + k], 0x9090 ; nops ; ud2 -> nop nop
+      [0x66, 0xc7, 0x05, k, 0, 0, 0, 0x90, 0x90, ...fill, 0x0f, 0x0b],
+      // add byte [rip + k + 1], 8 ; nops ; add rax, rcx -> or rax, rcx (the opcode byte changes)
+      [0x80, 0x05, k + 1, 0, 0, 0, 0x08, ...fill, 0x48, 0x01, 0xc8],
+    ];
+    const bytes = rng.pick(variants);
+    for (let i = 0; i < bytes.length; i += 16) { // DeclareByte holds at most 16 bytes
+      const part = new Uint8Array(bytes.slice(i, i + 16));
+      ctx.add(() => Instruction.createDeclareByte(part));
+    }
+  },
+};
+
 // ---- system (what user mode may observe of it) -------------------------------------------------------
 
 const systemCodes = (): number[] => byMnemonic(/^(In|Out|Lgdt|Lidt|Lldt|Ltr|Lmsw|Invlpg)$/);
@@ -566,7 +628,7 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, x87, system];
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, x87, system, smc];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

@@ -283,6 +283,7 @@ export class Ctx {
   /** Data-region offset of the last memory operand created. */
   lastMemOff = 0;
   exitsBefore = 0; // number of exit stubs placed before the entry (backward branches)
+  selfModifying = false;
   nExits = 1;
   seq = false;
 
@@ -546,7 +547,7 @@ function encodeAt(ins: Instruction, at: number): Uint8Array {
 }
 
 /** Per-instruction info from decoding the final bytes. */
-interface InsnFacts { text: string; undef: number; written: number; read: number; code: number; mnemonic: string }
+interface InsnFacts { text: string; undef: number; written: number; read: number; code: number; mnemonic: string; length: number }
 
 function decodeFacts(bytes: Uint8Array, at: number): InsnFacts {
   const d = new Decoder(64, bytes, 0);
@@ -556,7 +557,7 @@ function decodeFacts(bytes: Uint8Array, at: number): InsnFacts {
   const f: InsnFacts = {
     text: `${formatter.format(ins)}  ; ${hex}`, undef: archFlags(ins.rflagsUndefined),
     written: archFlags(ins.rflagsModified) & ~archFlags(ins.rflagsUndefined), read: archFlags(ins.rflagsRead),
-    code: ins.code, mnemonic: Mnemonic[ins.mnemonic]!,
+    code: ins.code, mnemonic: Mnemonic[ins.mnemonic]!, length: Math.max(1, ins.length),
   };
   ins.free(); d.free();
   return f;
@@ -567,6 +568,7 @@ export function x87Cc(mn: string): [number, number] {
   const C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, ALL = C0 | C1 | C2 | C3;
   if (/^(Fcom|Fcomp|Fcompp|Fucom|Fucomp|Fucompp|Ficom|Ficomp|Ftst|Fxam|Fprem|Fprem1|Fninit|Finit)$/.test(mn)) return [0, ALL];
   if (/^(Fcomi|Fcomip|Fucomi|Fucomip)$/.test(mn)) return [0, C1];
+  if (/^(Fsin|Fcos|Fsincos|Fptan)$/.test(mn)) return [C0 | C3, C1 | C2];
   // FFREEP (undocumented) as FFREE; the 8087/287 leftovers FENI/FDISI/FSETPM execute as FNOP
   if (/^(Fldcw|Fnstcw|Fstcw|Fnstsw|Fstsw|Fnop|Fnclex|Fclex|Ffree|Ffreep|Wait|Fneni|Feni|Fndisi|Fdisi|Fnsetpm|Fsetpm)$/.test(mn)) return [ALL, 0];
   if (/^F/.test(mn)) return [C0 | C2 | C3, C1];
@@ -600,22 +602,32 @@ export function finish(ctx: Ctx): DiffCase {
   let at = entry;
   const facts: InsnFacts[] = [];
   const native: Uint8Array[] = [];
+  const startOf = new Map<number, number>(); // code offset -> make index
   ctx.makes.forEach((mk, i) => {
     const b = encodeAt(mk(exitAddr), at);
     if (b.length !== lens[i]) throw new Retry('length changed');
     code.set(b, at);
-    facts.push(decodeFacts(b, at));
+    startOf.set(at, i);
     native.push(b);
     at += b.length;
   });
   lens = [];
+  // the executed instructions, decoded from the final bytes (raw byte makes may hold several, or parts)
+  const undefAt: number[] = [];
+  for (let p = entry; p < entry + total;) {
+    const f = decodeFacts(code.subarray(p, Math.min(p + 15, entry + total)), p);
+    facts.push(f);
+    const mi = startOf.get(p);
+    undefAt.push(mi === undefined ? 0 : ctx.undefPer.get(mi) ?? 0);
+    p += f.length;
+  }
   for (let k = 0; k < nEx; k++) code.set(stub(exitOff[k]!, k), exitOff[k]!);
   if (code.length > CODE_MAX) throw new Retry('code too long');
   // flags: undefined ones accumulate; a later instruction reading an undefined flag invalidates the case
   let undef = 0, fsw = 0;
   for (const [i, f] of facts.entries()) {
     if (f.read & undef) throw new Retry('reads an undefined flag');
-    undef = (undef & ~f.written) | f.undef | (ctx.undefPer.get(i) ?? 0);
+    undef = (undef & ~f.written) | f.undef | undefAt[i]!;
     const [u, d] = x87Cc(f.mnemonic);
     fsw = (fsw & ~d) | u;
   }
@@ -634,7 +646,7 @@ export function finish(ctx: Ctx): DiffCase {
   return {
     family: ctx.family, index: ctx.index, gpr: ctx.gpr.slice(), rflags: ctx.rflags, fx: ctx.fx, entry, code, nativeCode,
     exits: exitOff.slice(0, nEx), patches: ctx.patches, undefFlags: undef, undefFsw: fsw | ctx.undefFsw,
-    asm: facts.map((f) => f.text),
+    asm: facts.map((f) => f.text), selfModifying: ctx.selfModifying,
   };
 }
 
