@@ -186,7 +186,7 @@ describe('MTF on pages-musl: page faults', () => {
       let ea = u.displacement;
       if (u.base !== Register.None && u.base !== Register.RIP) ea += regs[gprNumber(u.base)]!;
       if (u.index !== Register.None) ea += regs[gprNumber(u.index)]! * BigInt(u.scale);
-      const write = u.access === OpAccess.Write || u.access === OpAccess.ReadWrite || u.access === OpAccess.CondWrite || u.access === OpAccess.CondReadWrite;
+      const write = u.access === OpAccess.Write || u.access === OpAccess.ReadWrite || u.access === OpAccess.CondWrite || u.access === OpAccess.ReadCondWrite;
       return { ea: BigInt.asUintN(64, ea), size: BigInt(MemorySizeExt.size(u.memorySize)), write };
     });
     const fetch = cr2 >= (f.rip & ~0xfffn) && cr2 < f.rip + BigInt(ins.length);
