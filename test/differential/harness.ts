@@ -221,7 +221,12 @@ export class Emulator {
     this.m.cpu.flushTlb();
   }
 
-  run(c: DiffCase, stepLimit = 20_000): CaseResult {
+  /**
+   * Run a case. 'step' runs one instruction per cpu.run(1) call and stops when RIP reaches an exit stub;
+   * 'block' makes one cpu.run() call (decoded blocks, chaining, REP in one go) that ends when an exit
+   * stub's store to the control page, which the emulator does not map, faults.
+   */
+  run(c: DiffCase, mode: 'step' | 'block' = 'step', stepLimit = 20_000): CaseResult {
     const m = this.m, cpu = m.cpu, r = cpu.r, s = cpu.s, mem = m.mem.bytes;
     // memory: data baseline + patches, code page
     mem.set(this.base, DATA_BASE);
@@ -273,7 +278,12 @@ export class Emulator {
           const k = exits.indexOf(r[ripIdx]!);
           if (k >= 0) { kind = 'exit'; code = k; break; }
         }
-        const st = cpu.run(1);
+        const st = cpu.run(mode === 'step' ? 1 : stepLimit);
+        if (mode === 'block' && st === RunStatus.EXIT) {
+          const f = cpu.lastFault as Fault | null;
+          const k = r[ripIdx + 1] === 0 ? exits.indexOf(r[ripIdx]!) : -1;
+          if (f && f.vector === 14 && f.cr2Lo === CTRL_BASE && f.cr2Hi === 0 && k >= 0) { kind = 'exit'; code = k; break; }
+        }
         if (st === RunStatus.EXIT) {
           const f = cpu.lastFault as Fault | null;
           kind = 'fault';
@@ -290,6 +300,7 @@ export class Emulator {
         }
         if (st === RunStatus.HALT) { kind = 'error'; note = 'HLT'; break; }
         if (st !== RunStatus.BUDGET) { kind = 'error'; note = `run status ${st}`; break; }
+        if (mode === 'block') break; // budget exhausted: timeout
       }
     } catch (e) {
       kind = 'error';

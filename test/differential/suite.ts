@@ -53,7 +53,9 @@ export function runFamily(fam: Family, exe: string, seed: number): FamilyRun {
   let failed = 0;
   const verbose = !!process.env.ITRACE_DIFF_VERBOSE || !!only;
   cases.forEach((c, k) => {
-    const e = emu.run(c);
+    // alternate the emulator's two execution paths: whole blocks, and one instruction per run() call
+    const mode = c.index % 2 === 0 ? 'block' : 'step';
+    const e = emu.run(c, mode);
     const diffs = compare(c, native[k]!, e);
     if (!diffs.length) return;
     failed++;
@@ -64,7 +66,7 @@ export function runFamily(fam: Family, exe: string, seed: number): FamilyRun {
     g.count++;
     if (g.first.length < (verbose ? 1000 : 2)) {
       g.first.push([
-        `${fam.name}:${c.index} (reproduce: ITRACE_DIFF_SEED=${seed} ITRACE_DIFF_CASE=${fam.name}:${c.index})`,
+        `${fam.name}:${c.index} (emulated in ${mode} mode; reproduce: ITRACE_DIFF_SEED=${seed} ITRACE_DIFF_CASE=${fam.name}:${c.index})`,
         ...c.asm.map((a) => `  ${a}`),
         describeInput(c, fam.detail),
         ...diffs.map((d) => `  >> ${d}`),
