@@ -8,6 +8,7 @@ import { PhysMemory } from './phys-memory.js';
 import { CpuState, Off } from './state.js';
 import { lookupHandler, endsBlock } from './table.js';
 import { TLB_MASK, TlbClass, TlbSet, vpnOf } from './tlb.js';
+import { CompiledBlock, compileBlock } from './jit/compile-block.js';
 
 /** An instruction handler: a function of the machine only (operands are bound when it is built). */
 export type Exec = (c: Cpu) => void;
@@ -37,7 +38,16 @@ export interface Block {
   succ1: Block | null;
   /** Cpu.chainGen when the successors were cached. */
   chainGen: number;
+  /** Executions so far (the block is compiled when it gets hot). */
+  hits: number;
+  /** The compiled block, null before compilation, or NOT_COMPILABLE. */
+  jit: CompiledBlock | null | typeof NOT_COMPILABLE;
 }
+
+/** Marks a block the compiler declined. */
+const NOT_COMPILABLE = 0;
+/** Executions after which a block is compiled. */
+const JIT_THRESHOLD = 16;
 
 /** Why run() returned. */
 export const enum RunStatus {
@@ -103,6 +113,10 @@ export class Cpu {
   lastFault: Fault | null = null;
   /** Return from run() after delivering an exception (the recorder's fault step). */
   stopOnFault = false;
+  /** Compile hot blocks to JavaScript (off: every instruction goes through its handler). */
+  jitEnabled = true;
+  /** Set by a compiled block when an instruction faults: the index of that instruction in the block. */
+  jitIndex = 0;
 
   /** TLBs for CPL 0. */
   private readonly tlbSup = new TlbClass();
@@ -394,7 +408,7 @@ export class Cpu {
       decoder.free();
     }
     const last = insns[insns.length - 1]!;
-    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs, endLo: last.nextLo, endHi: last.nextHi, succ0: null, succ1: null, chainGen: -1 };
+    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs, endLo: last.nextLo, endHi: last.nextHi, succ0: null, succ1: null, chainGen: -1, hits: 0, jit: null };
     let map = this.blocks[frame];
     if (map === undefined) { this.markCode(frame); map = this.blocks[frame]!; }
     map.set(off, b);
@@ -449,8 +463,34 @@ export class Cpu {
       }
       const execs = blk.execs, count = execs.length, last = count - 1;
       const n = count <= this.budget ? count : this.budget;
+      // Steps are accounted in icount/budget before a block's last instruction runs, so handlers that read
+      // them (REP string instructions, RDTSC: always last in their block) see exact values.
       let i = 0;
       this.brk = false;
+      const jit = blk.jit;
+      if (n === count && jit !== null) {
+        if (jit !== NOT_COMPILABLE) {
+          try {
+            i = jit(this); // completed instructions not yet accounted (the compiled code accounts before the last)
+          } catch (e) {
+            const k = this.jitIndex;
+            if (k !== last) { this.icount += k; this.budget -= k; }
+            prev = null;
+            const d = blk.insns[k]!;
+            const st = this.onFault(e, d.ipLo, d.ipHi);
+            if (st !== RunStatus.BUDGET) return st;
+            continue;
+          }
+          this.icount += i; this.budget -= i;
+          prev = this.brk ? null : blk;
+          if (this.exit.reason >= 0) return RunStatus.EXIT;
+          if (r[Off.HALTED >> 2]) return RunStatus.HALT;
+          continue;
+        }
+      } else if (jit === null && ++blk.hits >= JIT_THRESHOLD && this.jitEnabled) {
+        blk.jit = compileBlock(blk) ?? NOT_COMPILABLE;
+      }
+      let acc = 0; // instructions of this block already accounted
       try {
         // RIP is written at block boundaries only: handlers never read it except block-ending ones
         const m = n < count ? n : last;
@@ -460,6 +500,7 @@ export class Cpu {
         }
         if (n === count && i === last && !this.brk) {
           r[RIP] = blk.endLo; r[RIP + 1] = blk.endHi;
+          this.icount += i; this.budget -= i; acc = i;
           execs[i]!(this);
           i++;
         } else if (this.exit.reason < 0) {
@@ -467,14 +508,14 @@ export class Cpu {
           r[RIP] = d.nextLo; r[RIP + 1] = d.nextHi;
         }
       } catch (e) {
-        this.icount += i; this.budget -= i;
+        this.icount += i - acc; this.budget -= i - acc;
         prev = null;
         const d = blk.insns[i]!;
         const st = this.onFault(e, d.ipLo, d.ipHi);
         if (st !== RunStatus.BUDGET) return st;
         continue;
       }
-      this.icount += i; this.budget -= i;
+      this.icount += i - acc; this.budget -= i - acc;
       prev = this.brk ? null : blk;
       if (this.exit.reason >= 0) return RunStatus.EXIT;
       if (r[Off.HALTED >> 2]) return RunStatus.HALT;
