@@ -336,6 +336,7 @@ export class Ctx {
     // rare edge cases in single-instruction cases: an access that straddles the end or the start of the
     // mapped data region (#PF, nothing may be written), or a non-canonical address (#GP, #SS for RSP/RBP)
     const edge = o.edges === false || this.seq || !rng.chance(0.04) ? 0 : size >= 2 && rng.chance(0.6) ? rng.range(1, 2) : 3;
+    if (edge === 0 && size >= 2 && rng.chance(0.04)) off = 0x1000 * rng.range(1, 3) - rng.range(1, size - 1); // crosses a page inside the region
     if (edge === 1) off = DATA_SIZE - rng.range(1, size - 1);
     else if (edge === 2) off = -rng.range(1, size - 1);
     if (edge === 1) this.patch(off, fill.subarray(0, DATA_SIZE - off));
@@ -343,13 +344,15 @@ export class Ctx {
     else this.patch(off, fill);
     this.lastMemOff = off;
     const A = BigInt(DATA_BASE + off);
-    const nc = edge === 3 ? 1n << BigInt(rng.range(47, 62)) : 0n;
+    const nc = edge === 3 ? 1n << BigInt(rng.range(48, 62)) : 0n; // A + nc: bit 63 clear, a bit in 48..62 set
     const avoid = [...(o.avoid ?? []), ...this.writtenRegs];
     if (this.seq) avoid.push(0, 1, 2, 4, 6, 7); // implicitly written by many instructions of a sequence
     const form = edge === 3 ? 100 : rng.int(100);
     if (form < 10) return () => new MemoryOperand(Register.RIP, Register.None, 1, A, 8, false, Register.None);
     if (form < 16) return () => new MemoryOperand(Register.None, Register.None, 1, A, 8, false, Register.None); // [disp32] via SIB
     const a32 = o.addr32 !== false && edge !== 3 && rng.chance(0.06);
+    // a GS override: the GS base is 0 natively (Linux user space) and in the emulator
+    const seg = rng.chance(0.04) ? Register.GS : Register.None;
     const base = this.reg({ avoid, allowRsp: o.allowRsp ?? rng.chance(0.1) });
     const dispKind = rng.int(3);
     const disp = dispKind === 0 ? 0n : dispKind === 1 ? BigInt(rng.range(-128, 127)) : BigInt(rng.range(-0x800000, 0x800000));
@@ -358,21 +361,21 @@ export class Ctx {
       const index = this.reg({ avoid: [...avoid, base] });
       const scale = rng.pick([1, 2, 4, 8]);
       const iv = rng.chance(0.5) ? BigInt(rng.range(-64, 64)) : BigInt(rng.u32() | 0);
-      let bv = A - disp - iv * BigInt(scale);
+      let bv = A + nc - disp - iv * BigInt(scale);
       if (a32) {
         this.pin(index, (rng.u64() & 0xffffffff00000000n) | BigInt.asUintN(32, iv));
         bv = BigInt.asUintN(32, bv);
         this.pin(base, (rng.u64() & 0xffffffff00000000n) | bv);
-      } else { this.pin(index, iv); this.pin(base, bv ^ nc); }
+      } else { this.pin(index, iv); this.pin(base, bv); }
       this.addrRegs.add(base); this.addrRegs.add(index);
       const r = a32 ? Register.EAX : Register.RAX;
-      return () => new MemoryOperand(r + base, r + index, scale, disp, dsz, false, Register.None);
+      return () => new MemoryOperand(r + base, r + index, scale, disp, dsz, false, seg);
     }
-    const bv = A - disp;
+    const bv = A + nc - disp;
     if (a32) this.pin(base, (rng.u64() & 0xffffffff00000000n) | BigInt.asUintN(32, bv));
-    else this.pin(base, bv ^ nc);
+    else this.pin(base, bv);
     this.addrRegs.add(base);
-    return () => new MemoryOperand((a32 ? Register.EAX : Register.RAX) + base, Register.None, 1, disp, dsz, false, Register.None);
+    return () => new MemoryOperand((a32 ? Register.EAX : Register.RAX) + base, Register.None, 1, disp, dsz, false, seg);
   }
 
   /** Registers written by instructions already in the sequence (may not serve as addresses later). */
