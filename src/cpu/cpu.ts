@@ -46,8 +46,7 @@ export interface Block {
 
 /** Marks a block the compiler declined. */
 const NOT_COMPILABLE = 0;
-/** Executions after which a block is compiled. */
-const JIT_THRESHOLD = 16;
+
 
 /** Why run() returned. */
 export const enum RunStatus {
@@ -115,6 +114,8 @@ export class Cpu {
   stopOnFault = false;
   /** Compile hot blocks to JavaScript (off: every instruction goes through its handler). */
   jitEnabled = true;
+  /** Executions after which a block is compiled (tests use 1 to compile everything). */
+  jitThreshold = 16;
   /** Set by a compiled block when an instruction faults: the index of that instruction in the block. */
   jitIndex = 0;
 
@@ -487,7 +488,7 @@ export class Cpu {
           if (r[Off.HALTED >> 2]) return RunStatus.HALT;
           continue;
         }
-      } else if (jit === null && ++blk.hits >= JIT_THRESHOLD && this.jitEnabled) {
+      } else if (jit === null && ++blk.hits >= this.jitThreshold && this.jitEnabled) {
         blk.jit = compileBlock(blk) ?? NOT_COMPILABLE;
       }
       let acc = 0; // instructions of this block already accounted
