@@ -1,6 +1,6 @@
 /* steptrace: runs a program under ptrace and single-steps it in user mode, writing one record per step.
  *
- *   steptrace -o RECORDS [-s SUMMARY] [-e KEY=VALUE]... -- PROGRAM [ARG]...
+ *   steptrace -o RECORDS [-s SUMMARY] [-r RANDOM] [-e KEY=VALUE]... -- PROGRAM [ARG]...
  *
  * The child calls personality(ADDR_NO_RANDOMIZE) (like setarch -R), PTRACE_TRACEME, then execve(PROGRAM, argv, envp)
  * where envp is exactly the -e strings (nothing inherited). argv[0] is PROGRAM as given.
@@ -12,6 +12,8 @@
  *  - a REP-prefixed string instruction stops after every iteration (the same RIP repeats);
  *  - a faulting instruction stops with the signal (e.g. SIGSEGV) before it retires; it is recorded once and the
  *    signal is then delivered.
+ * RANDOM, if given, receives the 16 AT_RANDOM bytes the kernel gave the program (read at the exec stop through
+ * /proc/PID/auxv and PTRACE_PEEKDATA), so that an emulated run can be given the same bytes.
  * SUMMARY (or stderr without -s) gets "steps N" and "exit S" or "signal N". The program's stdin/stdout/stderr are
  * steptrace's own. Exit status: 0 when tracing worked, 1 on a usage or ptrace error. */
 #define _GNU_SOURCE
@@ -34,16 +36,38 @@ static void die(const char *what) {
   exit(1);
 }
 
+/* Writes the 16 bytes AT_RANDOM points to in the stopped child to `path`. */
+static void dump_at_random(pid_t pid, const char *path) {
+  char auxv_path[64];
+  snprintf(auxv_path, sizeof auxv_path, "/proc/%d/auxv", (int)pid);
+  FILE *f = fopen(auxv_path, "rb");
+  if (!f) die(auxv_path);
+  uint64_t pair[2], addr = 0;
+  while (fread(pair, sizeof pair, 1, f) == 1 && pair[0] != 0) if (pair[0] == 25 /* AT_RANDOM */) addr = pair[1];
+  fclose(f);
+  if (addr == 0) { fprintf(stderr, "steptrace: no AT_RANDOM in %s\n", auxv_path); exit(1); }
+  uint64_t bytes[2];
+  for (int k = 0; k < 2; k++) {
+    errno = 0;
+    long w = ptrace(PTRACE_PEEKDATA, pid, (void *)(addr + 8 * k), NULL);
+    if (w == -1 && errno != 0) die("PTRACE_PEEKDATA");
+    bytes[k] = (uint64_t)w;
+  }
+  FILE *out = fopen(path, "wb");
+  if (!out || fwrite(bytes, sizeof bytes, 1, out) != 1 || fclose(out) != 0) die(path);
+}
+
 int main(int argc, char **argv) {
-  const char *out_path = NULL, *summary_path = NULL;
+  const char *out_path = NULL, *summary_path = NULL, *random_path = NULL;
   char *envp[MAX_ENV + 1];
   int envc = 0, i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) { i++; break; }
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) out_path = argv[++i];
     else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) summary_path = argv[++i];
+    else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) random_path = argv[++i];
     else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc && envc < MAX_ENV) envp[envc++] = argv[++i];
-    else { fprintf(stderr, "usage: steptrace -o RECORDS [-s SUMMARY] [-e K=V]... -- PROGRAM [ARG]...\n"); return 1; }
+    else { fprintf(stderr, "usage: steptrace -o RECORDS [-s SUMMARY] [-r RANDOM] [-e K=V]... -- PROGRAM [ARG]...\n"); return 1; }
   }
   envp[envc] = NULL;
   if (!out_path || i >= argc) { fprintf(stderr, "steptrace: need -o RECORDS and a program\n"); return 1; }
@@ -67,6 +91,7 @@ int main(int argc, char **argv) {
   if (waitpid(pid, &status, 0) < 0) die("waitpid");
   if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) { fprintf(stderr, "steptrace: child did not stop at exec\n"); return 1; }
   ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)PTRACE_O_EXITKILL);
+  if (random_path) dump_at_random(pid, random_path);
 
   uint64_t steps = 0;
   int deliver = 0;

@@ -23,6 +23,7 @@ export interface NativeTrace {
   readonly exit: { readonly kind: 'exit' | 'signal'; readonly value: number }; // how the program ended
   readonly stdout: Buffer; // the program's output
   readonly stderr: Buffer;
+  readonly random?: Uint8Array; // the 16 AT_RANDOM bytes the kernel gave the program (with StepOptions.random)
 }
 
 export interface StepOptions {
@@ -30,6 +31,7 @@ export interface StepOptions {
   readonly env?: readonly string[]; // the complete environment ("K=V"), default none
   readonly cwd?: string; // working directory of the program
   readonly timeoutMs?: number; // default 20 minutes (ptrace single-stepping costs ~100 us per step in some VMs)
+  readonly random?: boolean; // also read the program's 16 AT_RANDOM bytes (NativeTrace.random)
 }
 
 const source = join(dirname(fileURLToPath(import.meta.url)), 'steptrace.c');
@@ -47,8 +49,10 @@ export function stepTrace(program: string, opts: StepOptions = {}): NativeTrace 
   try {
     const recordsPath = join(dir, 'records.bin');
     const summaryPath = join(dir, 'summary.txt');
+    const randomPath = join(dir, 'random.bin');
     const envFlags = (opts.env ?? []).flatMap((e) => ['-e', e]);
-    const r = spawnSync(tool.path, ['-o', recordsPath, '-s', summaryPath, ...envFlags, '--', program, ...(opts.args ?? [])], {
+    const randomFlags = opts.random === true ? ['-r', randomPath] : [];
+    const r = spawnSync(tool.path, ['-o', recordsPath, '-s', summaryPath, ...randomFlags, ...envFlags, '--', program, ...(opts.args ?? [])], {
       cwd: opts.cwd, timeout: opts.timeoutMs ?? 20 * 60_000, maxBuffer: 1 << 28,
     });
     if (r.error !== undefined) return { ok: false, reason: `steptrace could not run: ${r.error.message}` };
@@ -66,6 +70,7 @@ export function stepTrace(program: string, opts: StepOptions = {}): NativeTrace 
       exit: signal !== undefined ? { kind: 'signal', value: Number(signal) } : { kind: 'exit', value: Number(summary.get('exit')) },
       stdout: r.stdout,
       stderr: r.stderr,
+      ...(opts.random === true ? { random: new Uint8Array(readFileSync(randomPath)) } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
