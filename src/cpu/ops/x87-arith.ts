@@ -9,7 +9,7 @@ import { F80, INDEFINITE, withSign } from '../f80/value.js';
 import { eaOf, memOf, regOf } from '../operands.js';
 import type { OpMap } from '../table.js';
 import {
-  begin, canPush, commit, env, fst, isEmpty, note, noteMem, overflow, pop, push, raise, readSt, setC1, setSw,
+  begin, commit, env, fst, isEmpty, note, noteMem, pairStackFault, pop, push, raise, readSt, setC1, setSw,
   siteOf, Sw, underflow, writeSt,
 } from './x87-stack.js';
 import { MemFmt, readRaw, toF80 } from './x87-mem.js';
@@ -135,11 +135,7 @@ function fxtract(d: Decoded): Exec {
   const site = siteOf(d);
   return (c) => {
     begin(c);
-    if (isEmpty(c, 0)) {
-      if (underflow(c)) { writeSt(c, 0, INDEFINITE); if (canPush(c)) push(c, INDEFINITE); }
-    } else if (!canPush(c)) {
-      overflow(c);
-    } else {
+    if (!pairStackFault(c)) {
       const [e, s] = extract(readSt(c, 0), env(c));
       const um = fst.unmasked();
       if (um & (Sw.IE | Sw.DE | Sw.ZE)) { raise(c, fst.exc); } else {

@@ -54,10 +54,11 @@ function fldReg(d: Decoded): Exec {
   const i = regOf(d, 0).n, site = siteOf(d);
   return (c) => {
     begin(c);
+    // an empty source is an underflow (C1 = 0) even when the push would also overflow (measured on hardware)
+    if (isEmpty(c, i)) { if (underflow(c)) push(c, INDEFINITE); note(c, site); return; }
     if (!canPush(c)) { overflow(c); note(c, site); return; }
-    let x: F80 = INDEFINITE;
-    if (isEmpty(c, i)) { if (!underflow(c)) { note(c, site); return; } } else { x = readSt(c, i); setC1(c, false); }
-    push(c, x);
+    push(c, readSt(c, i));
+    setC1(c, false);
     note(c, site);
   };
 }
@@ -203,17 +204,19 @@ function fxch(d: Decoded): Exec {
   };
 }
 
-/** FCMOVcc ST(0), ST(i): the condition from RFLAGS (CF, ZF, PF). */
+/** FCMOVcc ST(0), ST(i): the condition from RFLAGS (CF, ZF, PF); an empty operand is a stack underflow either way. */
 function fcmov(test: (f: number) => boolean): (d: Decoded) => Exec {
   return (d) => {
     const i = regOf(d, 1).n, site = siteOf(d);
     return (c) => {
       begin(c);
       if (isEmpty(c, 0) || isEmpty(c, i)) {
-        if (underflow(c) && test(getFlags(c.r))) writeSt(c, 0, INDEFINITE);
+        // Measured on hardware: the stack fault is taken before the condition is looked at, and a masked
+        // underflow writes the indefinite to ST(0) whether or not the condition holds.
+        if (underflow(c)) writeSt(c, 0, INDEFINITE);
       } else {
+        // C1 is left alone without a stack fault (SDM: "set to 0 if stack underflow occurred"; hardware agrees).
         if (test(getFlags(c.r))) writeSt(c, 0, readSt(c, i));
-        setC1(c, false);
       }
       note(c, site);
     };

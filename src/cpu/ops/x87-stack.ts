@@ -159,6 +159,22 @@ export function overflow(c: Cpu): void {
 }
 
 /**
+ * Stack check of the two-result instructions FXTRACT, FSINCOS, FPTAN, which replace ST(0) and push. An empty
+ * ST(0) is an underflow (C1 = 0) even when ST(7) is full too; otherwise a full ST(7) is an overflow (C1 = 1).
+ * Either way, when IE is masked, ST(0) becomes the indefinite and the indefinite is pushed (measured on
+ * hardware: the old ST(0) is not kept on overflow, and the push after an underflow ignores ST(7)).
+ * Returns true if there was a stack fault (the instruction is then complete).
+ */
+export function pairStackFault(c: Cpu): boolean {
+  if (isEmpty(c, 0)) setC1(c, false);
+  else if (!canPush(c)) setC1(c, true);
+  else return false;
+  raise(c, Sw.IE | Sw.SF);
+  if (imMasked(c)) { writeSt(c, 0, INDEFINITE); push(c, INDEFINITE); }
+  return true;
+}
+
+/**
  * Store an operation's result into ST(i): returns false (nothing written) when an unmasked IE, DE or ZE
  * suppresses it; otherwise writes, sets C1 from the rounding and raises the flags.
  */

@@ -5,10 +5,10 @@ import type { Cpu, Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
 import { Exc, FpStatus } from '../f80/round.js';
 import { f2xm1, fcos, fpatan, fsin, fsincos, ftan, fyl2x, fyl2xp1, trigOutOfRange } from '../f80/trans.js';
-import { F80, INDEFINITE } from '../f80/value.js';
+import { F80, INDEFINITE, isNaNKind, kindOf } from '../f80/value.js';
 import type { OpMap } from '../table.js';
 import {
-  begin, canPush, commit, env, fst, isEmpty, note, overflow, pop, push, raise, readSt, setC1, setSw, siteOf, Sw,
+  begin, commit, env, fst, isEmpty, note, pairStackFault, pop, push, raise, readSt, setC1, setSw, siteOf, Sw,
   underflow, writeSt,
 } from './x87-stack.js';
 
@@ -19,12 +19,14 @@ function unary(fn: (x: F80, st: FpStatus) => F80, trig: boolean): (d: Decoded) =
     return (c) => {
       begin(c);
       if (isEmpty(c, 0)) {
+        if (trig) setSw(c, Sw.C2, 0);
         if (underflow(c)) writeSt(c, 0, INDEFINITE);
       } else {
         const x = readSt(c, 0);
-        if (trig && trigOutOfRange(x)) setSw(c, Sw.C2, Sw.C2);
+        if (trig && trigOutOfRange(x)) setSw(c, Sw.C1 | Sw.C2, Sw.C2);
         else {
-          if (commit(c, 0, fn(x, env(c))) && trig) setSw(c, Sw.C2, 0);
+          if (trig) setSw(c, Sw.C2, 0);
+          commit(c, 0, fn(x, env(c)));
         }
       }
       note(c, site);
@@ -38,21 +40,19 @@ function pair(fn: (x: F80, st: FpStatus) => [F80, F80]): (d: Decoded) => Exec {
     const site = siteOf(d);
     return (c) => {
       begin(c);
-      if (isEmpty(c, 0)) {
-        if (underflow(c)) { writeSt(c, 0, INDEFINITE); if (canPush(c)) push(c, INDEFINITE); }
-      } else if (!canPush(c)) {
-        overflow(c);
+      if (pairStackFault(c)) {
+        setSw(c, Sw.C2, 0);
       } else {
         const x = readSt(c, 0);
-        if (trigOutOfRange(x)) setSw(c, Sw.C2, Sw.C2);
+        if (trigOutOfRange(x)) setSw(c, Sw.C1 | Sw.C2, Sw.C2);
         else {
+          setSw(c, Sw.C2, 0);
           const [a, b] = fn(x, env(c));
           if (fst.unmasked() & (Exc.IE | Exc.DE | Exc.ZE)) raise(c, fst.exc);
           else {
             writeSt(c, 0, a);
             push(c, b);
             setC1(c, fst.up);
-            setSw(c, Sw.C2, 0);
             raise(c, fst.exc);
           }
         }
@@ -86,7 +86,8 @@ export const x87TransOps: OpMap = {
   [Code.Fcos]: unary(fcos, true),
   [Code.F2xm1]: unary(f2xm1, false),
   [Code.Fsincos]: pair(fsincos),
-  [Code.Fptan]: pair((x, st) => [ftan(x, st), ONE]),
+  // a NaN result (NaN operand or invalid operation) goes to both registers; hardware pushes it instead of 1.0
+  [Code.Fptan]: pair((x, st) => { const t = ftan(x, st); return [t, isNaNKind(kindOf(t)) ? t : ONE]; }),
   [Code.Fpatan]: binaryPop(fpatan),
   [Code.Fyl2x]: binaryPop(fyl2x),
   [Code.Fyl2xp1]: binaryPop(fyl2xp1),
