@@ -3,7 +3,7 @@ import { Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic } from 'ice
 import { Decoded, fromIced } from './decoded.js';
 import { deliverException } from './deliver.js';
 import { Fault, Vector } from './fault.js';
-import { Access, walk, WalkResult } from './mmu.js';
+import { Access, NON_CANONICAL, walk, WalkResult } from './mmu.js';
 import { PhysMemory } from './phys-memory.js';
 import { CpuState, Off } from './state.js';
 import { lookupHandler, endsBlock } from './table.js';
@@ -258,6 +258,51 @@ export class Cpu {
     return v;
   }
 
+  // Reads of a read-modify-write are translated for writing, as hardware does: a #PF reports W=1 and a
+  // read-only page faults before anything is read.
+
+  rmw8(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
+    if (t.tag[i] === vpn) return this.bytes[t.phys[i]! + (lo & 0xfff)]!;
+    this.translate(lo, hi, Access.WRITE);
+    return this.rd8(lo, hi);
+  }
+
+  rmw16(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xffe) return this.dv.getUint16(t.phys[i]! + off, true);
+    this.rmwCheck(lo, hi, 2);
+    return this.rd16(lo, hi);
+  }
+
+  rmw32(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xffc) return this.dv.getUint32(t.phys[i]! + off, true);
+    this.rmwCheck(lo, hi, 4);
+    return this.rd32(lo, hi);
+  }
+
+  /** 64-bit read-modify-write read: returns lo, hi in `this.hi`. */
+  rmw64(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    if (t.tag[i] === vpn && off <= 0xff8) {
+      const p = t.phys[i]! + off;
+      this.hi = this.dv.getUint32(p + 4, true);
+      return this.dv.getUint32(p, true);
+    }
+    this.rmwCheck(lo, hi, 8);
+    return this.rd64(lo, hi);
+  }
+
+  /** Translate every page of an access for writing (faulting as a write would). */
+  private rmwCheck(lo: number, hi: number, size: number): void {
+    this.translate(lo, hi, Access.WRITE);
+    if ((lo & 0xfff) + size > 0x1000) {
+      const n = ((lo | 0xfff) + 1) >>> 0;
+      this.translate(n, n < lo ? (hi + 1) >>> 0 : hi, Access.WRITE);
+    }
+  }
+
   wr8(lo: number, hi: number, v: number): void {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
     if (t.tag[i] === vpn) { this.bytes[t.phys[i]! + (lo & 0xfff)] = v; return; }
@@ -478,7 +523,7 @@ export class Cpu {
             if (k !== last) { this.icount += k; this.budget -= k; }
             prev = null;
             const d = blk.insns[k]!;
-            const st = this.onFault(e, d.ipLo, d.ipHi);
+            const st = this.onFault(e, d.ipLo, d.ipHi, d);
             if (st !== RunStatus.BUDGET) return st;
             continue;
           }
@@ -512,7 +557,7 @@ export class Cpu {
         this.icount += i - acc; this.budget -= i - acc;
         prev = null;
         const d = blk.insns[i]!;
-        const st = this.onFault(e, d.ipLo, d.ipHi);
+        const st = this.onFault(e, d.ipLo, d.ipHi, d);
         if (st !== RunStatus.BUDGET) return st;
         continue;
       }
@@ -525,8 +570,12 @@ export class Cpu {
   }
 
   /** Deliver a caught fault (or rethrow a non-Fault error). ipLo/ipHi -1 means RIP already points at the faulting fetch. */
-  private onFault(e: unknown, ipLo: number, ipHi: number): RunStatus {
-    if (!(e instanceof Fault)) throw e;
+  private onFault(err: unknown, ipLo: number, ipHi: number, d?: Decoded): RunStatus {
+    if (!(err instanceof Fault)) throw err;
+    let e: Fault = err;
+    // a non-canonical address in a stack-segment reference (base RSP or RBP, no override) is #SS(0), not #GP(0)
+    if (e.vector === Vector.GP && e.detail === NON_CANONICAL && d?.mem !== undefined && d.mem.seg < 0 &&
+      (d.mem.base === 4 || d.mem.base === 5)) e = new Fault(Vector.SS, 0, 0, 0, NON_CANONICAL);
     const r = this.r;
     if (ipLo !== -1) { r[RIP] = ipLo; r[RIP + 1] = ipHi; }
     this.lastFault = e;

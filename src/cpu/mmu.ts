@@ -4,6 +4,9 @@ import { Fault, Vector } from './fault.js';
 import { PhysMemory } from './phys-memory.js';
 import { Off } from './state.js';
 
+/** Detail of the #GP(0) raised for a non-canonical address (turned into #SS(0) for stack references). */
+export const NON_CANONICAL = 'non-canonical address';
+
 /** Kinds of access. */
 export const enum Access { READ = 0, WRITE = 1, FETCH = 2 }
 
@@ -34,7 +37,7 @@ export function isCanonical(hi: number): boolean {
  */
 export function walk(u32: Uint32Array, mem: PhysMemory, lo: number, hi: number, access: Access, cpl: number,
   out: WalkResult, onWalkWrite?: (phys: number, oldValue: number, newValue: number) => void): void {
-  if (!isCanonical(hi)) throw new Fault(Vector.GP, 0, 0, 0, 'non-canonical address');
+  if (!isCanonical(hi)) throw new Fault(Vector.GP, 0, 0, 0, NON_CANONICAL);
   const cr0 = u32[Off.CR0 >> 2]!;
   if (!(cr0 & CR0_PG)) { // paging off: identity (only used by tests before paging is enabled)
     if (hi !== 0 || lo >= mem.size) throw new Fault(Vector.GP, 0, 0, 0, 'physical address beyond memory');

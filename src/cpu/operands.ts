@@ -117,6 +117,21 @@ export function rdN(c: Cpu, lo: number, hi: number, size: number): number {
   return size === 4 ? c.rd32(lo, hi) : size === 2 ? c.rd16(lo, hi) : c.rd8(lo, hi);
 }
 
+/** Read 1/2/4 bytes for a read-modify-write (translated for writing). */
+export function rmwN(c: Cpu, lo: number, hi: number, size: number): number {
+  return size === 4 ? c.rmw32(lo, hi) : size === 2 ? c.rmw16(lo, hi) : c.rmw8(lo, hi);
+}
+
+/** A 64-bit memory read (lo returned, hi in c.hi), as a function value. */
+export function rd64(c: Cpu, lo: number, hi: number): number {
+  return c.rd64(lo, hi);
+}
+
+/** A 64-bit read-modify-write read, as a function value. */
+export function rmw64Read(c: Cpu, lo: number, hi: number): number {
+  return c.rmw64(lo, hi);
+}
+
 /** Write memory of 1/2/4 bytes. */
 export function wrN(c: Cpu, lo: number, hi: number, size: number, v: number): void {
   if (size === 4) c.wr32(lo, hi, v); else if (size === 2) c.wr16(lo, hi, v); else c.wr8(lo, hi, v);

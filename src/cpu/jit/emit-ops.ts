@@ -29,7 +29,7 @@ function aluEmitter(kind: AluKind, store: boolean): InsnEmitter {
     const size = size0(d);
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return false;
     if (d.opCount !== 2) return false;
-    const dst = placeOf(e, d, 0, size), src = placeOf(e, d, 1, size);
+    const dst = placeOf(e, d, 0, size, store), src = placeOf(e, d, 1, size);
     if (dst === undefined || src === undefined) return false;
     const a = dst.read(), b = src.read();
     if (size === 8) {
@@ -62,7 +62,7 @@ function aluEmitter(kind: AluKind, store: boolean): InsnEmitter {
 function incDec(inc: boolean): InsnEmitter {
   return (e, d) => {
     const size = size0(d);
-    const place = placeOf(e, d, 0, size);
+    const place = placeOf(e, d, 0, size, true);
     if (place === undefined || size === 0) return false;
     const a = place.read();
     const op = inc ? FlagOp.INC : FlagOp.DEC;
@@ -86,7 +86,7 @@ function incDec(inc: boolean): InsnEmitter {
 
 const emitNot: InsnEmitter = (e, d) => {
   const size = size0(d);
-  const place = placeOf(e, d, 0, size);
+  const place = placeOf(e, d, 0, size, true);
   if (place === undefined || size === 0) return false;
   const a = place.read();
   if (size === 8) place.write({ lo: e.let(`(~${a.lo}) >>> 0`), hi: e.let(`(~${a.hi}) >>> 0`) });
@@ -96,7 +96,7 @@ const emitNot: InsnEmitter = (e, d) => {
 
 const emitNeg: InsnEmitter = (e, d) => {
   const size = size0(d);
-  const place = placeOf(e, d, 0, size);
+  const place = placeOf(e, d, 0, size, true);
   if (place === undefined || size === 0) return false;
   const a = place.read();
   if (size === 8) {

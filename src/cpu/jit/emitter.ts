@@ -127,14 +127,15 @@ export function emitEa(e: Emitter, m: MemRef, withSegment = true): Val | undefin
   return { lo, hi };
 }
 
-/** Emit a memory read of `size` bytes at `a` into locals. */
-export function emitLoad(e: Emitter, a: Val, size: number): Val {
+/** Emit a memory read of `size` bytes at `a` into locals (`rmw`: the read of a read-modify-write). */
+export function emitLoad(e: Emitter, a: Val, size: number, rmw = false): Val {
+  const p = rmw ? 'rmw' : 'rd';
   if (size === 8) {
-    const lo = e.let(`c.rd64(${a.lo}, ${a.hi})`, 'v');
+    const lo = e.let(`c.${p}64(${a.lo}, ${a.hi})`, 'v');
     const hi = e.let('c.hi', 'v');
     return { lo, hi };
   }
-  const fn = size === 4 ? 'rd32' : size === 2 ? 'rd16' : 'rd8';
+  const fn = `${p}${size * 8}`;
   return { lo: e.let(`c.${fn}(${a.lo}, ${a.hi})`, 'v') };
 }
 
@@ -155,8 +156,8 @@ export interface Place {
   write(v: Val): void;
 }
 
-/** Describe operand `i` of size `size` as a Place. Memory addresses are computed once. */
-export function placeOf(e: Emitter, d: Decoded, i: number, size: number): Place | undefined {
+/** Describe operand `i` of size `size` as a Place. Memory addresses are computed once; `rmw` marks a destination read. */
+export function placeOf(e: Emitter, d: Decoded, i: number, size: number, rmw = false): Place | undefined {
   const t = d.ops[i];
   if (t === OpType.REG) {
     const ref = gprOf(d, i);
@@ -178,7 +179,7 @@ export function placeOf(e: Emitter, d: Decoded, i: number, size: number): Place 
     if (a === undefined) return undefined;
     let cached: Val | undefined;
     return {
-      read: () => (cached ??= emitLoad(e, a, size)),
+      read: () => (cached ??= emitLoad(e, a, size, rmw)),
       write: (v) => emitStore(e, a, size, v),
     };
   }

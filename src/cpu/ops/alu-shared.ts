@@ -5,7 +5,7 @@ import { Code } from 'iced-x86';
 import type { Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType } from '../decoded.js';
 import { FlagOp, getCF, getFlags } from '../flags.js';
-import { eaOf, gprReader, gprWriter, memOf, rdN, regOf, wrN } from '../operands.js';
+import { eaOf, gprReader, gprWriter, memOf, rd64, rdN, regOf, rmw64Read, rmwN, wrN } from '../operands.js';
 import { Fl, Off } from '../state.js';
 
 /** Index of LAZY_OP in the uint32 view of the state. */
@@ -128,9 +128,9 @@ export function rmw32(d: Decoded, size: number, f: Fn32, arg: ArgFn, store = tru
       applyPending(c.r);
     };
   }
-  const ea = eaOf(memOf(d));
+  const ea = eaOf(memOf(d)), rd = store ? rmwN : rdN;
   return (c) => {
-    const n = arg(c), lo = ea(c), hi = c.hi, x = f(c, rdN(c, lo, hi, size), n);
+    const n = arg(c), lo = ea(c), hi = c.hi, x = f(c, rd(c, lo, hi, size), n);
     if (store) wrN(c, lo, hi, size, x);
     applyPending(c.r);
   };
@@ -146,9 +146,9 @@ export function rmw64(d: Decoded, f: Fn64, arg: ArgFn, store = true): Exec {
       applyPending(r);
     };
   }
-  const ea = eaOf(memOf(d));
+  const ea = eaOf(memOf(d)), rd = store ? rmw64Read : rd64;
   return (c) => {
-    const n = arg(c), lo = ea(c), hi = c.hi, vl = c.rd64(lo, hi), x = f(c, vl, c.hi, n);
+    const n = arg(c), lo = ea(c), hi = c.hi, vl = rd(c, lo, hi), x = f(c, vl, c.hi, n);
     if (store) c.wr64(lo, hi, x, c.hi);
     applyPending(c.r);
   };

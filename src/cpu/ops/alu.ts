@@ -6,7 +6,7 @@
 import type { Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType } from '../decoded.js';
 import { FlagOp, getCF, setLazy32, setLazy64 } from '../flags.js';
-import { eaOf, gprReader, gprWriter, memOf, rdN, reader, regOf, wrN } from '../operands.js';
+import { eaOf, gprReader, gprWriter, memOf, rd64, rdN, reader, regOf, rmw64Read, rmwN, wrN } from '../operands.js';
 import type { OpMap } from '../table.js';
 import { codesMatching, firstWidth, keepCF, LAZY_CIN, maskOf } from './alu-shared.js';
 
@@ -107,16 +107,16 @@ function buildBinary(k: Alu, bits: number, d: Decoded): Exec {
   }
   const ea = eaOf(memOf(d));
   if (srcType === OpType.IMM) { // mem, imm
-    const sv = (d.immLo & m) >>> 0;
+    const sv = (d.immLo & m) >>> 0, rd = st ? rmwN : rdN;
     return (c) => {
-      const lo = ea(c), hi = c.hi, dv = rdN(c, lo, hi, size), x = alu32(k, c, dv, sv, m);
+      const lo = ea(c), hi = c.hi, dv = rd(c, lo, hi, size), x = alu32(k, c, dv, sv, m);
       if (st) wrN(c, lo, hi, size, x);
       setLazy32(c.r, lop, bits, x, dv, sv);
     };
   }
-  const src = gprReader(regOf(d, 1)); // mem, reg
+  const src = gprReader(regOf(d, 1)), rd = st ? rmwN : rdN; // mem, reg
   return (c) => {
-    const lo = ea(c), hi = c.hi, dv = rdN(c, lo, hi, size), sv = src(c), x = alu32(k, c, dv, sv, m);
+    const lo = ea(c), hi = c.hi, dv = rd(c, lo, hi, size), sv = src(c), x = alu32(k, c, dv, sv, m);
     if (st) wrN(c, lo, hi, size, x);
     setLazy32(c.r, lop, bits, x, dv, sv);
   };
@@ -156,17 +156,17 @@ function buildBinary64(k: Alu, d: Decoded): Exec {
   }
   const ea = eaOf(memOf(d));
   if (srcType === OpType.IMM) { // mem, imm
-    const sl = d.immLo >>> 0, sh = d.immHi >>> 0;
+    const sl = d.immLo >>> 0, sh = d.immHi >>> 0, rd = st ? rmw64Read : rd64;
     return (c) => {
-      const lo = ea(c), hi = c.hi, dl = c.rd64(lo, hi), dh = c.hi;
+      const lo = ea(c), hi = c.hi, dl = rd(c, lo, hi), dh = c.hi;
       const xl = alu64(k, c, dl, dh, sl, sh), xh = c.hi;
       if (st) c.wr64(lo, hi, xl, xh);
       setLazy64(c.r, lop, xl, xh, dl, dh, sl, sh);
     };
   }
-  const si = regOf(d, 1).n << 1; // mem, reg
+  const si = regOf(d, 1).n << 1, rd = st ? rmw64Read : rd64; // mem, reg
   return (c) => {
-    const lo = ea(c), hi = c.hi, dl = c.rd64(lo, hi), dh = c.hi, r = c.r, sl = r[si]!, sh = r[si + 1]!;
+    const lo = ea(c), hi = c.hi, dl = rd(c, lo, hi), dh = c.hi, r = c.r, sl = r[si]!, sh = r[si + 1]!;
     const xl = alu64(k, c, dl, dh, sl, sh), xh = c.hi;
     if (st) c.wr64(lo, hi, xl, xh);
     setLazy64(r, lop, xl, xh, dl, dh, sl, sh);
@@ -230,7 +230,7 @@ function buildUnary(k: Un, bits: number, d: Decoded): Exec {
     }
     const ea = eaOf(memOf(d));
     return (c) => {
-      const lo = ea(c), hi = c.hi, vl = c.rd64(lo, hi), vh = c.hi, xl = un64(k, c, vl, vh), xh = c.hi;
+      const lo = ea(c), hi = c.hi, vl = c.rmw64(lo, hi), vh = c.hi, xl = un64(k, c, vl, vh), xh = c.hi;
       c.wr64(lo, hi, xl, xh);
       record164(c.r, lop, xl, xh, vl, vh);
     };
@@ -255,7 +255,7 @@ function buildUnary(k: Un, bits: number, d: Decoded): Exec {
   }
   const ea = eaOf(memOf(d));
   return (c) => {
-    const lo = ea(c), hi = c.hi, v = rdN(c, lo, hi, size), x = un32(k, v, m);
+    const lo = ea(c), hi = c.hi, v = rmwN(c, lo, hi, size), x = un32(k, v, m);
     wrN(c, lo, hi, size, x);
     record1(c.r, lop, bits, x, v);
   };

@@ -3,7 +3,7 @@
 import type { Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType } from '../decoded.js';
 import { testCondition } from '../flags.js';
-import { eaOf, gprReader, gprWriter, memOf, rdN, reader, reader64, regOf, wrN } from '../operands.js';
+import { eaOf, gprReader, gprWriter, memOf, rdN, reader, reader64, regOf, rmwN, wrN } from '../operands.js';
 import { Fl } from '../state.js';
 import type { OpMap } from '../table.js';
 import { applyPending, codesMatching, firstWidth, pending, putStatus, rmw32, rmw64 } from './alu-shared.js';
@@ -48,7 +48,7 @@ function buildBitMemReg(kind: BitKind, bits: number, d: Decoded): Exec {
       // byte displacement = (offset >> 6) * 8, arithmetic: (offset >> 3) & ~7 over 64 bits
       const dl = (((oh << 29) | (ol >>> 3)) & ~7) >>> 0, dh = (oh >> 3) >>> 0;
       const lo0 = ea(c), s = lo0 + dl, lo = s >>> 0, hi = addr32 ? 0 : (c.hi + dh + (s > 0xffffffff ? 1 : 0)) >>> 0;
-      const vl = c.rd64(lo, hi), vh = c.hi, xl = bitOp64(kind, c, vl, vh, ol & 63), xh = c.hi;
+      const vl = store ? c.rmw64(lo, hi) : c.rd64(lo, hi), vh = c.hi, xl = bitOp64(kind, c, vl, vh, ol & 63), xh = c.hi;
       if (store) c.wr64(lo, hi, xl, xh);
       applyPending(c.r);
     };
@@ -59,7 +59,7 @@ function buildBitMemReg(kind: BitKind, bits: number, d: Decoded): Exec {
     const disp = (off >> shift) * size; // signed, |disp| < 2^31
     const lo0 = ea(c), s = lo0 + disp, lo = s >>> 0;
     const hi = addr32 ? 0 : (c.hi + Math.floor(s / 4294967296)) >>> 0;
-    const v = rdN(c, lo, hi, size), x = bitOp32(kind, v, off & (bits - 1));
+    const v = store ? rmwN(c, lo, hi, size) : rdN(c, lo, hi, size), x = bitOp32(kind, v, off & (bits - 1));
     if (store) wrN(c, lo, hi, size, x);
     applyPending(c.r);
   };

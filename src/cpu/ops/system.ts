@@ -39,6 +39,16 @@ const syscall: Builder = () => (c: Cpu) => {
   c.brk = true;
 };
 
+/** SYSRET without REX.W (return to compatibility mode): the SDM's #UD and #GP checks, then unsupported. */
+const sysret32: Builder = (d) => {
+  const unsup = unsupported('SYSRET (32-bit operand size, return to compatibility mode)')(d);
+  return (c: Cpu) => {
+    if (!(c.r[R(Off.EFER)]! & Efer.SCE)) ud('SYSRET with EFER.SCE clear');
+    needCpl0(c, 'SYSRET');
+    unsup(c);
+  };
+};
+
 /** SYSRET with REX.W: return to 64-bit CPL 3 code at RCX with RFLAGS from R11. */
 const sysretq: Builder = () => (c: Cpu) => {
   const r = c.r;
@@ -143,7 +153,7 @@ const e = (b: Builder): { build: Builder; ends: true } => ({ build: b, ends: tru
 export const systemOps: OpMap = {
   [Code.Syscall]: e(syscall),
   [Code.Sysretq]: e(sysretq),
-  [Code.Sysretd]: e(unsupported('SYSRET (32-bit operand size, return to compatibility mode)')),
+  [Code.Sysretd]: e(sysret32),
   [Code.Iretq]: e(iret64),
   [Code.Iretd]: e(unsupported('IRETD (32-bit operand size)')),
   [Code.Iretw]: e(unsupported('IRET (16-bit operand size)')),
