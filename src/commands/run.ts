@@ -8,6 +8,7 @@ export default class Run extends Command {
   static override examples = [
     '<%= config.bin %> run guests/bin/hello-musl',
     '<%= config.bin %> run guests/bin/compute-musl -- 5000',
+    '<%= config.bin %> run --env A=1 --env B=2 guests/bin/args-musl -- --not-a-flag',
     '<%= config.bin %> run guests/bin/readfile-musl --root guests/root -- data/input.txt',
     '<%= config.bin %> run /bin/busybox --stdin notes.txt -- sort',
   ];
@@ -20,13 +21,21 @@ export default class Run extends Command {
 
   static override flags = {
     root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
-    env: Flags.string({ description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true }),
+    env: Flags.string({
+      description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true, multipleNonGreedy: true,
+    }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
   };
 
   async run(): Promise<void> {
-    const { args, flags, argv } = await this.parse(Run);
-    const rest = (argv as string[]).slice(1);
+    // Everything after the first `--` belongs to the guest verbatim (a later `--` included); only what comes before
+    // it is parsed for flags.
+    const raw = [...this.argv];
+    const dashes = raw.indexOf('--');
+    const own = dashes < 0 ? raw : raw.slice(0, dashes);
+    const guestTail = dashes < 0 ? [] : raw.slice(dashes + 1);
+    const { args, flags, argv } = await this.parse(Run, own);
+    const rest = [...(argv as string[]).slice(1), ...guestTail];
     const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);

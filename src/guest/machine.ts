@@ -1,6 +1,7 @@
 // The guest machine: processor, physical memory, hypervisor, guest kernel, address space and the Linux ABI,
 // assembled to run one static Linux program at ring 3. `service()` is the hypervisor's handling of a VM exit
 // (VMCALL services, fatal events); the plain runner and the recorder both drive the VM through it.
+import { isAbsolute, resolve } from 'node:path';
 import { Cpu } from '../cpu/cpu.js';
 import { PhysMemory } from '../cpu/phys-memory.js';
 import { Off } from '../cpu/state.js';
@@ -120,7 +121,8 @@ export class GuestMachine {
         unsupportedSyscall: (nr, name) => obs.unsupportedSyscall?.(nr, name),
       },
       root: o.root,
-      program: { guestPath: o.execPath, bytes: o.image },
+      // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
+      program: { guestPath: isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath), bytes: o.image },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
       uid, gid: uid,
