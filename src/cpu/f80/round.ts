@@ -137,7 +137,9 @@ export function roundValue(sign: number, sig: bigint, e: number, sticky: boolean
       if (lead1 + WRAP < fmt.emin) { st.up = false; return { sign, sig: 0n, e: 0, inf: false }; }
       return { sign, sig: rsig, e: q + WRAP, inf: false };
     }
-    const qmin = fmt.emin - fmt.p + 1;
+    // precision control keeps its bit positions in the denormal range: the last kept bit is 2^(emin - p + 1)
+    // (a PC=53 denormal extended result has the low 11 bits of its significand field clear; hardware)
+    const qmin = fmt.emin - p + 1;
     const qd = Math.max(q, qmin);
     roundAt(sig, qd - e, sticky, sign, st.rc);
     rsig = ra.sig; rinexact = ra.inexact; rup = ra.up;

@@ -12,7 +12,7 @@ import {
   begin, commit, env, fst, isEmpty, note, noteMem, pairStackFault, pop, push, raise, readSt, setC1, setSw,
   siteOf, Sw, underflow, writeSt,
 } from './x87-stack.js';
-import { MemFmt, readRaw, toF80 } from './x87-mem.js';
+import { MemFmt, readRaw, withMemOperand } from './x87-mem.js';
 
 /** The six binary operations, as functions of (destination operand x, source operand y). */
 type Bin = (x: F80, y: F80, st: FpStatus) => F80;
@@ -34,9 +34,8 @@ function memForm(op: Bin, fmt: MemFmt): (d: Decoded) => Exec {
       if (isEmpty(c, 0)) {
         if (underflow(c)) writeSt(c, 0, INDEFINITE);
       } else {
-        const st = env(c);
-        const y = toF80(fmt, raw, st);
-        commit(c, 0, op(readSt(c, 0), y, st));
+        const st = env(c), x = readSt(c, 0);
+        commit(c, 0, withMemOperand(fmt, raw, x, st, (y) => op(x, y, st)));
       }
       noteMem(c, site, lo, hi);
     };
@@ -115,11 +114,16 @@ function fprem(nearest: boolean): (d: Decoded) => Exec {
     return (c) => {
       begin(c);
       if (isEmpty(c, 0) || isEmpty(c, 1)) {
+        setSw(c, Sw.C2, 0); // C0 C3 are kept (hardware)
         if (underflow(c)) writeSt(c, 0, INDEFINITE);
       } else {
         const r = remainder(readSt(c, 0), readSt(c, 1), nearest, env(c));
         fst.up = false;
-        if (commit(c, 0, r.value)) {
+        // a NaN or invalid result (q < 0) clears C1 and C2 and keeps C0 and C3, even when IE is unmasked and
+        // nothing is stored (measured on hardware)
+        const nan = r.q < 0 && !r.incomplete;
+        if (nan) setSw(c, Sw.C1 | Sw.C2, 0);
+        if (commit(c, 0, r.value) && !nan) {
           const q = r.q < 0 ? 0 : r.q;
           setSw(c, Sw.C0 | Sw.C1 | Sw.C2 | Sw.C3,
             (q & 4 ? Sw.C0 : 0) | (q & 2 ? Sw.C3 : 0) | (q & 1 ? Sw.C1 : 0) | (r.incomplete ? Sw.C2 : 0));

@@ -11,37 +11,40 @@ import { eaOf, memOf, regOf } from '../operands.js';
 import { Fl } from '../state.js';
 import type { OpMap } from '../table.js';
 import { begin, env, isEmpty, note, noteMem, pop, raise, readSt, setSw, siteOf, Sw, underflow } from './x87-stack.js';
-import { MemFmt, readRaw, toF80 } from './x87-mem.js';
+import { MemFmt, readRaw, withMemOperand } from './x87-mem.js';
 
 /** C3 C2 C0 for each comparison outcome. */
 const CC_BITS = [0, Sw.C0, Sw.C3, Sw.C3 | Sw.C2 | Sw.C0];
 /** ZF PF CF for each comparison outcome. */
 const EFL_BITS = [0, Fl.CF, Fl.ZF, Fl.ZF | Fl.PF | Fl.CF];
 const CC_MASK = Sw.C0 | Sw.C1 | Sw.C2 | Sw.C3;
+const ZERO = zero(0);
 
 /** Set the outcome in C3 C2 C0 (C1 cleared). */
 function setCc(c: Cpu, r: Cmp): void {
   setSw(c, CC_MASK, CC_BITS[r]!);
 }
 
-/** Set the outcome in ZF PF CF (OF SF AF cleared), C1 cleared. */
+/**
+ * Set the outcome in ZF PF CF (OF SF AF cleared). C1 is left alone: the SDM says "set to 0", but hardware
+ * keeps it (a stack underflow clears it in `underflow`).
+ */
 function setEfl(c: Cpu, r: Cmp): void {
   setStatusFlags(c.r, EFL_BITS[r]!);
-  setSw(c, Sw.C1, 0);
 }
 
 /**
  * Compare ST(0) with a second operand and report the outcome; `pops` pops after. Returns nothing; an
  * unmasked IE/DE leaves the condition codes and the stack unchanged.
  */
-function doCompare(c: Cpu, b: ((st: FpStatus) => F80) | null, quietNaN: boolean, pops: number, eflags: boolean): void {
+function doCompare(c: Cpu, b: ((a: F80, st: FpStatus) => Cmp) | null, pops: number, eflags: boolean): void {
   const report = eflags ? setEfl : setCc;
   if (isEmpty(c, 0) || b === null) {
     if (underflow(c)) { report(c, Cmp.UNORDERED); for (let k = 0; k < pops; k++) pop(c); }
     return;
   }
   const st = env(c);
-  const r = compare(readSt(c, 0), b(st), quietNaN, st);
+  const r = b(readSt(c, 0), st);
   if (st.unmasked() & (Exc.IE | Exc.DE)) { raise(c, st.exc); return; }
   report(c, r);
   raise(c, st.exc);
@@ -56,7 +59,7 @@ function memCompare(fmt: MemFmt, pops: number): (d: Decoded) => Exec {
       begin(c);
       const lo = ea(c), hi = c.hi;
       const raw = readRaw(c, fmt, lo, hi);
-      doCompare(c, (st) => toF80(fmt, raw, st), false, pops, false);
+      doCompare(c, (a, st) => withMemOperand(fmt, raw, a, st, (y) => compare(a, y, false, st)), pops, false);
       noteMem(c, site, lo, hi);
     };
   };
@@ -68,7 +71,7 @@ function regCompare(quietNaN: boolean, pops: number, eflags: boolean): (d: Decod
     const i = d.opCount >= 2 ? regOf(d, 1).n : 1, site = siteOf(d);
     return (c) => {
       begin(c);
-      doCompare(c, isEmpty(c, i) ? null : () => readSt(c, i), quietNaN, pops, eflags);
+      doCompare(c, isEmpty(c, i) ? null : (a, st) => compare(a, readSt(c, i), quietNaN, st), pops, eflags);
       note(c, site);
     };
   };
@@ -79,7 +82,7 @@ function ftst(d: Decoded): Exec {
   const site = siteOf(d);
   return (c) => {
     begin(c);
-    doCompare(c, () => zero(0), false, 0, false);
+    doCompare(c, (a, st) => compare(a, ZERO, false, st), 0, false);
     note(c, site);
   };
 }

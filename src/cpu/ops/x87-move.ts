@@ -184,6 +184,21 @@ function storeReg(popAfter: boolean): (d: Decoded) => Exec {
   };
 }
 
+/**
+ * FSTPNCE ST(i) (D9 D8+i): FSTP ST(i) without the stack check. Measured on hardware: an empty ST(0) raises
+ * nothing and writes nothing (ST(i) keeps its value and tag); the pop still happens and C1 is cleared.
+ */
+function fstpnce(d: Decoded): Exec {
+  const i = regOf(d, 0).n, site = siteOf(d);
+  return (c) => {
+    begin(c);
+    if (!isEmpty(c, 0)) writeSt(c, i, readSt(c, 0));
+    setC1(c, false);
+    pop(c);
+    note(c, site);
+  };
+}
+
 /** FXCH ST(i). */
 function fxch(d: Decoded): Exec {
   const i = regOf(d, 1).n, site = siteOf(d);
@@ -270,7 +285,7 @@ export const x87MoveOps: OpMap = {
   [Code.Fisttp_m16int]: storeInt(16, true, true), [Code.Fisttp_m32int]: storeInt(32, true, true),
   [Code.Fisttp_m64int]: storeInt(64, true, true),
   [Code.Fbstp_m80bcd]: fbstp,
-  [Code.Fst_sti]: storeReg(false), [Code.Fstp_sti]: storeReg(true), [Code.Fstpnce_sti]: storeReg(true),
+  [Code.Fst_sti]: storeReg(false), [Code.Fstp_sti]: storeReg(true), [Code.Fstpnce_sti]: fstpnce,
   [Code.Fstp_sti_DFD0]: storeReg(true), [Code.Fstp_sti_DFD8]: storeReg(true),
   [Code.Fxch_st0_sti]: fxch, [Code.Fxch_st0_sti_DDC8]: fxch, [Code.Fxch_st0_sti_DFC8]: fxch,
   [Code.Fcmovb_st0_sti]: fcmov(CF), [Code.Fcmovnb_st0_sti]: fcmov((f) => !CF(f)),

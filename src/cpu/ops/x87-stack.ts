@@ -175,10 +175,20 @@ export function pairStackFault(c: Cpu): boolean {
 }
 
 /**
+ * The denormal-operand exception has a lower priority than every invalid-operation exception and than
+ * division by zero (SDM vol. 1 4.9.2): when either occurs, DE is not reported. Measured on hardware for
+ * FDIV, FSQRT, FPREM, FYL2X, FCOM with a denormal and a NaN, unsupported, zero or negative operand.
+ */
+export function dePriority(st: FpStatus): void {
+  if (st.exc & (Sw.IE | Sw.ZE)) st.exc &= ~Sw.DE;
+}
+
+/**
  * Store an operation's result into ST(i): returns false (nothing written) when an unmasked IE, DE or ZE
  * suppresses it; otherwise writes, sets C1 from the rounding and raises the flags.
  */
 export function commit(c: Cpu, i: number, x: F80): boolean {
+  dePriority(fst);
   const um = fst.unmasked();
   if (um & (Exc.IE | Exc.DE | Exc.ZE)) { raise(c, fst.exc); return false; }
   writeSt(c, i, x);
