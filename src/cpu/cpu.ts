@@ -9,6 +9,7 @@ import { CpuState, Off } from './state.js';
 import { lookupHandler, endsBlock } from './table.js';
 import { TLB_MASK, TlbClass, TlbSet, vpnOf } from './tlb.js';
 import { CompiledBlock, compileBlock } from './jit/compile-block.js';
+import type { MemLog } from './mem-log.js';
 
 /** An instruction handler: a function of the machine only (operands are bound when it is built). */
 export type Exec = (c: Cpu) => void;
@@ -47,6 +48,12 @@ export interface Block {
 /** Marks a block the compiler declined. */
 const NOT_COMPILABLE = 0;
 
+
+/**
+ * Called after every step of runStepped(): `d` is the instruction (null when fetching it faulted); `faulted`
+ * tells that the step was a faulting attempt whose exception has been delivered.
+ */
+export type StepHook = (d: Decoded | null, faulted: boolean) => void;
 
 /** Why run() returned. */
 export const enum RunStatus {
@@ -118,6 +125,8 @@ export class Cpu {
   jitThreshold = 16;
   /** Set by a compiled block when an instruction faults: the index of that instruction in the block. */
   jitIndex = 0;
+  /** Memory-access log (the recorder's), or null. */
+  mlog: MemLog | null = null;
 
   /** TLBs for CPL 0. */
   private readonly tlbSup = new TlbClass();
@@ -213,18 +222,21 @@ export class Cpu {
   // ---- memory access (linear addresses as lo/hi halves) ----------------------------------------
 
   rd8(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 1, false);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr;
     if (t.tag[i] === vpn) return this.bytes[t.phys[i]! + (lo & 0xfff)]!;
     return this.bytes[this.translate(lo, hi, Access.READ)]!;
   }
 
   rd16(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 2, false);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xffe) return this.dv.getUint16(t.phys[i]! + off, true);
     return this.rdSlow(lo, hi, 2);
   }
 
   rd32(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 4, false);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xffc) return this.dv.getUint32(t.phys[i]! + off, true);
     return this.rdSlow(lo, hi, 4);
@@ -232,6 +244,7 @@ export class Cpu {
 
   /** 64-bit read: returns the lo half, leaves the hi half in `this.hi`. */
   rd64(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 8, false);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
@@ -261,7 +274,46 @@ export class Cpu {
   // Reads of a read-modify-write are translated for writing, as hardware does: a #PF reports W=1 and a
   // read-only page faults before anything is read.
 
+  /** A read performed with the log detached, then logged. */
+  private logRead(lo: number, hi: number, size: number, rmw: boolean): number {
+    const log = this.mlog!;
+    this.mlog = null;
+    let v: number, vh = 0;
+    try {
+      switch (size) {
+        case 1: v = rmw ? this.rmw8(lo, hi) : this.rd8(lo, hi); break;
+        case 2: v = rmw ? this.rmw16(lo, hi) : this.rd16(lo, hi); break;
+        case 4: v = rmw ? this.rmw32(lo, hi) : this.rd32(lo, hi); break;
+        default: v = rmw ? this.rmw64(lo, hi) : this.rd64(lo, hi); vh = this.hi;
+      }
+    } finally {
+      this.mlog = log;
+    }
+    log.access(lo, hi, size, 0, v, vh, 0, 0);
+    this.hi = vh;
+    return v;
+  }
+
+  /** A write performed with the log detached (the old value read for writing first, so faults match), then logged. */
+  private logWrite(lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+    const log = this.mlog!;
+    this.mlog = null;
+    let olo: number, ohi = 0;
+    try {
+      switch (size) {
+        case 1: olo = this.rmw8(lo, hi); this.wr8(lo, hi, vlo); break;
+        case 2: olo = this.rmw16(lo, hi); this.wr16(lo, hi, vlo); break;
+        case 4: olo = this.rmw32(lo, hi); this.wr32(lo, hi, vlo); break;
+        default: olo = this.rmw64(lo, hi); ohi = this.hi; this.wr64(lo, hi, vlo, vhi);
+      }
+    } finally {
+      this.mlog = log;
+    }
+    log.access(lo, hi, size, 1, size === 8 ? vlo : vlo & (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff), vhi, olo, ohi);
+  }
+
   rmw8(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 1, true);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
     if (t.tag[i] === vpn) return this.bytes[t.phys[i]! + (lo & 0xfff)]!;
     this.translate(lo, hi, Access.WRITE);
@@ -269,6 +321,7 @@ export class Cpu {
   }
 
   rmw16(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 2, true);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xffe) return this.dv.getUint16(t.phys[i]! + off, true);
     this.rmwCheck(lo, hi, 2);
@@ -276,6 +329,7 @@ export class Cpu {
   }
 
   rmw32(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 4, true);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xffc) return this.dv.getUint32(t.phys[i]! + off, true);
     this.rmwCheck(lo, hi, 4);
@@ -284,6 +338,7 @@ export class Cpu {
 
   /** 64-bit read-modify-write read: returns lo, hi in `this.hi`. */
   rmw64(lo: number, hi: number): number {
+    if (this.mlog !== null) return this.logRead(lo, hi, 8, true);
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
@@ -304,24 +359,28 @@ export class Cpu {
   }
 
   wr8(lo: number, hi: number, v: number): void {
+    if (this.mlog !== null) { this.logWrite(lo, hi, 1, v, 0); return; }
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
     if (t.tag[i] === vpn) { this.bytes[t.phys[i]! + (lo & 0xfff)] = v; return; }
     this.wrSlow(lo, hi, 1, v);
   }
 
   wr16(lo: number, hi: number, v: number): void {
+    if (this.mlog !== null) { this.logWrite(lo, hi, 2, v, 0); return; }
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xffe) { this.dv.setUint16(t.phys[i]! + off, v, true); return; }
     this.wrSlow(lo, hi, 2, v);
   }
 
   wr32(lo: number, hi: number, v: number): void {
+    if (this.mlog !== null) { this.logWrite(lo, hi, 4, v, 0); return; }
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xffc) { this.dv.setUint32(t.phys[i]! + off, v, true); return; }
     this.wrSlow(lo, hi, 4, v);
   }
 
   wr64(lo: number, hi: number, vlo: number, vhi: number): void {
+    if (this.mlog !== null) { this.logWrite(lo, hi, 8, vlo, vhi); return; }
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
@@ -565,6 +624,49 @@ export class Cpu {
       prev = this.brk ? null : blk;
       if (this.exit.reason >= 0) return RunStatus.EXIT;
       if (r[Off.HALTED >> 2]) return RunStatus.HALT;
+    }
+    return RunStatus.BUDGET;
+  }
+
+  /**
+   * Execute up to `steps` steps one instruction at a time (no compiled blocks, RIP and the step count exact
+   * before every instruction), calling `onStep` after each: the monitor-trap-flag exit, delivered in the loop.
+   * Exits caused by instructions (VMCALL, ...) return EXIT without a step.
+   */
+  runStepped(steps: number, onStep: StepHook): RunStatus {
+    const r = this.r;
+    this.budget = steps;
+    this.exit.reason = -1;
+    outer: while (this.budget > 0) {
+      if (r[Off.HALTED >> 2]) return RunStatus.HALT;
+      let blk: Block;
+      try {
+        blk = this.blockAtRip();
+      } catch (e) {
+        const st = this.onFault(e, -1, -1);
+        if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(null, true);
+        if (st !== RunStatus.BUDGET) return st;
+        continue;
+      }
+      const insns = blk.insns, execs = blk.execs;
+      this.brk = false;
+      for (let i = 0; i < insns.length && this.budget > 0; i++) {
+        const d = insns[i]!;
+        r[RIP] = d.nextLo; r[RIP + 1] = d.nextHi;
+        this.icount++; this.budget--;
+        try {
+          execs[i]!(this);
+        } catch (e) {
+          this.icount--; this.budget++;
+          const st = this.onFault(e, d.ipLo, d.ipHi, d);
+          if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(d, true);
+          if (st !== RunStatus.BUDGET) return st;
+          continue outer;
+        }
+        if (this.exit.reason >= 0) return RunStatus.EXIT;
+        onStep(d, false);
+        if (this.brk) break;
+      }
     }
     return RunStatus.BUDGET;
   }

@@ -24,6 +24,8 @@ function push64(c: Cpu, sp: { lo: number; hi: number }, cpl: number, vlo: number
   const lo = (sp.lo - 8) >>> 0;
   const hi = sp.lo < 8 ? (sp.hi - 1) >>> 0 : sp.hi;
   const p = c.translateAt(lo, hi, Access.WRITE, cpl);
+  if ((p & 0xfff) > 0xff8) throw new Fault(Vector.GP, 0, 0, 0, 'interrupt frame slot crosses a page'); // 16-byte aligned stacks never do
+  c.mlog?.access(lo, hi, 8, 1, vlo, vhi, c.dv.getUint32(p, true), c.dv.getUint32(p + 4, true));
   c.notifyPhysWrite(p, 8);
   c.dv.setUint32(p, vlo, true); c.dv.setUint32(p + 4, vhi, true);
   sp.lo = lo; sp.hi = hi;

@@ -1,6 +1,6 @@
 // The hypervisor's run loop: VM entry (with optional event injection), guest execution until a VM exit,
 // and the monitor trap flag, which makes every step (instruction, REP iteration, delivered fault) an exit.
-import { Cpu, RunStatus } from '../cpu/cpu.js';
+import { Cpu, RunStatus, StepHook } from '../cpu/cpu.js';
 import { deliverEvent } from '../cpu/deliver.js';
 import type { Fault } from '../cpu/fault.js';
 import { Off } from '../cpu/state.js';
@@ -15,6 +15,13 @@ export class Vm {
   readonly vmcs = new Vmcs();
   /** Exits taken, by reason number. */
   readonly exitCounts = new Map<number, number>();
+  /**
+   * Handler of MONITOR_TRAP_FLAG exits run inside the processor loop (a recorder's): with it, enter() returns
+   * only for the other exits, and each step is delivered to it instead.
+   */
+  mtfHandler: StepHook | null = null;
+  /** MONITOR_TRAP_FLAG exits delivered to mtfHandler. */
+  mtfExits = 0;
 
   constructor(cpu: Cpu) {
     this.cpu = cpu;
@@ -33,7 +40,7 @@ export class Vm {
     cc.hltExiting = c.hltExiting;
     cc.vmcallExits = true;
     cpu.singleIteration = c.monitorTrapFlag;
-    cpu.stopOnFault = c.monitorTrapFlag;
+    cpu.stopOnFault = c.monitorTrapFlag && this.mtfHandler === null;
     x.interruptionVector = -1; x.qualification = 0; x.instructionLength = 0;
     cpu.lastFault = null;
     const inj = this.vmcs.injection;
@@ -43,7 +50,15 @@ export class Vm {
       // SDM: with the monitor trap flag, the MTF exit comes before the handler's first instruction
       if (c.monitorTrapFlag) return this.exitWith(ExitReason.MONITOR_TRAP_FLAG);
     }
-    const st = cpu.run(c.monitorTrapFlag ? 1 : maxSteps);
+    const handler = this.mtfHandler;
+    let st: RunStatus;
+    if (c.monitorTrapFlag && handler !== null) {
+      const before = cpu.icount;
+      st = cpu.runStepped(maxSteps, handler);
+      this.mtfExits += cpu.icount - before;
+    } else {
+      st = cpu.run(c.monitorTrapFlag ? 1 : maxSteps);
+    }
     switch (st) {
       case RunStatus.EXIT: {
         const reason = cpu.exit.reason;
@@ -59,12 +74,12 @@ export class Vm {
       case RunStatus.TRIPLE_FAULT: return this.exitWith(ExitReason.TRIPLE_FAULT);
       case RunStatus.HALT:
         // HLT without HLT exiting: the guest waits for an interrupt; nothing else can wake it in this model
-        if (!c.monitorTrapFlag) return this.exitWith(ExitReason.HLT);
+        if (!c.monitorTrapFlag || this.mtfHandler !== null) return this.exitWith(ExitReason.HLT);
         return this.exitWith(ExitReason.MONITOR_TRAP_FLAG);
       case RunStatus.FAULT: // MTF after delivery of a fault
       case RunStatus.BUDGET:
       default:
-        return this.exitWith(c.monitorTrapFlag ? ExitReason.MONITOR_TRAP_FLAG : ExitReason.PREEMPTION_TIMER);
+        return this.exitWith(c.monitorTrapFlag && handler === null ? ExitReason.MONITOR_TRAP_FLAG : ExitReason.PREEMPTION_TIMER);
     }
   }
 
