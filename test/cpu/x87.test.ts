@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flagsOf } from '../../src/cpu/flags.js';
+import { Off } from '../../src/cpu/state.js';
 import {
   C0, C1, C2, C3, DE, exec, extOf, IE, machine, mem, OE, PE, peek, peekU64, poke, pokeF64, pokeF80, pokeU64,
   ratOf, refRound, run, UE, SF, st, sw, tags, top, ZE,
@@ -589,5 +590,107 @@ describe('x87 details', () => {
     const want = Math.round(1.3 * 2 ** 9); // lsb of binary32 denormals is 2^-149
     expect(peek(m, 8, 4).reduceRight((a, b) => a * 256 + b, 0)).toBe(want);
     expect(sw(m) & (UE | PE)).toBe(UE | PE);
+  });
+});
+
+// Expected values measured on this project's host CPU (fxrstor, the instruction, fxsave), not derived from the SDM
+// alone where the SDM is silent or differs.
+describe('x87 behaviour measured on hardware', () => {
+  const INDEF = { se: 0xffff, m: 0xc000000000000000n };
+  const ONE = { se: 0x3fff, m: 1n << 63n };
+  const FST_M32 = (d: number): number[] => [0xd9, ...mem(2, d)];
+
+  it('FCMOVcc with an empty source underflows and writes the indefinite even when the condition is false', () => {
+    const m = machine();
+    m.setFlags(0x202 | 0x1); // CF: FCMOVNB not taken
+    run(m, [FLD1, [0xdb, 0xc1]]); // FCMOVNB ST0, ST1 (empty)
+    expect(sw(m) & (IE | SF | C1)).toBe(IE | SF);
+    expect(st(m, 0)).toEqual(INDEF);
+  });
+
+  it('FCMOVcc and FCOMI leave C1 alone', () => {
+    const m = machine();
+    m.setFlags(0x202 | 0x1);
+    run(m, [FLD1, FLDPI, FST_M32(0)]); // binary32 pi is rounded up: C1 = 1
+    expect(sw(m) & C1).toBe(C1);
+    run(m, [[0xda, 0xc1]]); // FCMOVB ST0, ST1 (taken)
+    expect(st(m, 0)).toEqual(ONE);
+    expect(sw(m) & C1).toBe(C1);
+    run(m, [FLDPI, FST_M32(0), [0xdb, 0xf1]]); // FCOMI ST0, ST1
+    expect(sw(m) & C1).toBe(C1);
+  });
+
+  it('FSINCOS on a full stack: overflow, ST0 and the pushed ST0 are both the indefinite', () => {
+    const m = machine();
+    run(m, [...Array(8).fill(FLD1), [0xd9, 0xfb]]);
+    expect(sw(m) & (IE | SF | C1 | C2)).toBe(IE | SF | C1);
+    expect(top(m)).toBe(7);
+    expect(st(m, 0)).toEqual(INDEF);
+    expect(st(m, 1)).toEqual(INDEF);
+    expect(st(m, 2)).toEqual(ONE);
+  });
+
+  it('FPTAN of a QNaN pushes the NaN instead of 1.0', () => {
+    const m = machine();
+    pokeF80(m, 0, 0x7fff, 0xc000000000000001n);
+    run(m, [FLD_M80(0), [0xd9, 0xf2]]);
+    expect(st(m, 0)).toEqual({ se: 0x7fff, m: 0xc000000000000001n });
+    expect(st(m, 1)).toEqual({ se: 0x7fff, m: 0xc000000000000001n });
+    expect(sw(m) & 0x3f).toBe(0);
+  });
+
+  it('FLD ST(i) of an empty register onto a full ST7 is an underflow (C1 = 0)', () => {
+    const m = machine();
+    run(m, [FLD1, ...Array(6).fill([0xd9, 0xf6]), FLD1]); // FDECSTP x6: R7 and R0 full, TOP 0
+    run(m, [[0xd9, 0xc6]]); // FLD ST(6) (R6, empty) onto ST7 (R7, full)
+    expect(sw(m) & (IE | SF | C1)).toBe(IE | SF);
+    expect(st(m, 0)).toEqual(INDEF);
+  });
+
+  it('FSTPNCE with an empty ST0 raises nothing, writes nothing, and pops', () => {
+    const m = machine();
+    run(m, [FLD1, FLD1, FLDPI, [0xdd, 0xc0], [0xd9, 0xd9]]); // FFREE ST0, FSTPNCE ST1
+    expect(sw(m) & 0x7f).toBe(0);
+    expect(top(m)).toBe(6);
+    expect(st(m, 0)).toEqual(ONE);
+    expect(st(m, 1)).toEqual(ONE);
+  });
+
+  it('invalid operation and division by zero take priority over the denormal operand', () => {
+    const den = 0x1234n;
+    let m = machine();
+    pokeF80(m, 0, 0, den);
+    run(m, [FLDZ, FLD_M80(0), [0xd8, 0xf1]]); // FDIV ST0, ST1: denormal / 0
+    expect(sw(m) & (IE | DE | ZE)).toBe(ZE);
+    m = machine();
+    pokeF80(m, 0, 0x8000, den);
+    run(m, [FLD_M80(0), [0xd9, 0xfa]]); // FSQRT of a negative denormal
+    expect(sw(m) & (IE | DE)).toBe(IE);
+    expect(st(m, 0)).toEqual(INDEF);
+    m = machine();
+    pokeF80(m, 0, 0x7fff, 0xc000000000000001n);
+    poke(m, 0x10, [1, 0, 0, 0]); // binary32 denormal
+    run(m, [FLD_M80(0), [0xd8, ...mem(2, 0x10)]]); // FCOM m32 with a QNaN ST0
+    expect(sw(m) & (IE | DE | C3 | C2 | C0)).toBe(IE | C3 | C2 | C0);
+  });
+
+  it('FPREM of an invalid operand keeps C0 C3 and clears C1 C2', () => {
+    const m = machine();
+    pokeF80(m, 0, 0x7fff, 1n << 63n);
+    run(m, [FLD1, FLD_M80(0)]);
+    const r = m.cpu.r, fsw = Off.FSW >> 2;
+    r[fsw] = r[fsw]! | C0 | C1 | C2 | C3;
+    run(m, [[0xd9, 0xf8]]); // FPREM: inf % 1
+    expect(sw(m) & (IE | C0 | C1 | C2 | C3)).toBe(IE | C0 | C3);
+    expect(st(m, 0)).toEqual(INDEF);
+  });
+
+  it('precision control rounds a denormal result at its fixed bit position', () => {
+    const m = machine();
+    pokeF80(m, 0, 0, 0x218bf3dc90624a01n);
+    poke(m, 0x20, [0x7f, 0x02]); // PC = 53 bits
+    run(m, [FLDCW(0x20), [0xd9, 0xee], [0xd9, 0xe0], FLD_M80(0), [0xde, 0xc1]]); // -0 + denormal
+    expect(st(m, 0)).toEqual({ se: 0, m: 0x218bf3dc90624800n });
+    expect(sw(m) & (DE | UE | PE | C1)).toBe(DE | UE | PE);
   });
 });
