@@ -87,7 +87,13 @@ function emitShift(ctx: Ctx, code: number): void {
       if (isShift && regs.includes(Register.CL)) { count = shiftCount(rng, ci2); c.pin(1, withLow(rng, 1, BigInt(count))); }
     },
   });
-  if (isShift) ctx.undefLast(shiftUndef(ci, count < 0 ? 1 : count));
+  if (isShift) {
+    const c = count < 0 ? 1 : count;
+    const size = sizeOf(ci), masked = c & (size === 8 ? 63 : 31);
+    if (masked === 0) ctx.noWriteLast(); // flags unchanged
+    else if (/^Rc[lr]$/.test(ci.mnemonic) && size <= 2 && masked % (size * 8 + 1) === 0) { ctx.noWriteLast(); ctx.undefLast(0x800); } // rotates by 0: CF kept, OF undefined
+    else ctx.undefLast(shiftUndef(ci, c));
+  }
 }
 
 const shift: Family = {

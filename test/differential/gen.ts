@@ -389,6 +389,10 @@ export class Ctx {
 
   add(make: Make): void { this.makes.push(make); }
 
+  /** The last added instruction writes no flags (a shift or rotate by a masked count of 0). */
+  noWriteLast(): void { this.noWrite.add(this.makes.length - 1); }
+  readonly noWrite = new Set<number>();
+
   /** Mark flags undefined after the last added instruction (SDM value-dependent rules). */
   undefLast(mask: number): void {
     const i = this.makes.length - 1;
@@ -616,12 +620,13 @@ export function finish(ctx: Ctx): DiffCase {
   });
   lens = [];
   // the executed instructions, decoded from the final bytes (raw byte makes may hold several, or parts)
-  const undefAt: number[] = [];
+  const undefAt: number[] = [], silent: boolean[] = [];
   for (let p = entry; p < entry + total;) {
     const f = decodeFacts(code.subarray(p, Math.min(p + 15, entry + total)), p);
     facts.push(f);
     const mi = startOf.get(p);
     undefAt.push(mi === undefined ? 0 : ctx.undefPer.get(mi) ?? 0);
+    silent.push(mi !== undefined && ctx.noWrite.has(mi));
     p += f.length;
   }
   for (let k = 0; k < nEx; k++) code.set(stub(exitOff[k]!, k), exitOff[k]!);
@@ -630,7 +635,7 @@ export function finish(ctx: Ctx): DiffCase {
   let undef = 0, fsw = 0;
   for (const [i, f] of facts.entries()) {
     if (f.read & undef) throw new Retry('reads an undefined flag');
-    undef = (undef & ~f.written) | f.undef | undefAt[i]!;
+    undef = (silent[i] ? undef : (undef & ~f.written) | f.undef) | undefAt[i]!;
     const [u, d] = x87Cc(f.mnemonic);
     fsw = (fsw & ~d) | u;
   }

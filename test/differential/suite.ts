@@ -116,7 +116,7 @@ export function diffSuite(names: string[]): void {
         const cov = coverage(fam);
         const dir = join(tmpdir(), 'itrace-diff');
         mkdirSync(dir, { recursive: true });
-        const file = join(dir, `report-${name}.txt`);
+        const file = join(dir, `report-${name}-seed${seed}.txt`);
         writeFileSync(file, `${run.report}\n${cov}\n`);
         console.log(`differential ${name}: seed ${seed}: ${run.cases} cases, ${run.passed} passed, ${run.failed} failed${cov ? ` (${cov.split(';')[0]})` : ''}; full report ${file}`);
         if (run.failed) {
