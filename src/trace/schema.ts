@@ -1,0 +1,150 @@
+// The trace format: one directory, one Arrow IPC stream file per table (`<table>.arrows`), a `meta.json`, and
+// `checkpoints/` (msgpackr). Every table is keyed by `seq`, the 0-based index of a step: an executed
+// instruction, one iteration of a REP string instruction, or an attempt that faulted. This file is the single
+// source of truth for table and column names, types and meanings.
+
+/** Version of the trace format; readers refuse other versions. */
+export const TRACE_VERSION = 1;
+
+/** Column types, as stored in Arrow. u64 columns are BigUint64 in Arrow and lo/hi u32 pairs while recording. */
+export type ColumnType = 'u8' | 'u16' | 'u32' | 'u64' | 'i16' | 'i64' | 'utf8' | 'binary';
+
+/** One column. */
+export interface ColumnSpec {
+  /** Column name (stable: users query it). */
+  readonly name: string;
+  /** Storage type. */
+  readonly type: ColumnType;
+  /** Meaning, unit and invariant. */
+  readonly comment: string;
+}
+
+/** One table. */
+export interface TableSpec {
+  /** Table name, also the file name `<name>.arrows`. */
+  readonly name: TableName;
+  /** What one row is. */
+  readonly comment: string;
+  /** Its columns. */
+  readonly columns: readonly ColumnSpec[];
+}
+
+/** The tables of a trace. */
+export type TableName = 'insns' | 'code' | 'regs' | 'mem' | 'events' | 'syscalls' | 'inputs';
+
+const c = (name: string, type: ColumnType, comment: string): ColumnSpec => ({ name, type, comment });
+
+/** Every table, in the order they are described to users. */
+export const TABLES: readonly TableSpec[] = [
+  {
+    name: 'insns', comment: 'one row per step',
+    columns: [
+      c('seq', 'u64', 'step index, 0-based, consecutive: row n has seq n'),
+      c('rip', 'u64', 'linear address of the instruction'),
+      c('cpl', 'u8', 'privilege level the step ran at (3 user, 0 kernel)'),
+      c('length', 'u8', 'instruction length in bytes (0 when fetching the instruction faulted)'),
+      c('code', 'u32', 'row of the `code` table holding the instruction bytes'),
+      c('faulted', 'u8', '1 if the attempt raised an exception, which was delivered within this step'),
+    ],
+  },
+  {
+    name: 'code', comment: 'one row per distinct (rip, bytes): the instruction bytes steps refer to',
+    columns: [
+      c('id', 'u32', 'row number, referenced by insns.code'),
+      c('rip', 'u64', 'linear address of the instruction'),
+      c('bytes', 'binary', 'the instruction bytes (1..15)'),
+    ],
+  },
+  {
+    name: 'regs', comment: 'one row per register a step changed (value after the step); RIP is not listed: it is the next step\'s insns.rip',
+    columns: [
+      c('seq', 'u64', 'step that changed the register'),
+      c('reg', 'u8', 'register number (src/trace/registers.ts: 0..15 rax..r15, 17 rflags, ...)'),
+      c('value', 'u64', 'the register\'s value after the step'),
+    ],
+  },
+  {
+    name: 'mem', comment: 'one row per data memory access of a step, in order (host writes of a VMCALL step included)',
+    columns: [
+      c('seq', 'u64', 'step that made the access'),
+      c('addr', 'u64', 'linear address of the first byte'),
+      c('size', 'u8', 'bytes accessed: 1, 2, 4 or 8'),
+      c('access', 'u8', '0 read, 1 write'),
+      c('value', 'u64', 'value read or written (little-endian, zero-extended)'),
+      c('old_value', 'u64', 'for writes: the value the write replaced; 0 for reads'),
+    ],
+  },
+  {
+    name: 'events', comment: 'ring switches, exceptions, page faults, VM exits and the end of the program',
+    columns: [
+      c('seq', 'u64', 'step the event happened in'),
+      c('kind', 'utf8', 'syscall | sysret | exception | page_fault | interrupt | iret | vmexit | signal | exit'),
+      c('vector', 'i16', 'exception or interrupt vector; VM-exit reason for vmexit; signal number for signal; -1 otherwise'),
+      c('error_code', 'u32', 'exception error code (0 if none); exit status for exit and signal'),
+      c('cr2', 'u64', 'faulting linear address for page_fault, else 0'),
+      c('from_cpl', 'u8', 'privilege level before the event'),
+      c('to_cpl', 'u8', 'privilege level after the event'),
+      c('from_rip', 'u64', 'RIP before the event (the faulting or switching instruction)'),
+      c('to_rip', 'u64', 'RIP after the event (handler entry, return address)'),
+    ],
+  },
+  {
+    name: 'syscalls', comment: 'one row per system call',
+    columns: [
+      c('entry_seq', 'u64', 'step of the SYSCALL instruction'),
+      c('return_seq', 'i64', 'step of the SYSRETQ that returned to ring 3, or -1 if the call did not return (exit)'),
+      c('number', 'u32', 'system call number (RAX at entry)'),
+      c('name', 'utf8', 'Linux name of the call'),
+      c('arg0', 'u64', 'RDI at entry'), c('arg1', 'u64', 'RSI at entry'), c('arg2', 'u64', 'RDX at entry'),
+      c('arg3', 'u64', 'R10 at entry'), c('arg4', 'u64', 'R8 at entry'), c('arg5', 'u64', 'R9 at entry'),
+      c('result', 'i64', 'RAX returned (negative errno on error)'),
+    ],
+  },
+  {
+    name: 'inputs', comment: 'every nondeterministic value the guest received',
+    columns: [
+      c('seq', 'u64', 'step that received it (the VMCALL step of the system call; 0 for values placed before the first step)'),
+      c('kind', 'utf8', 'auxv-random | read | stat | getdents64 | readlink | clock | getrandom | mmap | ...'),
+      c('data', 'binary', 'the bytes'),
+    ],
+  },
+];
+
+/** The spec of a table by name. */
+export function tableSpec(name: TableName): TableSpec {
+  const t = TABLES.find((x) => x.name === name);
+  if (t === undefined) throw new Error(`unknown table ${name}`);
+  return t;
+}
+
+/** Contents of meta.json. */
+export interface TraceMeta {
+  /** TRACE_VERSION of the writer. */
+  version: number;
+  /** itrace version that wrote it. */
+  tool: string;
+  /** Path of the recorded program as given. */
+  image: string;
+  /** SHA-256 of the program file, hex. */
+  imageSha256: string;
+  /** argv including argv[0]. */
+  argv: string[];
+  /** Environment strings. */
+  env: string[];
+  /** Host directory exposed as the guest root, if any. */
+  root?: string;
+  /** ISO time the recording started. */
+  started: string;
+  /** True once the recording ended normally and every table was closed. */
+  complete: boolean;
+  /** Steps in the trace (set when complete). */
+  steps?: number;
+  /** Exit status of the program (set when complete). */
+  exitStatus?: number;
+  /** Kernel routines (symbols of the guest kernel). */
+  kernelSymbols: { name: string; address: string; size: number }[];
+  /** Load bias of a static-PIE (hex), "0" otherwise. */
+  loadBias: string;
+  /** Steps between checkpoints. */
+  checkpointEvery: number;
+}
