@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeSync } from 'node:fs';
 import { runProgram } from '../guest/run-program.js';
+import { splitGuestArgv } from './guest-argv.js';
 
 export default class Run extends Command {
   static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.';
@@ -30,10 +31,7 @@ export default class Run extends Command {
   async run(): Promise<void> {
     // Everything after the first `--` belongs to the guest verbatim (a later `--` included); only what comes before
     // it is parsed for flags.
-    const raw = [...this.argv];
-    const dashes = raw.indexOf('--');
-    const own = dashes < 0 ? raw : raw.slice(0, dashes);
-    const guestTail = dashes < 0 ? [] : raw.slice(dashes + 1);
+    const { own, guestTail } = splitGuestArgv(this.argv);
     const { args, flags, argv } = await this.parse(Run, own);
     const rest = [...(argv as string[]).slice(1), ...guestTail];
     const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin });

@@ -92,6 +92,10 @@ export interface Decoded {
   flagsRead: number;
   /** Operand size in bytes implied by the instruction (the size of operand 0 if it is a GPR or memory; 0 otherwise). */
   opSize: number;
+  /** Recorder cache: row of the trace's code table for these bytes at this address (-1 until recorded). */
+  codeId: number;
+  /** Recorder cache: which register groups the instruction can change (bit mask, -1 until computed). */
+  logTier: number;
 }
 
 /** Map iced's RflagsBits to architectural RFLAGS positions. */
@@ -202,6 +206,8 @@ export function fromIced(ins: Instruction, bytes: Uint8Array): Decoded {
     flagsUndefined: archFlags(ins.rflagsUndefined),
     flagsWritten: archFlags(ins.rflagsModified),
     flagsRead: archFlags(ins.rflagsRead),
+    codeId: -1,
+    logTier: -1,
     opSize: regs[0]?.cls === RegClass.GPR ? regs[0].size : ops[0] === OpType.MEM ? (mem?.size ?? 0) : 0,
   };
 }

@@ -50,6 +50,11 @@ export function specOf(code: number): OpSpec | undefined {
   return TABLE[code];
 }
 
+/** The family that implements a Code ('' if none). */
+export function familyOf(code: number): string {
+  return OWNER[code] ?? '';
+}
+
 /** Every implemented Code with its family (for tests and `trace` diagnostics). */
 export function implementedCodes(): { code: number; name: string; family: string }[] {
   const out: { code: number; name: string; family: string }[] = [];

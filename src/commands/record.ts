@@ -1,0 +1,79 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { record, RecordSummary } from '../recorder/record.js';
+import { splitGuestArgv } from './guest-argv.js';
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+function mb(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+/** The summary block printed on stderr. */
+export function formatSummary(s: RecordSummary): string {
+  return [
+    `trace record: ${s.trace}`,
+    `  steps          ${n(s.steps)} (user ${n(s.userSteps)}, kernel ${n(s.kernelSteps)})`,
+    `  ring switches  ${n(s.ringSwitches)}`,
+    `  page faults    ${n(s.pageFaults)}`,
+    `  system calls   ${n(s.syscalls)}`,
+    `  wall time      ${s.seconds.toFixed(2)} s (${n(Math.round(s.steps / Math.max(s.seconds, 1e-9)))} steps/s)`,
+    `  trace size     ${mb(s.bytes)} (${(s.bytes / Math.max(s.steps, 1)).toFixed(1)} bytes/step)`,
+    `  exit status    ${s.exitStatus ?? '-'}`,
+  ].join('\n') + '\n';
+}
+
+export default class Record extends Command {
+  static override description = 'Record a static Linux x86-64 program instruction by instruction into a trace directory.\n' +
+    'Every step (instruction, REP iteration, faulting attempt), ring switch, page fault and system call is written as ' +
+    'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s.';
+
+  static override examples = [
+    '<%= config.bin %> record',
+    '<%= config.bin %> record guests/bin/compute-musl -o traces/compute -- 500',
+    '<%= config.bin %> record --max-steps 100000 --summary-json summary.json /bin/busybox -- sha256sum',
+    '<%= config.bin %> record guests/bin/readfile-musl --root guests/root -- data/input.txt',
+  ];
+
+  static override strict = false;
+
+  static override args = {
+    image: Args.string({ description: 'program file (static ELF64 x86-64); default: the bundled compute sample' }),
+  };
+
+  static override flags = {
+    out: Flags.string({ char: 'o', description: 'trace directory (default traces/<image>-<n>)' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
+    env: Flags.string({ description: 'environment variable K=V (repeatable; replaces the default environment)', multiple: true, multipleNonGreedy: true }),
+    stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
+    'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),
+    'checkpoint-every': Flags.integer({ description: 'steps between full-state checkpoints', default: 1_000_000, min: 1000 }),
+    'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
+  };
+
+  async run(): Promise<void> {
+    const { own, guestTail } = splitGuestArgv(this.argv);
+    const { args, flags, argv } = await this.parse(Record, own);
+    const image = args.image ?? join(this.config.root, 'guests/bin/compute-musl');
+    const guestArgs = [...(argv as string[]).slice(args.image ? 1 : 0), ...guestTail];
+    const tty = process.stderr.isTTY === true;
+    const res = record({
+      image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out: flags.out,
+      maxSteps: flags['max-steps'], checkpointEvery: flags['checkpoint-every'],
+      onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    if ('error' in res) {
+      writeSync(2, `trace record: ${res.error}\n`);
+      process.exit(2);
+    }
+    if (res.message) writeSync(2, `${res.message}\n`);
+    writeSync(2, formatSummary(res));
+    if (flags['summary-json']) {
+      const { message: _m, ...json } = res;
+      writeFileSync(flags['summary-json'], JSON.stringify(json, null, 2) + '\n');
+    }
+    process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : 70));
+  }
+}

@@ -1,0 +1,210 @@
+// `trace record`: run a program on the guest machine with the monitor trap flag set and write every step,
+// ring switch, page fault, system call and input into a trace directory.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Code } from 'iced-x86';
+import type { Decoded } from '../cpu/decoded.js';
+import { getFlags } from '../cpu/flags.js';
+import { Access } from '../cpu/mmu.js';
+import { Off } from '../cpu/state.js';
+import { Service } from '../guest/kernel/image.js';
+import { FIRST_FREE_FRAME } from '../guest/layout.js';
+import type { ServiceOutcome } from '../guest/machine.js';
+import { createMachine, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
+import { ExitReason } from '../vmx/exit-reason.js';
+import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
+import { TraceWriter } from '../trace/trace-writer.js';
+import { EventRecorder } from './event-recorder.js';
+import { StepRecorder } from './step-recorder.js';
+
+/** What to record and how. */
+export interface RecordOptions extends ProgramSpec {
+  /** Trace directory (default traces/<image>-<n>). */
+  out?: string;
+  /** Stop cleanly after this many steps. */
+  maxSteps?: number;
+  /** Steps between checkpoints (default 1,000,000). */
+  checkpointEvery?: number;
+  /** Called about every 250 ms with the progress so far. */
+  onProgress?: (p: { steps: number; stepsPerSecond: number; bytes: number }) => void;
+}
+
+/** The summary `trace record` prints and writes with --summary-json. */
+export interface RecordSummary {
+  /** Trace directory. */
+  trace: string;
+  /** The program's exit status (128+signal when killed), or null if the recording stopped first (--max-steps). */
+  exitStatus: number | null;
+  /** Steps recorded. */
+  steps: number;
+  /** Steps at CPL 3. */
+  userSteps: number;
+  /** Steps at CPL 0. */
+  kernelSteps: number;
+  /** Ring switches. */
+  ringSwitches: number;
+  /** Page faults. */
+  pageFaults: number;
+  /** System calls. */
+  syscalls: number;
+  /** Wall time in seconds. */
+  seconds: number;
+  /** Bytes of the trace directory's tables and checkpoints. */
+  bytes: number;
+  /** A line for stderr (fatal signal, stop reason), if any. */
+  message?: string;
+}
+
+const VERSION = '0.1.0';
+
+/** The first free `traces/<name>-<n>` directory. */
+export function defaultTraceDir(image: string, base = 'traces'): string {
+  const name = basename(image);
+  const taken = existsSync(base) ? new Set(readdirSync(base)) : new Set<string>();
+  let n = 1;
+  while (taken.has(`${name}-${n}`)) n++;
+  return join(base, `${name}-${n}`);
+}
+
+const RIP = Off.RIP >> 2;
+
+/** Record a program; returns the summary or a one-line error. */
+export function record(opts: RecordOptions): RecordSummary | SpecError {
+  const image = readImage(opts);
+  if ('error' in image) return image;
+  const dir = opts.out ?? defaultTraceDir(opts.image);
+  const t0 = process.hrtime.bigint();
+  // the recorders exist once the machine does; inputs chosen while building it belong to step 0
+  let rec: StepRecorder | null = null;
+  let ev: EventRecorder | null = null;
+  const early: [string, Uint8Array][] = [];
+  const made = createMachine(opts, image, {
+    hostWrite: (linear, phys, bytes) => rec?.hostWrite(linear, phys, bytes),
+    input: (kind, data) => { if (ev !== null && rec !== null) ev.input(rec.seq, kind, data); else early.push([kind, data.slice()]); },
+  });
+  if ('error' in made) return made;
+  const m = made.machine, cpu = m.cpu, vm = m.vm;
+  const checkpointEvery = opts.checkpointEvery ?? 1_000_000;
+  const meta: TraceMeta = {
+    version: TRACE_VERSION, tool: VERSION, image: opts.image, imageSha256: createHash('sha256').update(image).digest('hex'),
+    argv: [opts.image, ...opts.args], env: [...(opts.env ?? [])], root: opts.root, started: new Date().toISOString(), complete: false,
+    kernelSymbols: m.kernel.routines.map((r) => ({ name: r.name, address: r.address.toString(16), size: r.size })),
+    loadBias: m.loadBias.toString(16), checkpointEvery,
+  };
+  const created = TraceWriter.create(dir, meta);
+  if ('error' in created) { made.close(); return created; }
+  const writer = created;
+  const sink = (buf: Parameters<TraceWriter['writeBatch']>[0]): void => writer.writeBatch(buf);
+  const steps = new StepRecorder(cpu, sink);
+  const events = new EventRecorder(sink);
+  rec = steps; ev = events;
+  for (const [kind, data] of early) events.input(0, kind, data);
+
+  // checkpoint 0: the whole machine before the first step (kernel image, tables, loaded program, stack)
+  const checkpoint = (first: boolean): void => {
+    getFlags(cpu.r);
+    const pages = new Map<number, Uint8Array>();
+    const dirty = new Set(cpu.mem.takeDirty());
+    if (first) {
+      for (let f = 0; f < FIRST_FREE_FRAME >>> 12; f++) {
+        const page = cpu.mem.bytes.subarray(f << 12, (f + 1) << 12);
+        if (page.some((b) => b !== 0)) dirty.add(f);
+      }
+    }
+    for (const f of [...dirty].sort((a, b) => a - b)) pages.set(f, cpu.mem.bytes.slice(f << 12, (f + 1) << 12));
+    cpu.flushTlb(); // writes through cached TLB entries must mark their pages dirty again
+    writer.writeCheckpoint(steps.seq, cpu.s.snapshot(), pages, { icount: cpu.icount });
+  };
+  checkpoint(true);
+  steps.resync();
+
+  const maxSteps = opts.maxSteps ?? Number.MAX_SAFE_INTEGER;
+  let lastSyscallSeq = -1;
+  let nextCheckpoint = checkpointEvery;
+  let nextProgress = 1 << 18;
+  let lastTime = t0, lastSteps = 0;
+  const progress = (): void => {
+    const now = process.hrtime.bigint();
+    const dt = Number(now - lastTime) / 1e9;
+    if (dt >= 0.25) {
+      opts.onProgress?.({ steps: steps.seq, stepsPerSecond: (steps.seq - lastSteps) / dt, bytes: writer.bytesWritten() });
+      lastTime = now; lastSteps = steps.seq;
+    }
+  };
+
+  vm.vmcs.controls.monitorTrapFlag = true;
+  cpu.mlog = steps;
+  vm.mtfHandler = (d: Decoded | null, faulted: boolean): void => {
+    const seq = steps.seq, cplBefore = steps.shadowCpl;
+    const fromLo = d !== null ? d.ipLo : cpu.r[RIP]!, fromHi = d !== null ? d.ipHi : cpu.r[RIP + 1]!;
+    steps.onStep(d, faulted);
+    const cplAfter = cpu.r[Off.CPL >> 2]!;
+    if (faulted || cplAfter !== cplBefore) {
+      const f = cpu.lastFault;
+      const from = (BigInt(fromHi) << 32n) | BigInt(fromLo);
+      const to = (BigInt(cpu.r[RIP + 1]!) << 32n) | BigInt(cpu.r[RIP]!);
+      events.stepEvent(seq, d?.code ?? -1, faulted,
+        f ? { vector: f.vector, errorCode: f.errorCode, cr2: (BigInt(f.cr2Hi) << 32n) | BigInt(f.cr2Lo) } : null,
+        cplBefore, cplAfter, from, to);
+      if (d?.code === Code.Syscall) lastSyscallSeq = seq;
+    }
+    if (steps.seq >= nextCheckpoint) { nextCheckpoint += checkpointEvery; checkpoint(false); }
+    if (steps.seq >= nextProgress) { nextProgress += 1 << 18; progress(); }
+    if (steps.seq >= maxSteps) cpu.budget = 0;
+  };
+
+  let outcome: ServiceOutcome | null = null;
+  try {
+    while (outcome === null && steps.seq < maxSteps) {
+      const reason = vm.enter(maxSteps - steps.seq);
+      if (reason === ExitReason.PREEMPTION_TIMER) continue;
+      if (reason !== ExitReason.VMCALL) { outcome = m.service(); break; }
+      // the VMCALL step: the host's work (memory writes, the result register) belongs to it
+      const seq = steps.seq, cpl = steps.shadowCpl;
+      const ripLo = cpu.r[RIP]!, ripHi = cpu.r[RIP + 1]!;
+      const len = vm.vmcs.exit.instructionLength;
+      const bytes = new Uint8Array(len);
+      for (let k = 0; k < len; k++) bytes[k] = cpu.bytes[cpu.translate((ripLo + k) >>> 0, ripHi, Access.FETCH)]!;
+      const routine = m.routineAt((BigInt(ripHi) << 32n) | BigInt(ripLo));
+      const isSyscall = routine?.service === Service.SYSCALL;
+      if (isSyscall) {
+        const reg = (n: number): bigint => (BigInt(cpu.r[2 * n + 1]!) << 32n) | BigInt(cpu.r[2 * n]!);
+        events.beginSyscall(lastSyscallSeq, Number(reg(0) & 0xffffffffn), [reg(7), reg(6), reg(2), reg(10), reg(8), reg(9)]);
+      }
+      const out = m.service();
+      if (isSyscall && out.kind === 'continue') events.syscallResult(BigInt.asIntN(64, (BigInt(cpu.r[1]!) << 32n) | BigInt(cpu.r[0]!)));
+      steps.exitStep(cpl, ripLo, ripHi, bytes);
+      const to = (BigInt(cpu.r[RIP + 1]!) << 32n) | BigInt(cpu.r[RIP]!);
+      events.event(seq, 'vmexit', ExitReason.VMCALL, 0, 0n, cpl, cpl, (BigInt(ripHi) << 32n) | BigInt(ripLo), to);
+      if (out.kind !== 'continue') outcome = out;
+    }
+  } catch (e) {
+    outcome = { kind: 'error', message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+  } finally {
+    cpu.mlog = null;
+    vm.mtfHandler = null;
+    made.close();
+  }
+  const last = Math.max(steps.seq - 1, 0);
+  let exitStatus: number | null = null;
+  let message: string | undefined;
+  if (outcome !== null) {
+    const d = describeOutcome(outcome);
+    exitStatus = outcome.kind === 'error' ? null : d.status;
+    message = d.message;
+    if (outcome.kind === 'exit') events.event(last, 'exit', -1, outcome.status, 0n, 0, 0, 0n, 0n);
+    else if (outcome.kind === 'signal') events.event(last, 'signal', outcome.signal.signal, outcome.status, 0n, 3, 3, 0n, 0n);
+  } else {
+    message = `stopped after ${steps.seq} steps (--max-steps)`;
+  }
+  steps.flushAll();
+  events.flushAll();
+  writer.close({ complete: outcome === null || outcome.kind !== 'error', steps: steps.seq, exitStatus: exitStatus ?? undefined });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return {
+    trace: dir, exitStatus, steps: steps.seq, userSteps: steps.userSteps, kernelSteps: steps.seq - steps.userSteps,
+    ringSwitches: events.counts.ringSwitches, pageFaults: events.counts.pageFaults, syscalls: events.counts.syscalls,
+    seconds, bytes: writer.bytesWritten(), message,
+  };
+}

@@ -1,0 +1,235 @@
+// The monitor-trap-flag exit handler that records: after every step it appends the insns row, compares the
+// registers the instruction can change with a shadow copy (regs rows for the ones that changed), and receives
+// the step's memory accesses as the processor's MemLog (mem rows). Full tables are handed to a sink.
+import type { Cpu } from '../cpu/cpu.js';
+import type { Decoded } from '../cpu/decoded.js';
+import { getFlags } from '../cpu/flags.js';
+import type { MemLog } from '../cpu/mem-log.js';
+import { Off } from '../cpu/state.js';
+import { familyOf } from '../cpu/table.js';
+import { REGISTERS, RegisterSlot } from '../trace/registers.js';
+import { TableBuffer } from '../trace/table-buffer.js';
+
+/** Register groups an instruction can change (Decoded.logTier bits). */
+export const enum Tier { GPR = 0, FLAGS = 1, SSE = 2, X87 = 4, ALL = 8 }
+
+/** Receives a full (or final) table buffer; must write it and clear it. */
+export type TableSink = (buf: TableBuffer) => void;
+
+/** Rows per batch of the hot tables. */
+const BATCH = 1 << 16;
+
+const RIP = Off.RIP >> 2;
+const CPL = Off.CPL >> 2;
+
+function slotIndices(filter: (r: RegisterSlot) => boolean): Int32Array {
+  return Int32Array.from(REGISTERS.filter((r) => filter(r) && r.name !== 'rip').map((r) => r.id));
+}
+
+/** Registers compared by each tier. */
+const GPR_SLOTS = slotIndices((r) => r.tier === 'gpr');
+const SSE_SLOTS = slotIndices((r) => r.tier === 'sse');
+const X87_SLOTS = slotIndices((r) => r.tier === 'x87');
+const ALL_SLOTS = slotIndices(() => true);
+/** Word index (in the 32-bit state view) and width of each register id. */
+const SLOT_WORD = Int32Array.from(REGISTERS.map((r) => r.off >> 2));
+const SLOT_WIDE = Uint8Array.from(REGISTERS.map((r) => (r.bytes === 8 ? 1 : 0)));
+const RFLAGS_SLOT = REGISTERS.findIndex((r) => r.name === 'rflags');
+
+function tierOf(d: Decoded): number {
+  const fam = familyOf(d.code);
+  let t = d.flagsWritten !== 0 ? Tier.FLAGS : 0;
+  if (fam === 'sse') t |= Tier.SSE;
+  else if (fam === 'x87') t |= Tier.X87 | Tier.FLAGS;
+  else if (fam === 'system' || fam === '') t |= Tier.ALL; // system state, or an unimplemented instruction (#UD)
+  return t;
+}
+
+/** Records steps into table buffers. */
+export class StepRecorder implements MemLog {
+  /** Next step number (the seq of the step being executed). */
+  seq = 0;
+  /** Steps at CPL 3. */
+  userSteps = 0;
+  /** Buffered insns rows. */
+  readonly insns = new TableBuffer('insns', BATCH);
+  /** Buffered regs rows. */
+  readonly regs = new TableBuffer('regs', BATCH);
+  /** Buffered mem rows. */
+  readonly mem = new TableBuffer('mem', BATCH);
+  /** Buffered code rows. */
+  readonly code = new TableBuffer('code', 4096);
+  /** Code ids by "rip:bytes". */
+  private readonly codeIds = new Map<string, number>();
+  private readonly cpu: Cpu;
+  private readonly r: Uint32Array;
+  /** Register values as of the last recorded step. */
+  private readonly shadow: Uint32Array;
+  private readonly sink: TableSink;
+  // hot column stores, re-read after every flush
+  private iSeq: Uint32Array; private iRip: Uint32Array; private iCpl: Uint8Array; private iLen: Uint8Array; private iCode: Uint32Array; private iFault: Uint8Array;
+  private rSeq: Uint32Array; private rReg: Uint8Array; private rVal: Uint32Array;
+  private mSeq: Uint32Array; private mAddr: Uint32Array; private mSize: Uint8Array; private mAcc: Uint8Array; private mVal: Uint32Array; private mOld: Uint32Array;
+
+  constructor(cpu: Cpu, sink: TableSink) {
+    this.cpu = cpu;
+    this.r = cpu.r;
+    this.sink = sink;
+    getFlags(cpu.r);
+    this.shadow = cpu.r.slice();
+    const I = this.insns.cols, G = this.regs.cols, M = this.mem.cols;
+    this.iSeq = I[0] as Uint32Array; this.iRip = I[1] as Uint32Array; this.iCpl = I[2] as Uint8Array; this.iLen = I[3] as Uint8Array; this.iCode = I[4] as Uint32Array; this.iFault = I[5] as Uint8Array;
+    this.rSeq = G[0] as Uint32Array; this.rReg = G[1] as Uint8Array; this.rVal = G[2] as Uint32Array;
+    this.mSeq = M[0] as Uint32Array; this.mAddr = M[1] as Uint32Array; this.mSize = M[2] as Uint8Array; this.mAcc = M[3] as Uint8Array; this.mVal = M[4] as Uint32Array; this.mOld = M[5] as Uint32Array;
+  }
+
+  /** CPL as of the last recorded step (before the next one). */
+  get shadowCpl(): number {
+    return this.shadow[CPL]!;
+  }
+
+  /** The code-table row for an instruction's bytes at its address. */
+  codeIdOf(ripLo: number, ripHi: number, bytes: Uint8Array): number {
+    const key = `${ripHi.toString(16)}:${ripLo.toString(16)}:${Buffer.from(bytes).toString('hex')}`;
+    let id = this.codeIds.get(key);
+    if (id === undefined) {
+      id = this.codeIds.size;
+      this.codeIds.set(key, id);
+      if (this.code.full) this.sink(this.code);
+      this.code.push([id, (BigInt(ripHi) << 32n) | BigInt(ripLo), bytes.slice()]);
+    }
+    return id;
+  }
+
+  /**
+   * Record one step: `d` the instruction (null if fetching it faulted: then `ripLo/ripHi` is where), `cpl` the
+   * privilege it ran at, `faulted` whether its exception was delivered, `tier` which registers to compare.
+   */
+  step(d: Decoded | null, cplBefore: number, faulted: boolean, ripLo: number, ripHi: number, tier: number): void {
+    let len = 0, id = 0xffffffff;
+    if (d !== null) {
+      len = d.length;
+      id = d.codeId;
+      if (id < 0) { id = this.codeIdOf(d.ipLo, d.ipHi, d.bytes); d.codeId = id; }
+    }
+    this.row(cplBefore, faulted, ripLo, ripHi, len, id, tier);
+  }
+
+  /** Record the step of an instruction that exited to the hypervisor (VMCALL), after the host serviced it. */
+  exitStep(cplBefore: number, ripLo: number, ripHi: number, bytes: Uint8Array): void {
+    this.row(cplBefore, false, ripLo, ripHi, bytes.length, this.codeIdOf(ripLo, ripHi, bytes), Tier.ALL);
+  }
+
+  private row(cplBefore: number, faulted: boolean, ripLo: number, ripHi: number, len: number, id: number, tier: number): void {
+    const seq = this.seq;
+    let n = this.insns.length;
+    const s2 = 2 * n;
+    this.iSeq[s2] = seq >>> 0; this.iSeq[s2 + 1] = Math.floor(seq / 4294967296);
+    this.iRip[s2] = ripLo; this.iRip[s2 + 1] = ripHi;
+    this.iCpl[n] = cplBefore;
+    this.iLen[n] = len; this.iCode[n] = id;
+    this.iFault[n] = faulted ? 1 : 0;
+    if (cplBefore === 3) this.userSteps++;
+    this.insns.length = ++n;
+    this.compareRegisters(tier);
+    this.seq = seq + 1;
+    if (n === BATCH) this.flushHot();
+  }
+
+  /** The MTF handler body for a processor step (the tier cached on the instruction). */
+  onStep(d: Decoded | null, faulted: boolean): void {
+    const cplBefore = this.shadow[CPL]!;
+    let tier: number, lo: number, hi: number;
+    if (d !== null) {
+      tier = d.logTier;
+      if (tier < 0) { tier = tierOf(d); d.logTier = tier; }
+      lo = d.ipLo; hi = d.ipHi;
+    } else {
+      tier = Tier.ALL; lo = this.shadow[RIP]!; hi = this.shadow[RIP + 1]!;
+    }
+    if (faulted || this.r[CPL] !== cplBefore) tier = Tier.ALL;
+    this.step(d, cplBefore, faulted, lo, hi, tier);
+  }
+
+  private compareRegisters(tier: number): void {
+    const r = this.r, sh = this.shadow;
+    if (tier & Tier.ALL) {
+      getFlags(r);
+      this.compareSlots(ALL_SLOTS);
+    } else {
+      this.compareSlots(GPR_SLOTS);
+      if (tier & Tier.FLAGS) { getFlags(r); this.compareSlot(RFLAGS_SLOT); }
+      if (tier & Tier.SSE) this.compareSlots(SSE_SLOTS);
+      if (tier & Tier.X87) this.compareSlots(X87_SLOTS);
+    }
+    sh[RIP] = r[RIP]!; sh[RIP + 1] = r[RIP + 1]!;
+  }
+
+  private compareSlots(slots: Int32Array): void {
+    for (let k = 0; k < slots.length; k++) this.compareSlot(slots[k]!);
+  }
+
+  private compareSlot(id: number): void {
+    const w = SLOT_WORD[id]!, r = this.r, sh = this.shadow;
+    const lo = r[w]!, hi = SLOT_WIDE[id] ? r[w + 1]! : 0;
+    if (lo === sh[w] && (SLOT_WIDE[id] === 0 || hi === sh[w + 1])) return;
+    sh[w] = lo; if (SLOT_WIDE[id]) sh[w + 1] = hi;
+    const n = this.regs.length, s = this.seq;
+    this.rSeq[2 * n] = s >>> 0; this.rSeq[2 * n + 1] = Math.floor(s / 4294967296);
+    this.rReg[n] = id;
+    this.rVal[2 * n] = lo; this.rVal[2 * n + 1] = hi;
+    this.regs.length = n + 1;
+    if (n + 1 === BATCH) this.flushTable(this.regs);
+  }
+
+  /** MemLog: one access of the current step. */
+  access(lo: number, hi: number, size: number, write: number, vLo: number, vHi: number, oldLo: number, oldHi: number): void {
+    const n = this.mem.length, s = this.seq, n2 = 2 * n;
+    this.mSeq[n2] = s >>> 0; this.mSeq[n2 + 1] = Math.floor(s / 4294967296);
+    this.mAddr[n2] = lo; this.mAddr[n2 + 1] = hi;
+    this.mSize[n] = size; this.mAcc[n] = write;
+    this.mVal[n2] = vLo; this.mVal[n2 + 1] = vHi;
+    this.mOld[n2] = oldLo; this.mOld[n2 + 1] = oldHi;
+    this.mem.length = n + 1;
+    if (n + 1 === BATCH) this.flushTable(this.mem);
+  }
+
+  /** A host write into guest memory during the current (VMCALL) step, as 8-byte (or smaller) write rows. */
+  hostWrite(linear: bigint, phys: number, bytes: Uint8Array): void {
+    const dv = this.cpu.dv;
+    let off = 0;
+    while (off < bytes.length) {
+      const a = linear + BigInt(off);
+      const size = bytes.length - off >= 8 && (a & 7n) === 0n ? 8 : bytes.length - off >= 4 && (a & 3n) === 0n ? 4 : 1;
+      const p = phys + off;
+      const bv = new DataView(bytes.buffer, bytes.byteOffset + off, size);
+      const vLo = size === 1 ? bv.getUint8(0) : bv.getUint32(0, true), vHi = size === 8 ? bv.getUint32(4, true) : 0;
+      const oLo = size === 1 ? dv.getUint8(p) : dv.getUint32(p, true), oHi = size === 8 ? dv.getUint32(p + 4, true) : 0;
+      this.access(Number(a & 0xffffffffn), Number(a >> 32n), size, 1, vLo, vHi, oLo, oHi);
+      off += size;
+    }
+  }
+
+  private flushTable(buf: TableBuffer): void {
+    this.sink(buf);
+  }
+
+  private flushHot(): void {
+    this.sink(this.code);
+    this.sink(this.insns);
+  }
+
+  /** Write every buffered row (at the end, and before checkpoints so files and checkpoints agree). */
+  flushAll(): void {
+    if (this.code.length) this.sink(this.code);
+    if (this.insns.length) this.sink(this.insns);
+    if (this.regs.length) this.sink(this.regs);
+    if (this.mem.length) this.sink(this.mem);
+  }
+
+  /** Re-synchronise the shadow with the processor (after host changes outside a step, e.g. at the start). */
+  resync(): void {
+    getFlags(this.r);
+    this.shadow.set(this.r);
+  }
+}
