@@ -27,7 +27,6 @@ function slotIndices(filter: (r: RegisterSlot) => boolean): Int32Array {
 }
 
 /** Registers compared by each tier. */
-const GPR_SLOTS = slotIndices((r) => r.tier === 'gpr');
 const SSE_SLOTS = slotIndices((r) => r.tier === 'sse');
 const X87_SLOTS = slotIndices((r) => r.tier === 'x87');
 const ALL_SLOTS = slotIndices(() => true);
@@ -35,6 +34,7 @@ const ALL_SLOTS = slotIndices(() => true);
 const SLOT_WORD = Int32Array.from(REGISTERS.map((r) => r.off >> 2));
 const SLOT_WIDE = Uint8Array.from(REGISTERS.map((r) => (r.bytes === 8 ? 1 : 0)));
 const RFLAGS_SLOT = REGISTERS.findIndex((r) => r.name === 'rflags');
+const RFLAGS_WORD = Off.RFLAGS >> 2;
 
 function tierOf(d: Decoded): number {
   const fam = familyOf(d.code);
@@ -124,7 +124,7 @@ export class StepRecorder implements MemLog {
     const seq = this.seq;
     let n = this.insns.length;
     const s2 = 2 * n;
-    this.iSeq[s2] = seq >>> 0; this.iSeq[s2 + 1] = Math.floor(seq / 4294967296);
+    this.iSeq[s2] = seq >>> 0; this.iSeq[s2 + 1] = (seq / 4294967296) >>> 0;
     this.iRip[s2] = ripLo; this.iRip[s2 + 1] = ripHi;
     this.iCpl[n] = cplBefore;
     this.iLen[n] = len; this.iCode[n] = id;
@@ -157,12 +157,28 @@ export class StepRecorder implements MemLog {
       getFlags(r);
       this.compareSlots(ALL_SLOTS);
     } else {
-      this.compareSlots(GPR_SLOTS);
-      if (tier & Tier.FLAGS) { getFlags(r); this.compareSlot(RFLAGS_SLOT); }
+      // the 16 GPRs are words 0..31 of the state and register ids 0..15
+      for (let w = 0; w < 32; w += 2) {
+        const lo = r[w]!, hi = r[w + 1]!;
+        if (lo !== sh[w] || hi !== sh[w + 1]) { sh[w] = lo; sh[w + 1] = hi; this.logReg(w >> 1, lo, hi); }
+      }
+      if (tier & Tier.FLAGS) {
+        const f = getFlags(r);
+        if (f !== sh[RFLAGS_WORD]) { sh[RFLAGS_WORD] = f; this.logReg(RFLAGS_SLOT, f, 0); }
+      }
       if (tier & Tier.SSE) this.compareSlots(SSE_SLOTS);
       if (tier & Tier.X87) this.compareSlots(X87_SLOTS);
     }
     sh[RIP] = r[RIP]!; sh[RIP + 1] = r[RIP + 1]!;
+  }
+
+  private logReg(id: number, lo: number, hi: number): void {
+    const n = this.regs.length, s = this.seq;
+    this.rSeq[2 * n] = s >>> 0; this.rSeq[2 * n + 1] = (s / 4294967296) >>> 0;
+    this.rReg[n] = id;
+    this.rVal[2 * n] = lo; this.rVal[2 * n + 1] = hi;
+    this.regs.length = n + 1;
+    if (n + 1 === BATCH) this.flushTable(this.regs);
   }
 
   private compareSlots(slots: Int32Array): void {
@@ -171,21 +187,17 @@ export class StepRecorder implements MemLog {
 
   private compareSlot(id: number): void {
     const w = SLOT_WORD[id]!, r = this.r, sh = this.shadow;
-    const lo = r[w]!, hi = SLOT_WIDE[id] ? r[w + 1]! : 0;
-    if (lo === sh[w] && (SLOT_WIDE[id] === 0 || hi === sh[w + 1])) return;
-    sh[w] = lo; if (SLOT_WIDE[id]) sh[w + 1] = hi;
-    const n = this.regs.length, s = this.seq;
-    this.rSeq[2 * n] = s >>> 0; this.rSeq[2 * n + 1] = Math.floor(s / 4294967296);
-    this.rReg[n] = id;
-    this.rVal[2 * n] = lo; this.rVal[2 * n + 1] = hi;
-    this.regs.length = n + 1;
-    if (n + 1 === BATCH) this.flushTable(this.regs);
+    const wide = SLOT_WIDE[id] === 1;
+    const lo = r[w]!, hi = wide ? r[w + 1]! : 0;
+    if (lo === sh[w] && (!wide || hi === sh[w + 1])) return;
+    sh[w] = lo; if (wide) sh[w + 1] = hi;
+    this.logReg(id, lo, hi);
   }
 
   /** MemLog: one access of the current step. */
   access(lo: number, hi: number, size: number, write: number, vLo: number, vHi: number, oldLo: number, oldHi: number): void {
     const n = this.mem.length, s = this.seq, n2 = 2 * n;
-    this.mSeq[n2] = s >>> 0; this.mSeq[n2 + 1] = Math.floor(s / 4294967296);
+    this.mSeq[n2] = s >>> 0; this.mSeq[n2 + 1] = (s / 4294967296) >>> 0;
     this.mAddr[n2] = lo; this.mAddr[n2 + 1] = hi;
     this.mSize[n] = size; this.mAcc[n] = write;
     this.mVal[n2] = vLo; this.mVal[n2 + 1] = vHi;

@@ -1,0 +1,113 @@
+// Machine state rebuilt from a checkpoint plus the trace's logged deltas (regs rows and mem write rows), with
+// no re-execution. Memory rows carry linear addresses; they are applied to physical memory through the page
+// tables being rebuilt at the same time (CR3 from the regs rows, table entries from earlier mem rows), so
+// page-table updates, frame reuse and aliases come out right.
+import { CpuState, Off } from '../cpu/state.js';
+import { PhysMemory } from '../cpu/phys-memory.js';
+import { REGISTERS } from '../trace/registers.js';
+
+/** One logged register change. */
+export interface RegDelta {
+  /** Step. */
+  seq: number;
+  /** Register id (src/trace/registers.ts). */
+  reg: number;
+  /** New value, lo half. */
+  lo: number;
+  /** New value, hi half. */
+  hi: number;
+}
+
+/** One logged memory write. */
+export interface MemWrite {
+  /** Step. */
+  seq: number;
+  /** Linear address, lo half. */
+  addrLo: number;
+  /** Linear address, hi half. */
+  addrHi: number;
+  /** 1, 2, 4 or 8. */
+  size: number;
+  /** Value written, lo half. */
+  lo: number;
+  /** Value written, hi half. */
+  hi: number;
+}
+
+/** State rebuilt by applying deltas forward from a checkpoint. */
+export class DeltaState {
+  /** Registers (and the rest of the processor state). */
+  readonly state: CpuState;
+  /** Physical memory. */
+  readonly mem: PhysMemory;
+  /** All deltas of steps < this have been applied. */
+  position: number;
+  /** Linear page → physical page cache, dropped whenever CR3 or a page-table frame changes. */
+  private readonly tlb = new Map<number, number>();
+  /** Frames read by page walks since the cache was last dropped. */
+  private readonly tableFrames = new Set<number>();
+
+  constructor(memorySize: number, checkpointState: Uint8Array, pages: Map<number, Uint8Array>, seq: number) {
+    this.state = new CpuState();
+    this.state.restore(checkpointState);
+    this.mem = new PhysMemory(memorySize);
+    for (const [frame, bytes] of pages) this.mem.bytes.set(bytes, frame << 12);
+    this.position = seq;
+  }
+
+  /** Apply the regs and mem rows of one step (call in seq order, rows of a step in trace order). */
+  applyReg(d: RegDelta): void {
+    const slot = REGISTERS[d.reg];
+    if (slot === undefined) return;
+    const w = slot.off >> 2, r = this.state.u32;
+    r[w] = d.lo;
+    if (slot.bytes === 8) r[w + 1] = d.hi;
+    if (slot.off === Off.CR3) this.dropCache();
+  }
+
+  /** Apply one memory write. Returns false if the address has no translation (not expected in a valid trace). */
+  applyWrite(w: MemWrite): boolean {
+    for (let k = 0; k < w.size; k++) {
+      const lo = (w.addrLo + k) >>> 0, hi = lo < w.addrLo ? (w.addrHi + 1) >>> 0 : w.addrHi;
+      const p = this.translate(lo, hi);
+      if (p < 0) return false;
+      const byte = k < 4 ? (w.lo >>> (8 * k)) & 0xff : (w.hi >>> (8 * (k - 4))) & 0xff;
+      this.mem.bytes[p] = byte;
+      if (this.tableFrames.has(p >>> 12)) this.dropCache();
+    }
+    return true;
+  }
+
+  /** Physical address of a linear address under the rebuilt page tables, or -1. */
+  translate(lo: number, hi: number): number {
+    const vpn = hi * 1048576 + (lo >>> 12);
+    const cached = this.tlb.get(vpn);
+    if (cached !== undefined) return cached + (lo & 0xfff);
+    const dv = this.mem.dv, u = this.state.u32;
+    let table = (u[Off.CR3 >> 2]! & 0xfffff000) >>> 0;
+    const idx = [(hi >>> 7) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30), (lo >>> 21) & 0x1ff, (lo >>> 12) & 0x1ff];
+    for (let level = 0; level < 4; level++) {
+      this.tableFrames.add(table >>> 12);
+      const ea = table + idx[level]! * 8;
+      if (ea + 8 > this.mem.size) return -1;
+      const e = dv.getUint32(ea, true);
+      if (!(e & 1)) return -1;
+      const large = (level === 1 || level === 2) && (e & 0x80) !== 0;
+      if (level === 3 || large) {
+        let base: number;
+        if (level === 3) base = (e & 0xfffff000) >>> 0;
+        else if (level === 2) base = ((e & 0xffe00000) >>> 0) + (lo & 0x1ff000);
+        else base = ((e & 0xc0000000) >>> 0) + (lo & 0x3ffff000);
+        this.tlb.set(vpn, base);
+        return base + (lo & 0xfff);
+      }
+      table = (e & 0xfffff000) >>> 0;
+    }
+    return -1;
+  }
+
+  private dropCache(): void {
+    this.tlb.clear();
+    this.tableFrames.clear();
+  }
+}
