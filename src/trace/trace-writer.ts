@@ -61,6 +61,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): number
   return n;
 }
 
+/** Options of TraceWriter.create. */
+export interface TraceWriterOptions {
+  /** Compress table bodies with zstd when the codec is available (default true). */
+  readonly compress?: boolean;
+}
+
 interface OpenTable {
   readonly fd: number;
   readonly writer: ChunkWriter;
@@ -87,7 +93,7 @@ export class TraceWriter {
    * Create the trace directory (it may exist if empty), write meta.json with complete=false and every table's
    * schema. Errors a user can cause (a non-empty directory, a file in the way, no permission) are values.
    */
-  static create(dir: string, meta: TraceMeta): TraceWriter | { error: string } {
+  static create(dir: string, meta: TraceMeta, options: TraceWriterOptions = {}): TraceWriter | { error: string } {
     try {
       if (existsSync(dir)) {
         if (!statSync(dir).isDirectory()) return { error: `${dir} exists and is not a directory` };
@@ -102,7 +108,7 @@ export class TraceWriter {
     const tables = new Map<TableName, OpenTable>();
     for (const spec of TABLES) {
       const fd = openSync(join(dir, `${spec.name}.arrows`), 'wx');
-      const writer = new ChunkWriter({ compressionType: tableCompression, autoDestroy: false });
+      const writer = new ChunkWriter({ compressionType: options.compress === false ? null : tableCompression, autoDestroy: false });
       writer.reset(undefined, arrowSchema(spec));
       bytes += writeChunks(fd, writer.take());
       tables.set(spec.name, { fd, writer });
