@@ -2,7 +2,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { record, RecordSummary } from '../recorder/record.js';
-import { splitGuestArgv } from './guest-argv.js';
+import { splitGuestArgv } from '../cli/guest-argv.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 

@@ -1,7 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeSync } from 'node:fs';
 import { runProgram } from '../guest/run-program.js';
-import { splitGuestArgv } from './guest-argv.js';
+import { splitGuestArgv } from '../cli/guest-argv.js';
 
 export default class Run extends Command {
   static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.';

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Code } from 'iced-x86';
+import type { Cpu } from '../cpu/cpu.js';
 import type { Decoded } from '../cpu/decoded.js';
 import { getFlags } from '../cpu/flags.js';
 import { Access } from '../cpu/mmu.js';
@@ -28,6 +29,10 @@ export interface RecordOptions extends ProgramSpec {
   checkpointEvery?: number;
   /** Called about every 250 ms with the progress so far. */
   onProgress?: (p: { steps: number; stepsPerSecond: number; bytes: number }) => void;
+  /** Tests: steps before which to call `onSnapshot` with the live processor (state before that step). */
+  snapshotAt?: ReadonlySet<number>;
+  /** Tests: receives the live processor at each position of `snapshotAt`. */
+  onSnapshot?: (seq: number, cpu: Cpu) => void;
 }
 
 /** The summary `trace record` prints and writes with --summary-json. */
@@ -137,7 +142,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   cpu.mlog = steps;
   vm.mtfHandler = (d: Decoded | null, faulted: boolean): void => {
     const seq = steps.seq, cplBefore = steps.shadowCpl;
-    const fromLo = d !== null ? d.ipLo : cpu.r[RIP]!, fromHi = d !== null ? d.ipHi : cpu.r[RIP + 1]!;
+    const fromLo = d !== null ? d.ipLo : steps.shadowRipLo, fromHi = d !== null ? d.ipHi : steps.shadowRipHi;
     steps.onStep(d, faulted);
     const cplAfter = cpu.r[Off.CPL >> 2]!;
     if (faulted || cplAfter !== cplBefore) {
@@ -153,6 +158,12 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
     if (steps.seq >= nextProgress) { nextProgress += 1 << 18; progress(); }
     if (steps.seq >= maxSteps) cpu.budget = 0;
   };
+  const snap = opts.snapshotAt, onSnap = opts.onSnapshot;
+  if (snap !== undefined && onSnap !== undefined) {
+    const inner = vm.mtfHandler;
+    if (snap.has(0)) onSnap(0, cpu);
+    vm.mtfHandler = (d, faulted) => { inner(d, faulted); if (snap.has(steps.seq)) onSnap(steps.seq, cpu); };
+  }
 
   let outcome: ServiceOutcome | null = null;
   try {
@@ -175,6 +186,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
       const out = m.service();
       if (isSyscall && out.kind === 'continue') events.syscallResult(BigInt.asIntN(64, (BigInt(cpu.r[1]!) << 32n) | BigInt(cpu.r[0]!)));
       steps.exitStep(cpl, ripLo, ripHi, bytes);
+      if (snap?.has(steps.seq)) onSnap?.(steps.seq, cpu);
       const to = (BigInt(cpu.r[RIP + 1]!) << 32n) | BigInt(cpu.r[RIP]!);
       events.event(seq, 'vmexit', ExitReason.VMCALL, 0, 0n, cpl, cpl, (BigInt(ripHi) << 32n) | BigInt(ripLo), to);
       if (out.kind !== 'continue') outcome = out;

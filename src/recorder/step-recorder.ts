@@ -88,6 +88,16 @@ export class StepRecorder implements MemLog {
     return this.shadow[CPL]!;
   }
 
+  /** RIP as of the last recorded step, lo half (where the next step starts). */
+  get shadowRipLo(): number {
+    return this.shadow[RIP]!;
+  }
+
+  /** RIP as of the last recorded step, hi half. */
+  get shadowRipHi(): number {
+    return this.shadow[RIP + 1]!;
+  }
+
   /** The code-table row for an instruction's bytes at its address. */
   codeIdOf(ripLo: number, ripHi: number, bytes: Uint8Array): number {
     const key = `${ripHi.toString(16)}:${ripLo.toString(16)}:${Buffer.from(bytes).toString('hex')}`;
