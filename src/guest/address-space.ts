@@ -59,7 +59,8 @@ export class AddressSpace implements MemoryManager, UserMemory {
   demandPages = 0;
   /** Set when a PTE was removed or weakened: the kernel must flush the TLB before returning. */
   tlbFlushNeeded = false;
-  private nextFrame = FIRST_FREE_FRAME;
+  /** Next never-used physical frame (frames below it have been handed out at some point). */
+  nextFrame = FIRST_FREE_FRAME;
   private readonly freeFrames: number[] = [];
   private readonly sink: HostWriteSink;
   private readonly notify: (phys: number, length: number) => void;
