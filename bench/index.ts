@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { benchCpu } from './cpu.js';
 import { benchRecordCore } from './record-core.js';
+import { benchGdb, benchQemu, benchRecord } from './record.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const only = process.argv[2];
@@ -17,4 +18,17 @@ if (!only || only === 'cpu') {
 if (only === 'record-core') {
   const r = benchRecordCore(join(root, 'guests/bin/compute-musl'), ['3000']);
   console.log(`record core: ${r.steps} steps in ${r.seconds.toFixed(2)} s = ${(r.steps / r.seconds / 1e6).toFixed(2)} M steps/s; regs rows/step ${r.rowsPerStep.regs.toFixed(2)}, mem rows/step ${r.rowsPerStep.mem.toFixed(2)}`);
+}
+
+if (!only || only === 'record') {
+  const image = join(root, 'guests/bin/compute-musl');
+  console.log('\n== recording: guests/bin/compute-musl ==');
+  const ours = benchRecord(image, ['3000']);
+  console.log(`${ours.name}: ${ours.steps} steps in ${ours.seconds.toFixed(2)} s = ${(ours.rate / 1e6).toFixed(2)} M steps/s; ${(ours.bytes! / ours.steps).toFixed(2)} bytes/step on disk (targets: 10 M steps/s, 12 bytes/step)`);
+  const q = benchQemu(image, ['3000']);
+  if (typeof q === 'string') console.log(`qemu: skipped: ${q}`);
+  else console.log(`${q.name}: ${q.steps} instructions in ${q.seconds.toFixed(2)} s = ${(q.rate / 1e6).toFixed(2)} M/s, log ${(q.bytes! / q.steps).toFixed(0)} bytes/instruction; itrace/qemu rate ratio ${(ours.rate / q.rate).toFixed(2)}`);
+  const g = benchGdb(image, ['40']);
+  if (typeof g === 'string') console.log(`gdb: skipped: ${g}`);
+  else console.log(`${g.name}: ${g.steps} instructions in ${g.seconds.toFixed(2)} s = ${(g.rate / 1e3).toFixed(1)} k/s; itrace/gdb rate ratio ${(ours.rate / g.rate).toFixed(0)}`);
 }
