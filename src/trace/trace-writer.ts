@@ -104,14 +104,20 @@ export class TraceWriter {
       return { error: `cannot create ${dir}: ${(e as Error).message}` };
     }
     const m: TraceMeta = { ...meta, complete: false };
-    let bytes = writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(m, null, 2)}\n`);
+    let bytes = 0;
     const tables = new Map<TableName, OpenTable>();
-    for (const spec of TABLES) {
-      const fd = openSync(join(dir, `${spec.name}.arrows`), 'wx');
-      const writer = new ChunkWriter({ compressionType: options.compress === false ? null : tableCompression, autoDestroy: false });
-      writer.reset(undefined, arrowSchema(spec));
-      bytes += writeChunks(fd, writer.take());
-      tables.set(spec.name, { fd, writer });
+    try {
+      writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(m, null, 2)}\n`);
+      for (const spec of TABLES) {
+        const fd = openSync(join(dir, `${spec.name}.arrows`), 'wx');
+        const writer = new ChunkWriter({ compressionType: options.compress === false ? null : tableCompression, autoDestroy: false });
+        tables.set(spec.name, { fd, writer });
+        writer.reset(undefined, arrowSchema(spec));
+        bytes += writeChunks(fd, writer.take());
+      }
+    } catch (e) {
+      for (const t of tables.values()) closeSync(t.fd);
+      return { error: `cannot write ${dir}: ${(e as Error).message}` };
     }
     return new TraceWriter(dir, m, tables, bytes);
   }
@@ -146,10 +152,10 @@ export class TraceWriter {
       closeSync(t.fd);
     }
     this.meta = { ...this.meta, ...update, complete: true };
-    this.bytes += writeFileAtomic(join(this.dir, 'meta.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+    writeFileAtomic(join(this.dir, 'meta.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
   }
 
-  /** Bytes written to the directory so far (tables, checkpoints, meta.json). */
+  /** Bytes of tables and checkpoints written so far (meta.json not counted). */
   bytesWritten(): number {
     return this.bytes;
   }
