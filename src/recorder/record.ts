@@ -15,6 +15,7 @@ import type { ServiceOutcome } from '../guest/machine.js';
 import { createMachine, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
 import { ExitReason } from '../vmx/exit-reason.js';
 import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
+import { collectSymbols, writeSymbols } from '../trace/symbols.js';
 import { TraceWriter } from '../trace/trace-writer.js';
 import { EventRecorder } from './event-recorder.js';
 import { StepRecorder } from './step-recorder.js';
@@ -100,6 +101,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   const created = TraceWriter.create(dir, meta);
   if ('error' in created) { made.close(); return created; }
   const writer = created;
+  writeSymbols(dir, collectSymbols(image, m.loadBias, m.kernel.routines));
   const sink = (buf: Parameters<TraceWriter['writeBatch']>[0]): void => writer.writeBatch(buf);
   const steps = new StepRecorder(cpu, sink);
   const events = new EventRecorder(sink);

@@ -1,0 +1,93 @@
+// Function symbols of a trace: the program's (from its ELF symbol table, with the load bias applied) and the
+// guest kernel's routines. Written as symbols.json when recording, so a trace names its code on its own.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSymbols } from '../guest/elf.js';
+
+/** One function symbol. */
+export interface TraceSymbol {
+  /** Symbol name. */
+  name: string;
+  /** Linear start address. */
+  address: bigint;
+  /** Size in bytes (0 when the ELF gives none: then it covers up to the next symbol). */
+  size: bigint;
+  /** Where it comes from. */
+  source: 'elf' | 'kernel';
+}
+
+/** A symbol and the offset of an address within it. */
+export interface SymbolHit {
+  /** The symbol. */
+  symbol: TraceSymbol;
+  /** Address minus the symbol's start. */
+  offset: bigint;
+}
+
+/** Sorted symbols with address lookup. */
+export class SymbolTable {
+  /** Symbols sorted by address (one per address: globals preferred over locals of the same address). */
+  readonly symbols: readonly TraceSymbol[];
+  private readonly starts: BigUint64Array;
+
+  constructor(symbols: readonly TraceSymbol[]) {
+    const byAddr = new Map<bigint, TraceSymbol>();
+    for (const s of symbols) if (!byAddr.has(s.address) || (byAddr.get(s.address)!.size === 0n && s.size > 0n)) byAddr.set(s.address, s);
+    this.symbols = [...byAddr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    this.starts = BigUint64Array.from(this.symbols.map((s) => s.address));
+  }
+
+  /** The symbol covering `addr` (a sized symbol must contain it; an unsized one extends to the next symbol). */
+  lookup(addr: bigint): SymbolHit | undefined {
+    let lo = 0, hi = this.starts.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid]! <= addr) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const s = this.symbols[found]!;
+    const offset = addr - s.address;
+    if (s.size > 0n && offset >= s.size) return undefined;
+    if (s.size === 0n && found + 1 < this.starts.length && addr >= this.starts[found + 1]!) return undefined;
+    return { symbol: s, offset };
+  }
+
+  /** Symbols with this exact name. */
+  byName(name: string): TraceSymbol[] {
+    return this.symbols.filter((s) => s.name === name);
+  }
+
+  /** `name+0x10` style text for an address, or undefined. */
+  describe(addr: bigint): string | undefined {
+    const h = this.lookup(addr);
+    if (h === undefined) return undefined;
+    return h.offset === 0n ? h.symbol.name : `${h.symbol.name}+0x${h.offset.toString(16)}`;
+  }
+}
+
+/** Collect the symbols of a program image (load bias applied) and of the kernel. */
+export function collectSymbols(image: Uint8Array, loadBias: bigint, kernel: readonly { name: string; address: bigint; size: number }[]): TraceSymbol[] {
+  const out: TraceSymbol[] = [];
+  const elf = readSymbols(image);
+  if (elf.ok) for (const s of elf.symbols) out.push({ name: s.name, address: s.address + loadBias, size: s.size, source: 'elf' });
+  for (const k of kernel) out.push({ name: k.name, address: k.address, size: BigInt(k.size), source: 'kernel' });
+  return out;
+}
+
+interface SymbolJson { name: string; address: string; size: string; source: 'elf' | 'kernel' }
+
+/** Write symbols.json into a trace directory. */
+export function writeSymbols(dir: string, symbols: readonly TraceSymbol[]): void {
+  const rows: SymbolJson[] = symbols.map((s) => ({ name: s.name, address: s.address.toString(16), size: s.size.toString(), source: s.source }));
+  writeFileSync(join(dir, 'symbols.json'), JSON.stringify(rows) + '\n');
+}
+
+/** Read symbols.json of a trace directory (empty table if absent or unreadable). */
+export function readTraceSymbols(dir: string): SymbolTable {
+  try {
+    const rows = JSON.parse(readFileSync(join(dir, 'symbols.json'), 'utf8')) as SymbolJson[];
+    return new SymbolTable(rows.map((r) => ({ name: r.name, address: BigInt(`0x${r.address}`), size: BigInt(r.size), source: r.source })));
+  } catch {
+    return new SymbolTable([]);
+  }
+}
