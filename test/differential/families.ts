@@ -80,14 +80,28 @@ function shiftUndef(ci: CodeInfo, count: number): number {
 function emitShift(ctx: Ctx, code: number): void {
   const rng = ctx.rng, ci = info(code);
   const isShift = /^(Rol|Ror|Rcl|Rcr|Shl|Sal|Shr|Sar|Shld|Shrd)$/.test(ci.mnemonic);
+  // an earlier instruction of the sequence wrote RCX: the count in CL is unknown here
+  const clUnknown = ci.kinds.includes(K.cl) && ctx.writtenRegs.has(1);
   let count = -1;
   randomInsn(ctx, code, {
     imm: (_c, ci2, k) => (k === K.imm8 && isShift ? (count = shiftCount(rng, ci2)) : undefined),
     after: (c, ci2, regs) => {
-      if (isShift && regs.includes(Register.CL)) { count = shiftCount(rng, ci2); c.pin(1, withLow(rng, 1, BigInt(count))); }
+      // the count operand (kind `cl`), not a destination that happens to be CL
+      if (isShift && ci2.kinds.includes(K.cl)) {
+        count = shiftCount(rng, ci2);
+        const dst = gprOf(regs[0]!);
+        if (dst === 1) { // CL is also the destination: the count is whatever it holds
+          if (regs[0] === Register.CH) c.pin(1, (withLow(rng, 2, BigInt(count)) & ~0xff00n) | (BigInt(rng.int(256)) << 8n));
+          else c.pin(1, withLow(rng, 1, BigInt(count)));
+        } else c.pin(1, withLow(rng, 1, BigInt(count)));
+      }
     },
   });
-  if (isShift) {
+  if (isShift && clUnknown) {
+    // flags may stay as they were (count 0) or be written: keep earlier undefined flags undefined
+    ctx.noWriteLast();
+    ctx.undefLast(0x810 | (/^(Shl|Sal|Shr)$/.test(ci.mnemonic) && sizeOf(ci) <= 2 ? 0x1 : 0));
+  } else if (isShift) {
     const c = count < 0 ? 1 : count;
     const size = sizeOf(ci), masked = c & (size === 8 ? 63 : 31);
     if (masked === 0) ctx.noWriteLast(); // flags unchanged
