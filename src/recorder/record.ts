@@ -12,10 +12,12 @@ import { Off } from '../cpu/state.js';
 import { Service } from '../guest/kernel/image.js';
 import { FIRST_FREE_FRAME } from '../guest/layout.js';
 import type { ServiceOutcome } from '../guest/machine.js';
-import { createMachine, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
+import { createMachine, DEFAULT_ENV, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
 import { ExitReason } from '../vmx/exit-reason.js';
 import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
 import { collectSymbols, writeSymbols } from '../trace/symbols.js';
+import { BackgroundTraceWriter, backgroundWriterAvailable } from '../trace/background-writer.js';
+import type { TraceSink } from '../trace/trace-sink.js';
 import { TraceWriter } from '../trace/trace-writer.js';
 import { EventRecorder } from './event-recorder.js';
 import { StepRecorder } from './step-recorder.js';
@@ -30,6 +32,8 @@ export interface RecordOptions extends ProgramSpec {
   checkpointEvery?: number;
   /** Called about every 250 ms with the progress so far. */
   onProgress?: (p: { steps: number; stepsPerSecond: number; bytes: number }) => void;
+  /** Write on a worker thread when possible (default true). */
+  background?: boolean;
   /** Tests: steps before which to call `onSnapshot` with the live processor (state before that step). */
   snapshotAt?: ReadonlySet<number>;
   /** Tests: receives the live processor at each position of `snapshotAt`. */
@@ -94,15 +98,17 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   const checkpointEvery = opts.checkpointEvery ?? 1_000_000;
   const meta: TraceMeta = {
     version: TRACE_VERSION, tool: VERSION, image: opts.image, imageSha256: createHash('sha256').update(image).digest('hex'),
-    argv: [opts.image, ...opts.args], env: [...(opts.env ?? [])], root: opts.root, started: new Date().toISOString(), complete: false,
+    argv: [opts.image, ...opts.args], env: [...(opts.env ?? DEFAULT_ENV)], root: opts.root, started: new Date().toISOString(), complete: false,
     kernelSymbols: m.kernel.routines.map((r) => ({ name: r.name, address: r.address.toString(16), size: r.size })),
     loadBias: m.loadBias.toString(16), checkpointEvery,
   };
-  const created = TraceWriter.create(dir, meta);
+  // the worker thread does the encoding, compression and writing when the compiled build runs
+  const created: TraceSink | { error: string } = backgroundWriterAvailable() && opts.background !== false
+    ? BackgroundTraceWriter.create(dir, meta) : TraceWriter.create(dir, meta);
   if ('error' in created) { made.close(); return created; }
   const writer = created;
   writeSymbols(dir, collectSymbols(image, m.loadBias, m.kernel.routines));
-  const sink = (buf: Parameters<TraceWriter['writeBatch']>[0]): void => writer.writeBatch(buf);
+  const sink = (buf: Parameters<TraceSink['writeBatch']>[0]): void => writer.writeBatch(buf);
   const steps = new StepRecorder(cpu, sink);
   const events = new EventRecorder(sink);
   rec = steps; ev = events;

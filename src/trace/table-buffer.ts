@@ -18,10 +18,27 @@ export class TableBuffer {
   /** One store per column, in spec order (64-bit columns: 2 entries per row). */
   readonly cols: ColumnStore[];
 
-  constructor(name: TableName, capacity: number) {
+  constructor(name: TableName, capacity: number, cols?: ColumnStore[]) {
     this.spec = tableSpec(name);
     this.capacity = capacity;
-    this.cols = this.spec.columns.map((col) => allocate(col, capacity));
+    this.cols = cols ?? this.spec.columns.map((col) => allocate(col, capacity));
+  }
+
+  /** A full buffer over existing column stores (rows [0, length)). */
+  static over(name: TableName, length: number, cols: ColumnStore[]): TableBuffer {
+    const b = new TableBuffer(name, length, cols);
+    b.length = length;
+    return b;
+  }
+
+  /** Copies of the filled part of every column (for handing the rows to another thread). */
+  copyRows(): ColumnStore[] {
+    const n = this.length;
+    return this.cols.map((c, k) => {
+      if (Array.isArray(c)) return c.slice(0, n);
+      const t = this.spec.columns[k]!.type;
+      return c.slice(0, t === 'u64' || t === 'i64' ? 2 * n : n);
+    });
   }
 
   /** The store of a column by name. */

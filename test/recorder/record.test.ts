@@ -1,87 +1,15 @@
 // Recording whole programs: output and exit status equal native runs; the trace (read back with apache-arrow
 // through TraceReader) has consecutive steps, a SYSRETQ for every SYSCALL, an IRETQ and a successful re-execution
 // for every page fault; user-mode steps equal the native single-stepped count.
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ENV } from '../../src/guest/run-program.js';
-import { record, RecordSummary } from '../../src/recorder/record.js';
-import { TraceReader } from '../../src/trace/trace-reader.js';
 import { native, ROOT } from '../helpers/run-both.js';
+import { checkInvariants, recordTo } from '../helpers/trace-checks.js';
 import { stepTrace } from '../native/steptrace.js';
 
 const BIN = resolve('guests/bin');
-
-interface Recorded { summary: RecordSummary; stdout: string; stderr: string; reader: TraceReader }
-
-export function recordTo(image: string, args: string[], stdin?: string): Recorded {
-  const dir = mkdtempSync(join(tmpdir(), 'itrace-rec-'));
-  const out = openSync(join(dir, 'out'), 'w'), err = openSync(join(dir, 'err'), 'w');
-  let stdinFile: string | undefined;
-  if (stdin !== undefined) { stdinFile = join(dir, 'in'); writeFileSync(stdinFile, stdin); }
-  const prev = process.cwd();
-  try {
-    process.chdir(ROOT);
-    const s = record({ image, args, root: ROOT, stdinFile, stdout: out, stderr: err, out: join(dir, 'trace') });
-    if ('error' in s) throw new Error(s.error);
-    const reader = TraceReader.open(join(dir, 'trace'));
-    if ('error' in reader) throw new Error(reader.error);
-    return { summary: s, stdout: readFileSync(join(dir, 'out'), 'latin1'), stderr: readFileSync(join(dir, 'err'), 'latin1'), reader };
-  } finally {
-    process.chdir(prev);
-    closeSync(out); closeSync(err);
-  }
-}
-
-/** Check the structural invariants of a trace; returns the counts it saw. */
-export function checkInvariants(r: TraceReader, summary: RecordSummary): { syscalls: number; pageFaults: number; userSteps: number } {
-  expect(r.complete).toBe(true);
-  const insns = r.readTable('insns').columns;
-  expect(insns.length).toBe(summary.steps);
-  const seq = insns.words('seq'), rip = insns.words('rip'), cpl = insns.ints('cpl'), faulted = insns.ints('faulted');
-  for (let i = 0; i < insns.length; i++) if (seq[2 * i] !== i || seq[2 * i + 1] !== 0) throw new Error(`insns row ${i} has seq ${seq[2 * i]}`);
-  let user = 0;
-  for (let i = 0; i < insns.length; i++) if (cpl[i] === 3) user++;
-  expect(user).toBe(summary.userSteps);
-  const ev = r.readTable('events').columns;
-  const kinds = ev.strings('kind'), evSeq = ev.u64('seq'), fromRip = ev.u64('from_rip'), toRip = ev.u64('to_rip');
-  const ripAt = (i: number): bigint => (BigInt(rip[2 * i + 1]!) << 32n) | BigInt(rip[2 * i]!);
-  // every syscall is followed by its sysret (or is the last, exiting call); the step after sysret is the next instruction
-  let open = -1, syscalls = 0, pageFaults = 0;
-  for (let k = 0; k < ev.length; k++) {
-    const kind = kinds[k]!, s = Number(evSeq[k]!);
-    if (kind === 'syscall') { expect(open).toBe(-1); open = s; syscalls++; expect(cpl[s]).toBe(3); }
-    if (kind === 'sysret') {
-      expect(open).toBeGreaterThanOrEqual(0);
-      expect(cpl[s + 1]).toBe(3);
-      expect(ripAt(s + 1)).toBe(ripAt(open) + 2n); // SYSCALL is 2 bytes: back at the next instruction
-      open = -1;
-    }
-    if (kind === 'page_fault' && cpl[s] === 3) {
-      pageFaults++;
-      expect(faulted[s]).toBe(1);
-      // the handler's IRETQ returns to the faulting instruction, which then completes
-      let j = k + 1;
-      while (j < ev.length && kinds[j] !== 'iret') j++;
-      if (j === ev.length) {
-        // only the fault that killed the program (SIGSEGV) has no return
-        expect(kinds.at(-1)).toBe('signal');
-        pageFaults--;
-        continue;
-      }
-      expect(toRip[j]).toBe(fromRip[k]);
-      const again = Number(evSeq[j]!) + 1;
-      expect(ripAt(again)).toBe(fromRip[k]);
-      expect(cpl[again]).toBe(3);
-    }
-  }
-  const sys = r.readTable('syscalls').columns;
-  expect(sys.length).toBe(syscalls);
-  let completed = 0;
-  for (let i = 0; i < insns.length; i++) if (cpl[i] === 3 && faulted[i] === 0) completed++;
-  return { syscalls, pageFaults, userSteps: completed };
-}
 
 const SAMPLES: [string, string[]][] = [
   ['hello-musl', []], ['compute-musl', ['200']], ['args-musl', ['x', 'y z']], ['readfile-musl', ['data/input.txt']],

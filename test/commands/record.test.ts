@@ -1,0 +1,60 @@
+// The real `trace record` binary (compiled build: tables written on a worker thread): output and status pass
+// through, the summary and --summary-json report the trace, and the trace reads back with its invariants.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TraceReader } from '../../src/trace/trace-reader.js';
+import { native, ROOT } from '../helpers/run-both.js';
+import { checkInvariants } from '../helpers/trace-checks.js';
+
+const RUN = resolve('bin/run.js');
+
+beforeAll(() => {
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
+  if (!existsSync(resolve('dist/src/commands/record.js'))) throw new Error('build failed');
+}, 300_000);
+
+describe('trace record (CLI)', () => {
+  it('records compute-musl: output, status, summary JSON and a readable trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itrace-cli-rec-'));
+    const image = resolve('guests/bin/compute-musl');
+    const r = spawnSync(process.execPath, [RUN, 'record', image, '-o', join(dir, 't'), '--summary-json', join(dir, 's.json'), '--', '150'], { cwd: ROOT, encoding: 'latin1' });
+    const n = native(image, ['150']);
+    expect(r.stdout).toBe(n.stdout);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/trace record: .*\n\s+steps\s+[\d,]+ \(user [\d,]+, kernel [\d,]+\)/);
+    expect(r.stderr).toMatch(/bytes\/step/);
+    const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+    expect(Object.keys(summary).sort()).toEqual(['bytes', 'exitStatus', 'kernelSteps', 'pageFaults', 'ringSwitches', 'seconds', 'steps', 'syscalls', 'trace', 'userSteps']);
+    const reader = TraceReader.open(join(dir, 't'));
+    if ('error' in reader) throw new Error(reader.error);
+    checkInvariants(reader, summary);
+    expect(summary.bytes).toBeGreaterThan(0);
+  });
+
+  it('passes the exit status of a killed program and reports --max-steps stops', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itrace-cli-rec-'));
+    const segv = spawnSync(process.execPath, [RUN, 'record', resolve('guests/bin/segv-musl'), '-o', join(dir, 'a')], { cwd: ROOT, encoding: 'latin1' });
+    expect(segv.status).toBe(139);
+    expect(segv.stderr).toContain('Segmentation fault');
+    const cut = spawnSync(process.execPath, [RUN, 'record', resolve('guests/bin/compute-musl'), '-o', join(dir, 'b'), '--max-steps', '5000'], { cwd: ROOT, encoding: 'latin1' });
+    expect(cut.status).toBe(0);
+    expect(cut.stderr).toContain('stopped after 5000 steps (--max-steps)');
+    const reader = TraceReader.open(join(dir, 'b'));
+    if ('error' in reader) throw new Error(reader.error);
+    expect(reader.complete).toBe(true);
+    expect(reader.table('insns').rows).toBe(5000);
+  });
+
+  it('refuses a missing image and a non-empty output directory with one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itrace-cli-rec-'));
+    const missing = spawnSync(process.execPath, [RUN, 'record', join(dir, 'nope')], { encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    const busy = spawnSync(process.execPath, [RUN, 'record', resolve('guests/bin/hello-musl'), '-o', ROOT], { encoding: 'utf8' });
+    expect(busy.status).toBe(2);
+    expect(busy.stderr).toContain('not empty');
+  });
+});
