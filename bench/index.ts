@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { benchCpu } from './cpu.js';
 import { benchRecordCore } from './record-core.js';
 import { benchGdb, benchQemu, benchRecord } from './record.js';
+import { benchStep, printStepBench } from './step.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const only = process.argv[2];
@@ -31,4 +32,10 @@ if (!only || only === 'record') {
   const g = benchGdb(image, ['40']);
   if (typeof g === 'string') console.log(`gdb: skipped: ${g}`);
   else console.log(`${g.name}: ${g.steps} instructions in ${g.seconds.toFixed(2)} s = ${(g.rate / 1e3).toFixed(1)} k/s; itrace/gdb rate ratio ${(ours.rate / g.rate).toFixed(0)}`);
+}
+
+// `npm run bench step [TRACE]`: trace step navigation on a 20 M-step recording
+if (only === 'step') {
+  console.log('== trace step: navigation and state over a compute-musl 11000 recording ==');
+  printStepBench(benchStep(join(root, 'guests/bin/compute-musl'), root, process.argv[3]));
 }

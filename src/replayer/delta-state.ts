@@ -46,12 +46,16 @@ export class DeltaState {
   private readonly tlb = new Map<number, number>();
   /** Frames read by page walks since the cache was last dropped. */
   private readonly tableFrames = new Set<number>();
+  /** Physical frames written by applyWrite since the caller last cleared this set (snapshots, restores). */
+  readonly written = new Set<number>();
+  /** Frames set by the constructor or the last reset(). */
+  private readonly resident = new Set<number>();
 
   constructor(memorySize: number, checkpointState: Uint8Array, pages: Map<number, Uint8Array>, seq: number) {
     this.state = new CpuState();
     this.state.restore(checkpointState);
     this.mem = new PhysMemory(memorySize);
-    for (const [frame, bytes] of pages) this.mem.bytes.set(bytes, frame << 12);
+    for (const [frame, bytes] of pages) { this.mem.bytes.set(bytes, frame << 12); this.resident.add(frame); }
     this.position = seq;
   }
 
@@ -67,12 +71,23 @@ export class DeltaState {
 
   /** Apply one memory write. Returns false if the address has no translation (not expected in a valid trace). */
   applyWrite(w: MemWrite): boolean {
+    if ((w.addrLo & 0xfff) + w.size <= 4096) {
+      // within one page: one translation
+      const p = this.translate(w.addrLo, w.addrHi);
+      if (p < 0) return false;
+      const b = this.mem.bytes;
+      for (let k = 0; k < w.size; k++) b[p + k] = k < 4 ? (w.lo >>> (8 * k)) & 0xff : (w.hi >>> (8 * (k - 4))) & 0xff;
+      this.written.add(p >>> 12);
+      if (this.tableFrames.has(p >>> 12)) this.dropCache();
+      return true;
+    }
     for (let k = 0; k < w.size; k++) {
       const lo = (w.addrLo + k) >>> 0, hi = lo < w.addrLo ? (w.addrHi + 1) >>> 0 : w.addrHi;
       const p = this.translate(lo, hi);
       if (p < 0) return false;
       const byte = k < 4 ? (w.lo >>> (8 * k)) & 0xff : (w.hi >>> (8 * (k - 4))) & 0xff;
       this.mem.bytes[p] = byte;
+      this.written.add(p >>> 12);
       if (this.tableFrames.has(p >>> 12)) this.dropCache();
     }
     return true;
@@ -106,7 +121,22 @@ export class DeltaState {
     return -1;
   }
 
-  private dropCache(): void {
+  /** Replace the whole state: registers from `state`, and every frame in `pages` (frames written since the last
+   * reset that `pages` does not hold become zero). Clears `written`. */
+  reset(state: Uint8Array, pages: Map<number, Uint8Array>, seq: number): void {
+    this.state.restore(state);
+    const b = this.mem.bytes;
+    for (const f of this.written) if (!pages.has(f)) b.fill(0, f << 12, (f + 1) << 12);
+    for (const f of this.resident) if (!pages.has(f)) b.fill(0, f << 12, (f + 1) << 12);
+    this.resident.clear();
+    for (const [f, bytes] of pages) { b.set(bytes, f << 12); this.resident.add(f); }
+    this.written.clear();
+    this.dropCache();
+    this.position = seq;
+  }
+
+  /** Forget cached translations (after changing memory or CR3 directly). */
+  dropCache(): void {
     this.tlb.clear();
     this.tableFrames.clear();
   }

@@ -1,0 +1,71 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { writeSync } from 'node:fs';
+import { interactive } from '../replayer/interactive.js';
+import { StepJson } from '../replayer/step-view.js';
+import { StepSession } from '../replayer/step-session.js';
+
+export default class Step extends Command {
+  static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.';
+
+  static override examples = [
+    '<%= config.bin %> step t.trace                 # step in',
+    '<%= config.bin %> step t.trace --over --count 5',
+    '<%= config.bin %> step t.trace --back --out     # back to the CALL of this function',
+    '<%= config.bin %> step t.trace --to merge_sort --regs',
+    '<%= config.bin %> step t.trace --back --write 0x7ffffffde000:8   # who wrote this?',
+    '<%= config.bin %> step t.trace -i',
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override args = {
+    trace: Args.string({ description: 'trace directory (written by `trace record`)', required: true }),
+  };
+
+  static override flags = {
+    at: Flags.integer({ description: 'start from this step instead of the saved position (alone: just go there)', min: 0 }),
+    back: Flags.boolean({ description: 'move backwards', default: false }),
+    over: Flags.boolean({ description: 'step over calls, REP iterations, system calls and faults', exclusive: ['out'] }),
+    out: Flags.boolean({ description: 'step out of the current function (or the kernel)', exclusive: ['over'] }),
+    count: Flags.integer({ description: 'repeat the move N times', default: 1, min: 1 }),
+    to: Flags.string({ description: 'run to the next (or, with --back, previous) execution of ADDRESS or SYMBOL[+OFF]' }),
+    write: Flags.string({ description: 'run to the next (or previous) write to ADDR[:LEN] (a watchpoint)', exclusive: ['to'] }),
+    regs: Flags.boolean({ description: 'print the registers and flags at the landing position', default: false }),
+    mem: Flags.string({ description: 'dump memory ADDR[:LEN] at the landing position', multiple: true }),
+    interactive: Flags.boolean({ char: 'i', description: 'open an interactive session (i, p, gu, i-, p-, gu-, g, g-, ba, r, db, q)', default: false }),
+  };
+
+  async run(): Promise<StepJson> {
+    const { args, flags } = await this.parse(Step);
+    const fail = (msg: string): never => { writeSync(2, `trace step: ${msg}\n`); process.exit(2); };
+    const s = StepSession.open(args.trace);
+    if ('error' in s) return fail(s.error);
+    try {
+      if (flags.at !== undefined) { const e = s.goto(flags.at); if (e !== undefined) fail(e.error); }
+      if (flags.interactive) {
+        await interactive(s, process.stdin, process.stdout);
+        return s.json();
+      }
+      const lines: string[] = [];
+      const justGo = flags.at !== undefined && !flags.back && !flags.over && !flags.out && flags.to === undefined && flags.write === undefined;
+      if (justGo) lines.push(s.line(s.position));
+      else {
+        const r = s.move({ motion: flags.over ? 'over' : flags.out ? 'out' : 'in', back: flags.back, count: flags.count, to: flags.to, write: flags.write });
+        if ('error' in r) return fail(r.error);
+        for (const l of r.landings) lines.push(s.line(l.seq));
+        if (r.note !== undefined) lines.push(r.note);
+      }
+      if (flags.regs) lines.push(...s.registerBlock());
+      for (const m of flags.mem ?? []) {
+        const d = s.dump(m);
+        if ('error' in d) return fail(d.error);
+        lines.push(...d);
+      }
+      s.savePosition();
+      if (!this.jsonEnabled()) for (const l of lines) this.log(l);
+      return s.json();
+    } finally {
+      s.closeSync();
+    }
+  }
+}

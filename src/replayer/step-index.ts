@@ -1,0 +1,252 @@
+// The navigation index of a trace, built once (index-builder.ts) and cached in `<trace>/step-index/`: per-step
+// code ids, ring switches, faulted steps, CALLs with their matching returns, REP runs, steps grouped by
+// instruction (breakpoints), memory writes sorted by address (watchpoints), the first seq of every regs/mem
+// batch, and state snapshots every `snapshotEvery` steps. Every navigation is a binary search in these arrays.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TraceReader } from '../trace/trace-reader.js';
+import { U32File } from './u32-file.js';
+
+/** Version of the index layout; a different version is rebuilt. */
+export const STEP_INDEX_VERSION = 1;
+
+/** Directory of the cache inside a trace. */
+export const INDEX_DIR = 'step-index';
+
+/** insns.code of a step whose instruction fetch faulted. */
+export const NO_CODE = 0xffffffff;
+
+/** callRet of a CALL that never returns within the trace. */
+export const NO_RETURN = 0xffffffff;
+
+/** What kind of instruction a code row is (bits). */
+export const enum Kind { CALL = 1, RET = 2, REP = 4, SYSCALL = 8, SYSRET = 16, IRET = 32, VMCALL = 64 }
+
+/** index.json. */
+export interface IndexMeta {
+  /** STEP_INDEX_VERSION. */
+  version: number;
+  /** Steps indexed (rows of insns). */
+  steps: number;
+  /** Rows of the code table. */
+  codes: number;
+  /** Steps between snapshots. */
+  snapshotEvery: number;
+  /** Size of insns.arrows when built (a changed trace is re-indexed). */
+  insnsBytes: number;
+  /** meta.json's `started`. */
+  started: string;
+  /** CPL of step 0. */
+  cpl0: number;
+  /** Steps whose instruction fetch faulted: [seq, rip hex]. */
+  fetchFaults: [number, string][];
+  /** Physical memory size (bytes). */
+  memorySize: number;
+  /** Seconds the build took. */
+  buildSeconds: number;
+}
+
+function u32(dir: string, name: string): Uint32Array {
+  const b = readFileSync(join(dir, name));
+  return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2).slice();
+}
+function u8(dir: string, name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(dir, name)));
+}
+function i32(dir: string, name: string): Int32Array {
+  const b = readFileSync(join(dir, name));
+  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+function f64(dir: string, name: string): Float64Array {
+  const b = readFileSync(join(dir, name));
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** Memory writes sorted by address (then seq). */
+export interface WriteIndex {
+  /** Address key: (addr hi & 0x1ffff) * 2^32 + addr lo (exact for canonical addresses). */
+  readonly key: Float64Array;
+  /** Bytes written. */
+  readonly size: Uint8Array;
+  /** Step that wrote. */
+  readonly seq: Uint32Array;
+}
+
+/** Key of a canonical linear address for WriteIndex (49 bits, exact in a double). */
+export function addressKey(addr: bigint): number {
+  return Number((addr >> 32n) & 0x1ffffn) * 4294967296 + Number(addr & 0xffffffffn);
+}
+
+/** The loaded index. */
+export class StepIndex {
+  /** Index directory. */
+  readonly dir: string;
+  /** index.json. */
+  readonly meta: IndexMeta;
+  /** Steps. */
+  readonly steps: number;
+  /** Code row of every step (file-backed). */
+  readonly codes: U32File;
+  /** Kind bits per code row. */
+  readonly codeKind: Uint8Array;
+  /** Code rip as lo/hi words per code row. */
+  readonly codeRip: Uint32Array;
+  /** Instruction bytes per code row. */
+  readonly codeBytes: readonly Uint8Array[];
+  /** First step of every ring switch (cpl differs from the previous step's), ascending. */
+  readonly ringSeq: Uint32Array;
+  /** CPL from ringSeq[i] on. */
+  readonly ringCpl: Uint8Array;
+  /** Faulted steps, ascending. */
+  readonly faults: Uint32Array;
+  /** CALL steps (not faulted), ascending. */
+  readonly callSeq: Uint32Array;
+  /** First step after the callee returned (same ring, RSP back above its value before the CALL), or NO_RETURN. */
+  readonly callRet: Uint32Array;
+  /** Index of the enclosing CALL (active when this one was made, same ring), or -1. */
+  readonly callParent: Int32Array;
+  /** CPL of the CALL. */
+  readonly callCpl: Uint8Array;
+  /** Call indices per ring (0 and 3), ascending by seq. */
+  readonly ringCalls: readonly [Int32Array, Int32Array];
+  /** Runs of 2+ consecutive steps of one REP string instruction (same code row and ring): first step. */
+  readonly runStart: Uint32Array;
+  /** ... and the step after the run. */
+  readonly runEnd: Uint32Array;
+  /** Offsets into byCode per code row (length codes+1). */
+  readonly byCodeOff: Uint32Array;
+  /** Steps grouped by code row, ascending within a group (file-backed). */
+  readonly byCode: U32File;
+  /** First seq of every regs batch. */
+  readonly regsFirst: Float64Array;
+  /** First seq of every mem batch. */
+  readonly memFirst: Float64Array;
+  /** Fetch-faulted step → rip. */
+  readonly fetchFaultRip: Map<number, bigint>;
+  private writes: WriteIndex | undefined;
+
+  constructor(dir: string, meta: IndexMeta, reader: TraceReader) {
+    this.dir = dir;
+    this.meta = meta;
+    this.steps = meta.steps;
+    this.codes = new U32File(join(dir, 'codes.u32'));
+    this.codeKind = u8(dir, 'code-kind.u8');
+    const code = reader.readTable('code').columns;
+    this.codeRip = code.words('rip').slice();
+    this.codeBytes = code.bytes('bytes').map((b) => b.slice());
+    this.ringSeq = u32(dir, 'ring-seq.u32');
+    this.ringCpl = u8(dir, 'ring-cpl.u8');
+    this.faults = u32(dir, 'faults.u32');
+    this.callSeq = u32(dir, 'call-seq.u32');
+    this.callRet = u32(dir, 'call-ret.u32');
+    this.callParent = i32(dir, 'call-parent.i32');
+    this.callCpl = u8(dir, 'call-cpl.u8');
+    const r0: number[] = [], r3: number[] = [];
+    for (let k = 0; k < this.callSeq.length; k++) (this.callCpl[k] === 0 ? r0 : r3).push(k);
+    this.ringCalls = [Int32Array.from(r0), Int32Array.from(r3)];
+    this.runStart = u32(dir, 'run-start.u32');
+    this.runEnd = u32(dir, 'run-end.u32');
+    this.byCodeOff = u32(dir, 'bycode-off.u32');
+    this.byCode = new U32File(join(dir, 'bycode-seq.u32'));
+    this.regsFirst = f64(dir, 'regs-first.f64');
+    this.memFirst = f64(dir, 'mem-first.f64');
+    this.fetchFaultRip = new Map(meta.fetchFaults.map(([s, r]) => [s, BigInt(`0x${r}`)]));
+  }
+
+  /** Load the cached index of a trace if it is current, else undefined. */
+  static load(reader: TraceReader): StepIndex | undefined {
+    const dir = join(reader.dir, INDEX_DIR);
+    const path = join(dir, 'index.json');
+    if (!existsSync(path)) return undefined;
+    let meta: IndexMeta;
+    try {
+      meta = JSON.parse(readFileSync(path, 'utf8')) as IndexMeta;
+    } catch {
+      return undefined;
+    }
+    if (meta.version !== STEP_INDEX_VERSION || meta.started !== reader.meta.started) return undefined;
+    if (meta.insnsBytes !== statSync(join(reader.dir, 'insns.arrows')).size) return undefined;
+    try {
+      return new StepIndex(dir, meta, reader);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes by address (loaded on first use). */
+  writeIndex(): WriteIndex {
+    this.writes ??= { key: f64(this.dir, 'write-key.f64'), size: u8(this.dir, 'write-size.u8'), seq: u32(this.dir, 'write-seq.u32') };
+    return this.writes;
+  }
+
+  /** Code row of step s. */
+  code(s: number): number {
+    return this.codes.get(s);
+  }
+
+  /** Linear address of step s. */
+  rip(s: number): bigint {
+    const c = this.codes.get(s);
+    if (c === NO_CODE) return this.fetchFaultRip.get(s) ?? 0n;
+    return (BigInt(this.codeRip[2 * c + 1]!) << 32n) | BigInt(this.codeRip[2 * c]!);
+  }
+
+  /** Kind bits of step s's instruction (0 if its fetch faulted). */
+  kind(s: number): number {
+    const c = this.codes.get(s);
+    return c === NO_CODE ? 0 : this.codeKind[c]!;
+  }
+
+  /** CPL step s ran at. */
+  cplAt(s: number): number {
+    const i = upperBound(this.ringSeq, s) - 1;
+    return i < 0 ? this.meta.cpl0 : this.ringCpl[i]!;
+  }
+
+  /** True if step s faulted. */
+  faulted(s: number): boolean {
+    const i = lowerBound(this.faults, s);
+    return i < this.faults.length && this.faults[i] === s;
+  }
+
+  /** Index of the CALL at step s, or -1. */
+  callAt(s: number): number {
+    const i = lowerBound(this.callSeq, s);
+    return i < this.callSeq.length && this.callSeq[i] === s ? i : -1;
+  }
+
+  /** The REP run containing step s as [start, end), or undefined. */
+  runAt(s: number): [number, number] | undefined {
+    const i = upperBound(this.runStart, s) - 1;
+    if (i < 0 || this.runEnd[i]! <= s) return undefined;
+    return [this.runStart[i]!, this.runEnd[i]!];
+  }
+
+  /** Code rows whose instruction starts at `rip`. */
+  codesAt(rip: bigint): number[] {
+    const lo = Number(rip & 0xffffffffn), hi = Number(rip >> 32n);
+    const out: number[] = [];
+    for (let c = 0; c < this.codeKind.length; c++) if (this.codeRip[2 * c] === lo && this.codeRip[2 * c + 1] === hi) out.push(c);
+    return out;
+  }
+
+  /** Close the file-backed columns. */
+  closeSync(): void {
+    this.codes.closeSync();
+    this.byCode.closeSync();
+  }
+}
+
+/** First index i with a[i] >= v. */
+export function lowerBound(a: ArrayLike<number>, v: number, from = 0, to = a.length): number {
+  let lo = from, hi = to;
+  while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m]! < v) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+/** First index i with a[i] > v. */
+export function upperBound(a: ArrayLike<number>, v: number, from = 0, to = a.length): number {
+  let lo = from, hi = to;
+  while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m]! <= v) lo = m + 1; else hi = m; }
+  return lo;
+}
