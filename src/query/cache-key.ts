@@ -1,0 +1,25 @@
+// The identity of what an index was built from: the index format version and the size and modification time of
+// every file of the trace it reads. A cached index whose key differs from the trace's current key is rebuilt.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TABLES } from '../trace/schema.js';
+
+/** Version of the index layout (tables, views, column types); bump on any change. */
+export const INDEX_VERSION = 1;
+
+/** File name of the cached index inside a trace directory. */
+export const INDEX_FILE = 'query.duckdb';
+
+/** The cache key of a trace directory (a JSON string). */
+export function cacheKey(dir: string): string {
+  const files = ['meta.json', 'symbols.json', 'checkpoints/000000000000.msgpack', ...TABLES.map((t) => `${t.name}.arrows`)];
+  const parts = files.map((f) => {
+    try {
+      const st = statSync(join(dir, f));
+      return [f, st.size, Math.round(st.mtimeMs)];
+    } catch {
+      return [f, null];
+    }
+  });
+  return JSON.stringify({ version: INDEX_VERSION, files: parts });
+}

@@ -1,0 +1,127 @@
+// A SQL session over one or more traces: an in-memory DuckDB with each trace's cached index attached read-only
+// under its alias (the first one is also the default catalog), plus the session macros. An index whose key no
+// longer matches its trace's files is rebuilt before it is attached. Errors (bad trace, bad SQL) are values.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import { buildIndex, IndexProgress } from './build-index.js';
+import { cacheKey, INDEX_FILE } from './cache-key.js';
+import { formatMacros, traceMacros } from './session-macros.js';
+
+/** One trace of a session. */
+export interface SessionTrace {
+  /** Catalog name in SQL (a.insns). */
+  readonly alias: string;
+  /** Trace directory. */
+  readonly dir: string;
+}
+
+/** A query result. */
+export interface QueryResult {
+  /** Column names. */
+  readonly columns: string[];
+  /** DuckDB type names of the columns. */
+  readonly types: string[];
+  /** Rows (DuckDB values: bigint for 64-bit integers, DuckDBBlobValue for BLOB, ...). */
+  readonly rows: DuckDBValue[][];
+}
+
+/** Options of QuerySession.open. */
+export interface SessionOptions {
+  /** Progress of index builds (trace directory, rows done, rows total). */
+  readonly progress?: (dir: string, done: number, total: number) => void;
+}
+
+const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Make sure `<dir>/query.duckdb` is current; returns its path. */
+export async function ensureIndex(dir: string, progress?: IndexProgress): Promise<string | { error: string }> {
+  const path = join(dir, INDEX_FILE);
+  if (existsSync(path) && (await storedKey(path)) === cacheKey(dir)) return path;
+  const built = await buildIndex(dir, { progress });
+  return 'error' in built ? built : built.path;
+}
+
+async function storedKey(path: string): Promise<string | undefined> {
+  let instance: DuckDBInstance | undefined;
+  let con: DuckDBConnection | undefined;
+  try {
+    instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    con = await instance.connect();
+    const r = await con.runAndReadAll("SELECT value FROM meta WHERE key = 'index_key'");
+    const v = r.getRows()[0]?.[0];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    con?.closeSync();
+    instance?.closeSync();
+  }
+}
+
+/** An open session. */
+export class QuerySession {
+  /** The traces, in the order given. */
+  readonly traces: readonly SessionTrace[];
+  private readonly instance: DuckDBInstance;
+  private readonly con: DuckDBConnection;
+
+  private constructor(traces: readonly SessionTrace[], instance: DuckDBInstance, con: DuckDBConnection) {
+    this.traces = traces;
+    this.instance = instance;
+    this.con = con;
+  }
+
+  /** Open a session over these traces (building or refreshing their indexes as needed). */
+  static async open(traces: readonly SessionTrace[], opts: SessionOptions = {}): Promise<QuerySession | { error: string }> {
+    if (traces.length === 0) return { error: 'no trace given' };
+    for (const t of traces) {
+      if (!ALIAS.test(t.alias)) return { error: `bad trace alias "${t.alias}": use letters, digits and _` };
+      if (traces.filter((u) => u.alias === t.alias).length > 1) return { error: `trace alias "${t.alias}" given twice` };
+    }
+    const paths: string[] = [];
+    for (const t of traces) {
+      const p = await ensureIndex(t.dir, opts.progress === undefined ? undefined : (d, n) => opts.progress!(t.dir, d, n));
+      if (typeof p !== 'string') return p;
+      paths.push(p);
+    }
+    const instance = await DuckDBInstance.create(':memory:');
+    const con = await instance.connect();
+    try {
+      for (let i = 0; i < traces.length; i++) await con.run(`ATTACH '${paths[i]!.replaceAll("'", "''")}' AS "${traces[i]!.alias}" (READ_ONLY)`);
+      await con.run(`USE "${traces[0]!.alias}"`);
+      const stmts = [...formatMacros(), ...traceMacros(traces[0]!.alias, '')];
+      if (traces.length > 1) for (const t of traces) stmts.push(...traceMacros(t.alias, `${t.alias}_`));
+      for (const s of stmts) await con.run(s);
+    } catch (e) {
+      con.closeSync();
+      instance.closeSync();
+      return { error: (e as Error).message };
+    }
+    return new QuerySession(traces, instance, con);
+  }
+
+  /** Run SQL (one or more statements; the result is the last one's). */
+  async run(sql: string): Promise<QueryResult | { error: string }> {
+    try {
+      const r = await this.con.runAndReadAll(sql);
+      return { columns: r.columnNames(), types: r.columnTypes().map((t) => t.toString()), rows: r.getRows() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  /** Close the session (synchronous). */
+  closeSync(): void {
+    this.con.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Parse `alias=DIR` or `DIR` arguments: a bare DIR gets alias `t` (first) or `t2`, `t3`... */
+export function parseTraceArgs(args: readonly string[]): SessionTrace[] {
+  return args.map((a, i) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(a);
+    return m !== null ? { alias: m[1]!, dir: m[2]! } : { alias: i === 0 ? 't' : `t${i + 1}`, dir: a };
+  });
+}
