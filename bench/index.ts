@@ -39,3 +39,15 @@ if (only === 'step') {
   console.log('== trace step: navigation and state over a compute-musl 11000 recording ==');
   printStepBench(benchStep(join(root, 'guests/bin/compute-musl'), root, process.argv[3]));
 }
+
+// ---- trace query (bench/query.ts) ----
+if (only === 'query') {
+  const { benchQuery } = await import('./query.js');
+  console.log('\n== trace query: guests/bin/compute-musl 11000 (targets: index >= 5 M rows/s, steps per function < 1 s, last write < 100 ms) ==');
+  const q = await benchQuery(join(root, 'guests/bin/compute-musl'), ['11000'], join(root, 'guests/root'));
+  if (typeof q === 'string') console.log(`query: failed: ${q}`);
+  else {
+    console.log(`index: ${q.steps} steps, ${q.rows} rows (steps+regs+mem) in ${q.indexSeconds.toFixed(2)} s = ${(q.rows / q.indexSeconds / 1e6).toFixed(2)} M rows/s overall; copy phase ${q.copySeconds.toFixed(2)} s = ${(q.rows / q.copySeconds / 1e6).toFixed(2)} M rows/s`);
+    for (const r of q.queries) console.log(`${r.name.padEnd(64)} ${r.ms.map((m) => m.toFixed(1).padStart(8)).join(' ')} ms (3 runs)`);
+  }
+}
