@@ -2,19 +2,10 @@
 // and compute expected flags with independent BigInt reference formulas from the SDM.
 import { Decoder, DecoderOptions } from 'iced-x86';
 import { BareMachine } from '../../src/cpu/bare-machine.js';
-import { RunStatus } from '../../src/cpu/cpu.js';
 import { fromIced } from '../../src/cpu/decoded.js';
+import { AF, CF, codeOf, OF, PF, SF, ZF } from '../helpers/bare-code.js';
 
-/** Where test code is loaded. */
-export const CODE = 0x1000;
-/** A scratch data area (identity-mapped, writable). */
-export const DATA = 0x200000;
-
-export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
-export const OSZAPC = 0x8d5;
-
-/** Register numbers. */
-export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R8 = 8, R9 = 9, R15 = 15;
+export { AF, CF, CODE, DATA, exec, OF, OSZAPC, peek, PF, poke, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, SF, ZF } from '../helpers/bare-code.js';
 
 let shared: BareMachine | undefined;
 
@@ -26,29 +17,6 @@ export function machine(): BareMachine {
   m.setFlags(0x202);
   m.cpu.lastFault = null;
   return m;
-}
-
-/** Load `code` at CODE and execute `steps` instructions; returns the run status. */
-export function exec(m: BareMachine, code: number[], steps = 1): RunStatus {
-  m.load(CODE, new Uint8Array([...code, 0xf4]));
-  m.setRip(CODE);
-  m.cpu.lastFault = null;
-  return m.cpu.run(steps);
-}
-
-/** Write a little-endian value of `size` bytes into guest memory. */
-export function poke(m: BareMachine, addr: number, size: number, v: bigint): void {
-  let u = BigInt.asUintN(size * 8, v);
-  const b = new Uint8Array(size);
-  for (let i = 0; i < size; i++) { b[i] = Number(u & 0xffn); u >>= 8n; }
-  m.load(addr, b);
-}
-
-/** Read a little-endian unsigned value of `size` bytes from guest memory. */
-export function peek(m: BareMachine, addr: number, size: number): bigint {
-  let v = 0n;
-  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(m.mem.bytes[addr + i]!);
-  return v;
 }
 
 /** RFLAGS bits the SDM leaves undefined for the instruction encoded by `code` (from iced). */
@@ -63,16 +31,8 @@ export function undefinedFlags(code: number[]): number {
   }
 }
 
-/** iced Code name of the first instruction of `code` (to check that the bytes encode what a test means). */
-export function codeName(code: number[]): number {
-  const bytes = new Uint8Array(code);
-  const dec = new Decoder(64, bytes, DecoderOptions.None);
-  try {
-    return dec.decode().code;
-  } finally {
-    dec.free();
-  }
-}
+/** iced Code of the first instruction of `code`. */
+export const codeName = codeOf;
 
 // ---- reference flag formulas (SDM definitions, on BigInt) -------------------------------------
 

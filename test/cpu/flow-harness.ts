@@ -2,24 +2,17 @@
 // data area, a read-only 2-MiB page for fault tests, and BigInt reference formulas for CMP/ADD flags.
 import { Code, Decoder, DecoderOptions } from 'iced-x86';
 import { BareMachine } from '../../src/cpu/bare-machine.js';
-import { RunStatus } from '../../src/cpu/cpu.js';
 import { Off } from '../../src/cpu/state.js';
+import { AF, CF, OF, PF, RSP, SF, ZF } from '../helpers/bare-code.js';
 
-/** Where test code is loaded. */
-export const CODE = 0x1000;
-/** A writable scratch data area. */
-export const DATA = 0x200000;
+export { AF, CF, CODE, DATA, DF, exec, IF, OF, OSZAPC, peek, PF, poke, R12, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, SF, TF, ZF } from '../helpers/bare-code.js';
+
 /** A stack top in a writable page. */
 export const STACK = 0x400000;
 /** The first byte of a read-only 2-MiB page (writes fault with #PF). */
 export const RO = 0x600000;
 
-export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800;
 export const IOPL = 0x3000, RFL = 0x10000, AC = 0x40000, ID = 0x200000;
-export const OSZAPC = 0x8d5;
-
-/** Register numbers. */
-export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R8 = 8, R9 = 9, R12 = 12, R15 = 15;
 
 const MEM = 8 * 1024 * 1024;
 
@@ -30,29 +23,6 @@ export function machine(cpl = 3): BareMachine {
   m.mem.dv.setUint32(pd + (RO >>> 21) * 8, (RO | 0xe5) >>> 0, true); // P U/S A D PS, no R/W
   m.setReg(RSP, BigInt(STACK));
   return m;
-}
-
-/** Load `code` (plus a HLT) at CODE and run `steps` steps. */
-export function exec(m: BareMachine, code: number[], steps = 1): RunStatus {
-  m.load(CODE, new Uint8Array([...code, 0xf4]));
-  m.setRip(CODE);
-  m.cpu.lastFault = null;
-  return m.cpu.run(steps);
-}
-
-/** Write a little-endian value of `size` bytes. */
-export function poke(m: BareMachine, addr: number, size: number, v: bigint): void {
-  let x = BigInt.asUintN(size * 8, v);
-  const b = new Uint8Array(size);
-  for (let i = 0; i < size; i++) { b[i] = Number(x & 0xffn); x >>= 8n; }
-  m.load(addr, b);
-}
-
-/** Read a little-endian unsigned value of `size` bytes. */
-export function peek(m: BareMachine, addr: number, size: number): bigint {
-  let v = 0n;
-  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(m.mem.bytes[addr + i]!);
-  return v;
 }
 
 /** iced Code name of the first instruction of `code`. */
