@@ -4,6 +4,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { FIRST_FREE_FRAME } from '../../src/guest/layout.js';
+import { createMachine, ProgramSpec } from '../../src/guest/run-program.js';
 import { record, RecordSummary } from '../../src/recorder/record.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { ROOT } from './run-both.js';
@@ -78,3 +80,21 @@ export function checkInvariants(r: TraceReader, summary: RecordSummary): { sysca
   return { syscalls, pageFaults, userSteps: completed };
 }
 
+
+/**
+ * Run a program once without recording (its inputs must be repeatable: pass `random`): the step count and
+ * every physical frame the run used (non-zero kernel frames, and every frame the address space handed out).
+ */
+export function plainRunFrames(spec: ProgramSpec, image: Uint8Array): { steps: number; frames: number[]; memorySize: number } {
+  const sink = openSync('/dev/null', 'w');
+  const made = createMachine({ ...spec, stdout: sink, stderr: sink }, image);
+  if ('error' in made) { closeSync(sink); throw new Error(made.error); }
+  made.machine.run(); // output goes to /dev/null, which stays open until the program has ended
+  closeSync(sink);
+  const m = made.machine;
+  const frames: number[] = [];
+  for (let f = 0; f < FIRST_FREE_FRAME >>> 12; f++) if (m.mem.bytes.subarray(f << 12, (f + 1) << 12).some((b) => b !== 0)) frames.push(f);
+  for (let f = FIRST_FREE_FRAME >>> 12; f < m.as.nextFrame >>> 12; f++) frames.push(f);
+  made.close();
+  return { steps: m.cpu.icount, frames, memorySize: m.mem.size };
+}

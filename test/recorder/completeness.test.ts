@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { Cpu } from '../../src/cpu/cpu.js';
 import { getFlags } from '../../src/cpu/flags.js';
 import { Off } from '../../src/cpu/state.js';
-import { FIRST_FREE_FRAME } from '../../src/guest/layout.js';
-import { createMachine, readImage } from '../../src/guest/run-program.js';
+import { readImage } from '../../src/guest/run-program.js';
 import { record } from '../../src/recorder/record.js';
 import { DeltaState } from '../../src/replayer/delta-state.js';
 import { REGISTERS } from '../../src/trace/registers.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { ROOT } from '../helpers/run-both.js';
+import { plainRunFrames } from '../helpers/trace-checks.js';
 
 const IMAGE = resolve('guests/bin/compute-musl');
 const ARGS = ['40'];
@@ -42,14 +42,7 @@ describe('trace completeness: checkpoint 0 + regs + mem rows rebuild the live st
     const dir = mkdtempSync(join(tmpdir(), 'itrace-complete-'));
     const sink = openSync('/dev/null', 'w');
     // pre-run without recording: the step count and every frame the run ever used (deterministic inputs)
-    const made = createMachine({ ...spec, stdout: sink, stderr: sink }, image);
-    if ('error' in made) throw new Error(made.error);
-    made.machine.run();
-    const steps = made.machine.cpu.icount;
-    const frames: number[] = [];
-    for (let f = 0; f < FIRST_FREE_FRAME >>> 12; f++) if (made.machine.mem.bytes.subarray(f << 12, (f + 1) << 12).some((b) => b !== 0)) frames.push(f);
-    for (let f = FIRST_FREE_FRAME >>> 12; f < made.machine.as.nextFrame >>> 12; f++) frames.push(f);
-    made.close();
+    const { steps, frames, memorySize } = plainRunFrames(spec, image);
 
     let seed = 12345;
     const rand = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed; };
@@ -78,7 +71,7 @@ describe('trace completeness: checkpoint 0 + regs + mem rows rebuild the live st
     if ('error' in reader) throw new Error(reader.error);
     const cp = reader.readCheckpoint(0);
     if ('error' in cp) throw new Error(cp.error);
-    const rebuilt = new DeltaState(made.machine.mem.size, cp.state, cp.pages, 0);
+    const rebuilt = new DeltaState(memorySize, cp.state, cp.pages, 0);
     const insns = reader.readTable('insns').columns, regs = reader.readTable('regs').columns, mem = reader.readTable('mem').columns;
     const ripW = insns.words('rip');
     const rSeq = regs.words('seq'), rReg = regs.ints('reg'), rVal = regs.words('value');

@@ -1,17 +1,16 @@
 // The state `trace step` reports equals the live machine: at 1,000 random positions (visited in random order, so
 // the replayer seeks backwards and forwards through its snapshots) every register and every physical frame the
 // program used match snapshots taken while recording; reverse step-in from p+1 gives exactly the state at p.
-import { openSync, closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Cpu } from '../../src/cpu/cpu.js';
 import { getFlags } from '../../src/cpu/flags.js';
 import { Off } from '../../src/cpu/state.js';
-import { FIRST_FREE_FRAME } from '../../src/guest/layout.js';
-import { createMachine, readImage } from '../../src/guest/run-program.js';
+import { readImage } from '../../src/guest/run-program.js';
 import { StepSession } from '../../src/replayer/step-session.js';
 import { REGISTERS } from '../../src/trace/registers.js';
 import { ROOT } from '../helpers/run-both.js';
+import { plainRunFrames } from '../helpers/trace-checks.js';
 import { fixedRandom, recordSample } from './recordings.js';
 
 const POSITIONS = 1000;
@@ -29,16 +28,7 @@ describe('replayed state equals the live state', () => {
     const image = readImage(spec);
     if ('error' in image) throw new Error(image.error);
     // a plain run first: the step count and every frame the run used
-    const sink = openSync('/dev/null', 'w');
-    const made = createMachine({ ...spec, stdout: sink, stderr: sink }, image);
-    closeSync(sink);
-    if ('error' in made) throw new Error(made.error);
-    made.machine.run();
-    const steps = made.machine.cpu.icount;
-    const frames: number[] = [];
-    for (let f = 0; f < FIRST_FREE_FRAME >>> 12; f++) if (made.machine.mem.bytes.subarray(f << 12, (f + 1) << 12).some((b) => b !== 0)) frames.push(f);
-    for (let f = FIRST_FREE_FRAME >>> 12; f < made.machine.as.nextFrame >>> 12; f++) frames.push(f);
-    made.close();
+    const { steps, frames } = plainRunFrames(spec, image);
 
     let seed = 4242;
     const rand = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed; };
