@@ -38,7 +38,7 @@ export default class Step extends Command {
   async run(): Promise<StepJson> {
     const { args, flags } = await this.parse(Step);
     const fail = (msg: string): never => { writeSync(2, `trace step: ${msg}\n`); process.exit(2); };
-    const s = StepSession.open(args.trace);
+    const s = StepSession.open(args.trace, { at: flags.at });
     if ('error' in s) return fail(s.error);
     try {
       if (flags.at !== undefined) { const e = s.goto(flags.at); if (e !== undefined) fail(e.error); }

@@ -10,6 +10,8 @@ import { DEFAULT_MEMORY } from '../guest/layout.js';
 import { disassemble } from '../trace/disassemble.js';
 import { TableColumns } from '../trace/table-columns.js';
 import { TraceReader } from '../trace/trace-reader.js';
+import { writeU32Blocks } from './block-file.js';
+import { DeltaLogWriter } from './delta-log.js';
 import { DeltaState } from './delta-state.js';
 import { Growable } from './growable.js';
 import { IndexMeta, INDEX_DIR, Kind, NO_CODE, NO_RETURN, STEP_INDEX_VERSION, StepIndex } from './step-index.js';
@@ -114,6 +116,7 @@ export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: numb
   const openRsp: [number[], number[]][] = [[[], []], [[], []], [[], []], [[], []]];
 
   const regs = new RowCursor(reader.stream('regs')), mem = new RowCursor(reader.stream('mem'));
+  const log = new DeltaLogWriter(join(dir, 'deltas.blk'), N, every);
   const u = ds.state.u32, RSP = (Off.GPR >> 2) + 8;
   // snapshots: frame -> page id of its latest saved version
   const pagesFd = openSync(join(dir, 'pages.bin'), 'w');
@@ -136,12 +139,15 @@ export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: numb
         if (m.ints('access')[i] === 1) {
           const a = m.words('addr'), v = m.words('value'), size = m.ints('size')[i]!;
           ds.applyWrite({ seq: ms, addrLo: a[2 * i]!, addrHi: a[2 * i + 1]!, size, lo: v[2 * i]!, hi: v[2 * i + 1]! });
+          log.write(ms, a[2 * i]!, a[2 * i + 1]!, size, v[2 * i]!, v[2 * i + 1]!);
           wLo.push(a[2 * i]!); wHi.push(a[2 * i + 1]!); wSize.push(size); wSeq.push(ms);
         }
         mem.next();
       } else if (rs < limit) {
         const g = regs.cols!, i = regs.i, v = g.words('value');
-        ds.applyReg({ seq: rs, reg: g.ints('reg')[i]!, lo: v[2 * i]!, hi: v[2 * i + 1]! });
+        const reg = g.ints('reg')[i]!;
+        ds.applyReg({ seq: rs, reg, lo: v[2 * i]!, hi: v[2 * i + 1]! });
+        log.reg(rs, reg, v[2 * i]!, v[2 * i + 1]!);
         regs.next();
       } else return;
     }
@@ -156,6 +162,7 @@ export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: numb
     for (let i = 0; i < b.length; i++, s++) {
       applyUpTo(s);
       if (s % every === 0) {
+        if (s > 0) log.flush();
         for (const f of ds.written) savePage(f);
         ds.written.clear();
         writeSnapshot(snapshotPath(dir, s), u, frameTable);
@@ -195,6 +202,8 @@ export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: numb
   }
   closeRun(s);
   applyUpTo(Infinity);
+  log.flush();
+  log.finish(N);
   closeSync(pagesFd);
   if (insns.error !== undefined) return { error: insns.error };
 
@@ -217,11 +226,12 @@ export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: numb
   for (let k = 0; k < W; k++) { const o = order[k]!; sKey[k] = key[o]!; sSize[k] = ws[o]!; sSeq[k] = wq[o]!; }
 
   const put = (name: string, a: ArrayBufferView): void => writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  put('codes.u32', codes); put('code-kind.u8', codeKind);
+  writeU32Blocks(join(dir, 'codes.blk'), codes); put('code-kind.u8', codeKind);
+  put('code-rip.u32', codeRip); writeFileSync(join(dir, 'code-bytes.bin'), Buffer.concat(codeBytes.map((b) => Uint8Array.of(b.length, ...b))));
   put('ring-seq.u32', ringSeq.view()); put('ring-cpl.u8', ringCpl.view()); put('faults.u32', faults.view());
   put('call-seq.u32', callSeq.view()); put('call-ret.u32', callRet.view()); put('call-parent.i32', callParent.view()); put('call-cpl.u8', callCpl.view());
   put('run-start.u32', runStart.view()); put('run-end.u32', runEnd.view());
-  put('bycode-off.u32', byCodeOff); put('bycode-seq.u32', byCode);
+  put('bycode-off.u32', byCodeOff); writeU32Blocks(join(dir, 'bycode-seq.blk'), byCode, true);
   put('write-key.f64', sKey); put('write-size.u8', sSize); put('write-seq.u32', sSeq);
   put('regs-first.f64', regs.firsts.view()); put('mem-first.f64', mem.firsts.view());
   const meta: IndexMeta = {

@@ -60,7 +60,7 @@ export function runCommand(s: StepSession, line: string): string[] | null {
 
 /** Run the prompt until q or end of input; the position is saved after every command. */
 export async function interactive(s: StepSession, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
-  const histPath = join(s.reader.dir, 'step-history');
+  const histPath = join(s.dir, 'step-history');
   let history: string[] = [];
   try { history = readFileSync(histPath, 'utf8').split('\n').filter((l) => l !== '').reverse().slice(0, 500); } catch { /* none yet */ }
   const rl = createInterface({ input, output, history, historySize: 500, terminal: (output as NodeJS.WriteStream).isTTY === true });

@@ -172,9 +172,8 @@ export class Navigator {
     let best = back ? -1 : Infinity;
     for (const c of ix.codesAt(rip)) {
       const from = ix.byCodeOff[c]!, to = ix.byCodeOff[c + 1]!;
-      // binary search with positioned reads
-      let lo = from, hi = to;
-      while (lo < hi) { const m = (lo + hi) >>> 1; if (ix.byCode.get(m) <= p) lo = m + 1; else hi = m; }
+      // binary search in the block-compressed column (one block decoded)
+      const lo = ix.byCode.upperBound(from, to, p);
       if (!back && lo < to) best = Math.min(best, ix.byCode.get(lo));
       if (back) {
         let j = lo - 1;

@@ -1,9 +1,10 @@
 // The full machine state at any position of a trace: the nearest snapshot at or before it (step-index
-// snapshots, every `snapshotEvery` steps) plus the logged deltas of the steps in between, read from the regs and
-// mem batches that cover them. Moving forward from the current position applies only the new steps' deltas.
+// snapshots, every `snapshotEvery` steps) plus the logged deltas of the steps in between, read from the index's
+// delta log (one small compressed chunk per snapshot interval, delta-log.ts). Moving forward from the current
+// position applies only the new steps' deltas.
 import { Off } from '../cpu/state.js';
 import { TraceReader } from '../trace/trace-reader.js';
-import { BatchTable } from './batch-table.js';
+import { WRITE_TAG } from './delta-log.js';
 import { DeltaState } from './delta-state.js';
 import { readSnapshot } from './snapshots.js';
 import { lowerBound, StepIndex } from './step-index.js';
@@ -16,13 +17,10 @@ export class ReplayState {
   readonly index: StepIndex;
   /** Registers and memory as of `position` (state before that step). */
   readonly delta: DeltaState;
-  private readonly regs: BatchTable;
-  private readonly mem: BatchTable;
 
-  constructor(reader: TraceReader, index: StepIndex) {
+  /** `_reader` is the trace, if open (the index holds everything the state needs). */
+  constructor(_reader: TraceReader | null, index: StepIndex) {
     this.index = index;
-    this.regs = new BatchTable(reader.dir, 'regs');
-    this.mem = new BatchTable(reader.dir, 'mem');
     const s = readSnapshot(index.dir, 0);
     this.delta = new DeltaState(index.meta.memorySize, s.state, s.pages, 0);
   }
@@ -35,7 +33,8 @@ export class ReplayState {
   /** Move to the state before step p (0 <= p <= steps). */
   seek(p: number): void {
     const every = this.index.meta.snapshotEvery;
-    const base = Math.floor(p / every) * every;
+    // (a position at the very end uses the last snapshot)
+    const base = Math.min(Math.floor(p / every), Math.floor(Math.max(0, this.index.steps - 1) / every)) * every;
     const cur = this.delta.position;
     if (!(cur <= p && cur >= base)) {
       const s = readSnapshot(this.index.dir, base);
@@ -60,22 +59,20 @@ export class ReplayState {
   /** Apply the rows of steps [from, to). */
   private apply(from: number, to: number): void {
     if (to <= from) return;
-    const rc = new Rows(this.regs, this.index.regsFirst, from), mc = new Rows(this.mem, this.index.memFirst, from);
-    const d = this.delta;
-    for (;;) {
-      const ms = mc.seq(), rs = rc.seq();
-      if (ms < to && ms <= rs) {
-        const m = mc.cols!, i = mc.i;
-        if (m.ints('access')[i] === 1) {
-          const a = m.words('addr'), v = m.words('value');
-          d.applyWrite({ seq: ms, addrLo: a[2 * i]!, addrHi: a[2 * i + 1]!, size: m.ints('size')[i]!, lo: v[2 * i]!, hi: v[2 * i + 1]! });
-        }
-        mc.next();
-      } else if (rs < to) {
-        const g = rc.cols!, i = rc.i, v = g.words('value');
-        d.applyReg({ seq: rs, reg: g.ints('reg')[i]!, lo: v[2 * i]!, hi: v[2 * i + 1]! });
-        rc.next();
-      } else return;
+    const log = this.index.deltas, every = log.every, d = this.delta;
+    for (let k = Math.floor(from / every); k < log.length && k * every < to; k++) {
+      const c = log.chunk(k), lo = c.lo, hi = c.hi, tag = c.tag, dseq = c.dseq;
+      const start = lowerBound(dseq, from - c.base), end = lowerBound(dseq, to - c.base, start);
+      // index of the first write record at or after `start`
+      let w = 0;
+      for (let r = 0; r < start; r++) if (tag[r] === WRITE_TAG) w++;
+      for (let r = start; r < end; r++) {
+        const t = tag[r]!;
+        if (t === WRITE_TAG) {
+          d.applyWrite({ seq: c.base + dseq[r]!, addrLo: c.addrLo[w]!, addrHi: c.addrHi[w]!, size: c.size[w]!, lo: lo[r]!, hi: hi[r]! });
+          w++;
+        } else d.applyReg({ seq: c.base + dseq[r]!, reg: t, lo: lo[r]!, hi: hi[r]! });
+      }
     }
   }
 
@@ -88,37 +85,5 @@ export class ReplayState {
       out.push(p < 0 ? undefined : this.delta.mem.bytes[p]);
     }
     return out;
-  }
-}
-
-/** Rows of one table from the first row whose seq >= from, across batches. */
-class Rows {
-  cols: ReturnType<BatchTable['batch']> | null = null;
-  i = 0;
-  private b: number;
-  private seqs: Uint32Array = new Uint32Array(0);
-  private readonly table: BatchTable;
-
-  constructor(table: BatchTable, firsts: Float64Array, from: number) {
-    this.table = table;
-    this.b = Math.max(0, lowerBound(firsts, from) - 1);
-    this.load();
-    while (this.cols !== null && this.seq() < from) this.next();
-  }
-
-  seq(): number {
-    return this.cols === null ? Infinity : this.seqs[2 * this.i]! + this.seqs[2 * this.i + 1]! * 4294967296;
-  }
-
-  next(): void {
-    if (++this.i >= this.cols!.length) { this.b++; this.load(); }
-  }
-
-  private load(): void {
-    this.i = 0;
-    if (this.b >= this.table.batches) { this.cols = null; return; }
-    this.cols = this.table.batch(this.b);
-    this.seqs = this.cols.words('seq');
-    if (this.cols.length === 0) { this.b++; this.load(); }
   }
 }

@@ -5,10 +5,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TraceReader } from '../trace/trace-reader.js';
-import { U32File } from './u32-file.js';
+import { BlockU32File } from './block-file.js';
+import { DeltaLog } from './delta-log.js';
 
 /** Version of the index layout; a different version is rebuilt. */
-export const STEP_INDEX_VERSION = 1;
+export const STEP_INDEX_VERSION = 2;
 
 /** Directory of the cache inside a trace. */
 export const INDEX_DIR = 'step-index';
@@ -46,20 +47,25 @@ export interface IndexMeta {
   buildSeconds: number;
 }
 
-function u32(dir: string, name: string): Uint32Array {
+// A file's bytes, 8-byte aligned (large reads have their own buffer: no copy then).
+function bytesOf(dir: string, name: string): Uint8Array {
   const b = readFileSync(join(dir, name));
-  return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2).slice();
+  return b.byteOffset % 8 === 0 ? b : new Uint8Array(b);
+}
+function u32(dir: string, name: string): Uint32Array {
+  const b = bytesOf(dir, name);
+  return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
 }
 function u8(dir: string, name: string): Uint8Array {
-  return new Uint8Array(readFileSync(join(dir, name)));
+  return bytesOf(dir, name);
 }
 function i32(dir: string, name: string): Int32Array {
-  const b = readFileSync(join(dir, name));
-  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  const b = bytesOf(dir, name);
+  return new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
 }
 function f64(dir: string, name: string): Float64Array {
-  const b = readFileSync(join(dir, name));
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  const b = bytesOf(dir, name);
+  return new Float64Array(b.buffer, b.byteOffset, b.byteLength >> 3);
 }
 
 /** Memory writes sorted by address (then seq). */
@@ -85,8 +91,8 @@ export class StepIndex {
   readonly meta: IndexMeta;
   /** Steps. */
   readonly steps: number;
-  /** Code row of every step (file-backed). */
-  readonly codes: U32File;
+  /** Code row of every step (file-backed, block-compressed). */
+  readonly codes: BlockU32File;
   /** Kind bits per code row. */
   readonly codeKind: Uint8Array;
   /** Code rip as lo/hi words per code row. */
@@ -115,8 +121,10 @@ export class StepIndex {
   readonly runEnd: Uint32Array;
   /** Offsets into byCode per code row (length codes+1). */
   readonly byCodeOff: Uint32Array;
-  /** Steps grouped by code row, ascending within a group (file-backed). */
-  readonly byCode: U32File;
+  /** Steps grouped by code row, ascending within a group (file-backed, block-compressed). */
+  readonly byCode: BlockU32File;
+  /** Register changes and memory writes per snapshot interval (state reconstruction). */
+  readonly deltas: DeltaLog;
   /** First seq of every regs batch. */
   readonly regsFirst: Float64Array;
   /** First seq of every mem batch. */
@@ -125,15 +133,16 @@ export class StepIndex {
   readonly fetchFaultRip: Map<number, bigint>;
   private writes: WriteIndex | undefined;
 
-  constructor(dir: string, meta: IndexMeta, reader: TraceReader) {
+  constructor(dir: string, meta: IndexMeta) {
     this.dir = dir;
     this.meta = meta;
     this.steps = meta.steps;
-    this.codes = new U32File(join(dir, 'codes.u32'));
     this.codeKind = u8(dir, 'code-kind.u8');
-    const code = reader.readTable('code').columns;
-    this.codeRip = code.words('rip').slice();
-    this.codeBytes = code.bytes('bytes').map((b) => b.slice());
+    this.codeRip = u32(dir, 'code-rip.u32');
+    const cb = readFileSync(join(dir, 'code-bytes.bin')), bytes: Uint8Array[] = [];
+    for (let at = 0; at < cb.length; at += 1 + cb[at]!) bytes.push(new Uint8Array(cb.subarray(at + 1, at + 1 + cb[at]!)));
+    this.codeBytes = bytes;
+    if (bytes.length !== this.codeKind.length || this.codeRip.length !== 2 * bytes.length) throw new Error(`${dir}: code tables disagree`);
     this.ringSeq = u32(dir, 'ring-seq.u32');
     this.ringCpl = u8(dir, 'ring-cpl.u8');
     this.faults = u32(dir, 'faults.u32');
@@ -141,13 +150,17 @@ export class StepIndex {
     this.callRet = u32(dir, 'call-ret.u32');
     this.callParent = i32(dir, 'call-parent.i32');
     this.callCpl = u8(dir, 'call-cpl.u8');
-    const r0: number[] = [], r3: number[] = [];
-    for (let k = 0; k < this.callSeq.length; k++) (this.callCpl[k] === 0 ? r0 : r3).push(k);
-    this.ringCalls = [Int32Array.from(r0), Int32Array.from(r3)];
+    let n0 = 0;
+    for (let k = 0; k < this.callCpl.length; k++) if (this.callCpl[k] === 0) n0++;
+    const r0 = new Int32Array(n0), r3 = new Int32Array(this.callCpl.length - n0);
+    for (let k = 0, i0 = 0, i3 = 0; k < this.callCpl.length; k++) if (this.callCpl[k] === 0) r0[i0++] = k; else r3[i3++] = k;
+    this.ringCalls = [r0, r3];
     this.runStart = u32(dir, 'run-start.u32');
     this.runEnd = u32(dir, 'run-end.u32');
     this.byCodeOff = u32(dir, 'bycode-off.u32');
-    this.byCode = new U32File(join(dir, 'bycode-seq.u32'));
+    this.codes = new BlockU32File(join(dir, 'codes.blk'));
+    this.byCode = new BlockU32File(join(dir, 'bycode-seq.blk'));
+    this.deltas = new DeltaLog(join(dir, 'deltas.blk'));
     this.regsFirst = f64(dir, 'regs-first.f64');
     this.memFirst = f64(dir, 'mem-first.f64');
     this.fetchFaultRip = new Map(meta.fetchFaults.map(([s, r]) => [s, BigInt(`0x${r}`)]));
@@ -155,7 +168,23 @@ export class StepIndex {
 
   /** Load the cached index of a trace if it is current, else undefined. */
   static load(reader: TraceReader): StepIndex | undefined {
-    const dir = join(reader.dir, INDEX_DIR);
+    return StepIndex.loadAt(reader.dir, reader.meta.started);
+  }
+
+  /** Load the cached index of the trace in `traceDir` if it is current, reading only the trace's meta.json (not
+   * framing its tables as TraceReader.open does); undefined if there is none or it is stale. */
+  static loadDir(traceDir: string): StepIndex | undefined {
+    let started: unknown;
+    try {
+      started = (JSON.parse(readFileSync(join(traceDir, 'meta.json'), 'utf8')) as { started?: unknown }).started;
+    } catch {
+      return undefined;
+    }
+    return typeof started === 'string' ? StepIndex.loadAt(traceDir, started) : undefined;
+  }
+
+  private static loadAt(traceDir: string, started: string): StepIndex | undefined {
+    const dir = join(traceDir, INDEX_DIR);
     const path = join(dir, 'index.json');
     if (!existsSync(path)) return undefined;
     let meta: IndexMeta;
@@ -164,10 +193,14 @@ export class StepIndex {
     } catch {
       return undefined;
     }
-    if (meta.version !== STEP_INDEX_VERSION || meta.started !== reader.meta.started) return undefined;
-    if (meta.insnsBytes !== statSync(join(reader.dir, 'insns.arrows')).size) return undefined;
+    if (meta.version !== STEP_INDEX_VERSION || meta.started !== started) return undefined;
     try {
-      return new StepIndex(dir, meta, reader);
+      if (meta.insnsBytes !== statSync(join(traceDir, 'insns.arrows')).size) return undefined;
+    } catch {
+      return undefined;
+    }
+    try {
+      return new StepIndex(dir, meta);
     } catch {
       return undefined;
     }
@@ -234,6 +267,7 @@ export class StepIndex {
   closeSync(): void {
     this.codes.closeSync();
     this.byCode.closeSync();
+    this.deltas.closeSync();
   }
 }
 

@@ -40,29 +40,53 @@ export function positionPath(dir: string): string {
 
 /** An open session. */
 export class StepSession {
-  readonly reader: TraceReader;
+  /** The trace directory. */
+  readonly dir: string;
   readonly index: StepIndex;
   readonly nav: Navigator;
   readonly state: ReplayState;
   readonly symbols: SymbolTable;
 
-  private constructor(reader: TraceReader, index: StepIndex) {
-    this.reader = reader;
+  private opened: TraceReader | undefined;
+
+  private constructor(dir: string, reader: TraceReader | undefined, index: StepIndex) {
+    this.dir = dir;
+    this.opened = reader;
     this.index = index;
     this.nav = new Navigator(index);
-    this.state = new ReplayState(reader, index);
-    this.symbols = readTraceSymbols(reader.dir);
+    this.state = new ReplayState(reader ?? null, index);
+    this.symbols = readTraceSymbols(dir);
   }
 
-  /** Open a trace (building its index on first use); a one-line error if it cannot be stepped. */
-  static open(dir: string, opts: { snapshotEvery?: number } = {}): StepSession | { error: string } {
-    const reader = TraceReader.open(dir);
-    if ('error' in reader) return reader;
-    if (reader.table('insns').rows === 0) return { error: `${dir}: the trace has no steps` };
-    const index = openStepIndex(reader, opts);
-    if ('error' in index) return index;
-    const s = new StepSession(reader, index);
-    s.state.seek(Math.min(s.savedPosition(), index.steps - 1));
+  /** The trace, opened on first use (stepping with a current index does not need it). */
+  get reader(): TraceReader {
+    if (this.opened === undefined) {
+      const r = TraceReader.open(this.dir);
+      if ('error' in r) throw new Error(r.error);
+      this.opened = r;
+    }
+    return this.opened;
+  }
+
+  /** Open a trace (building its index on first use); a one-line error if it cannot be stepped. The position is
+   * `at` if given and in range, else the saved one. */
+  static open(dir: string, opts: { snapshotEvery?: number; at?: number } = {}): StepSession | { error: string } {
+    // a current index opens from the trace's meta.json alone; otherwise the trace is opened and indexed
+    let index = opts.snapshotEvery === undefined ? StepIndex.loadDir(dir) : undefined;
+    let reader: TraceReader | undefined;
+    if (index === undefined) {
+      const r = TraceReader.open(dir);
+      if ('error' in r) return r;
+      if (r.table('insns').rows === 0) return { error: `${dir}: the trace has no steps` };
+      const built = openStepIndex(r, opts);
+      if ('error' in built) return built;
+      reader = r;
+      index = built;
+    }
+    if (index.steps === 0) { index.closeSync(); return { error: `${dir}: the trace has no steps` }; }
+    const s = new StepSession(dir, reader, index);
+    const at = opts.at !== undefined && Number.isInteger(opts.at) && opts.at >= 0 && opts.at < index.steps ? opts.at : s.savedPosition();
+    s.state.seek(Math.min(at, index.steps - 1));
     return s;
   }
 
@@ -74,7 +98,7 @@ export class StepSession {
   /** The position saved in position.json (0 if none). */
   savedPosition(): number {
     try {
-      const o = JSON.parse(readFileSync(positionPath(this.reader.dir), 'utf8')) as { seq?: unknown };
+      const o = JSON.parse(readFileSync(positionPath(this.dir), 'utf8')) as { seq?: unknown };
       return typeof o.seq === 'number' && Number.isInteger(o.seq) && o.seq >= 0 ? o.seq : 0;
     } catch {
       return 0;
@@ -83,7 +107,7 @@ export class StepSession {
 
   /** Save the current position. */
   savePosition(): void {
-    writeFileSync(positionPath(this.reader.dir), JSON.stringify({ seq: this.position }) + '\n');
+    writeFileSync(positionPath(this.dir), JSON.stringify({ seq: this.position }) + '\n');
   }
 
   /** Jump to a step. */
