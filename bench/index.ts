@@ -59,3 +59,12 @@ if (only === 'query') {
     for (const r of q.queries) console.log(`${r.name.padEnd(64)} ${r.ms.map((m) => m.toFixed(1).padStart(8)).join(' ')} ms (3 runs)`);
   }
 }
+
+// ---- trace diff (bench/diff.ts) ----
+if (only === 'diff') {
+  const { benchDiff } = await import('./diff.js');
+  console.log('\n== trace diff: compute-musl 11000 against 11001 and against itself (target: first divergence < 1 s on 20 M steps) ==');
+  const d = benchDiff(root);
+  for (const r of d.recorded) console.log(`recorded ${r}`);
+  for (const r of d.runs) console.log(`${r.name.padEnd(56)} ${r.steps[0]} / ${r.steps[1]} steps: first divergence ${r.seq === null ? 'none' : `at step ${r.seq}`} in ${r.firstMs.toFixed(0)} ms (${r.skipped} batches skipped by bytes, ${r.decoded} decoded); whole diff ${r.wholeMs.toFixed(0)} ms`);
+}

@@ -206,7 +206,7 @@ export function diffTraces(dirA: string, dirB: string, opts: DiffOptions = {}): 
         sa.side.memory = ma.filter((m, i) => !same(m, mb[i]));
         sb.side.memory = mb.filter((m, i) => !same(m, ma[i]));
       }
-      if (point.kinds.includes('control-flow') || point.kinds.includes('end')) {
+      if ((point.kinds.includes('control-flow') || point.kinds.includes('end')) && sa.side.rip !== sb.side.rip) {
         if (sa.side.rip !== '') sa.side.values.rip = sa.side.rip;
         if (sb.side.rip !== '') sb.side.values.rip = sb.side.rip;
       }

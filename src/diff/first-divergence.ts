@@ -22,7 +22,7 @@ export interface DivergencePoint {
   readonly kinds: DivergenceKind[];
   /** Compared as symbol+offset (different builds). */
   readonly bySymbol: boolean;
-  /** Counters of the scans. */
+  /** Counters of the scans (also filled in the options' `stats` when given, even if no divergence is found). */
   readonly stats: Record<'insns' | 'regs' | 'mem', ScanStats>;
 }
 
@@ -49,9 +49,9 @@ function symbolKeys(sides: [TraceSide, TraceSide]): [Float64Array, Float64Array]
 }
 
 /** The first divergence, or null if the traces are equal step for step. */
-export function firstDivergence(a: TraceSide, b: TraceSide, opts: { bySymbol?: boolean } = {}): DivergencePoint | null {
+export function firstDivergence(a: TraceSide, b: TraceSide, opts: { bySymbol?: boolean; stats?: DivergencePoint['stats'] } = {}): DivergencePoint | null {
   const bySymbol = opts.bySymbol ?? a.reader.meta.imageSha256 !== b.reader.meta.imageSha256;
-  const stats = { insns: { skipped: 0, decoded: 0 }, regs: { skipped: 0, decoded: 0 }, mem: { skipped: 0, decoded: 0 } };
+  const stats = opts.stats ?? { insns: { skipped: 0, decoded: 0 }, regs: { skipped: 0, decoded: 0 }, mem: { skipped: 0, decoded: 0 } };
   if (bySymbol) {
     const u = firstUserDifference(a, b);
     if (u === null) return null;
