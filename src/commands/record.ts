@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../guest/seeded-random.js';
 import { record, RecordSummary } from '../recorder/record.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
@@ -34,6 +35,7 @@ export default class Record extends Command {
     '<%= config.bin %> record guests/bin/compute-musl -o traces/compute -- 500',
     '<%= config.bin %> record --max-steps 100000 --summary-json summary.json /bin/busybox -- sha256sum',
     '<%= config.bin %> record guests/bin/readfile-musl --root guests/root -- data/input.txt',
+    '<%= config.bin %> record --seed 1 -o traces/a guests/bin/compute-musl -- 500   # repeatable: diff against another --seed 1 run',
   ];
 
   static override strict = false;
@@ -50,6 +52,7 @@ export default class Record extends Command {
     'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),
     'checkpoint-every': Flags.integer({ description: 'steps between full-state checkpoints', default: 1_000_000, min: 1000 }),
     'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
+    seed: Flags.integer({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical' }),
   };
 
   async run(): Promise<void> {
@@ -61,6 +64,7 @@ export default class Record extends Command {
     const res = record({
       image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out: flags.out,
       maxSteps: flags['max-steps'], checkpointEvery: flags['checkpoint-every'],
+      random: flags.seed === undefined ? undefined : seededRandom(flags.seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
     });
     if (tty) process.stderr.write('\r\x1b[K');

@@ -58,3 +58,20 @@ describe('trace record (CLI)', () => {
     expect(busy.stderr).toContain('not empty');
   });
 });
+
+describe('trace record --seed', () => {
+  it('makes two recordings of the same program identical', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itrace-cli-seed-'));
+    const image = resolve('guests/bin/hello-musl');
+    for (const t of ['a', 'b']) {
+      const r = spawnSync(process.execPath, [RUN, 'record', '--seed', '7', image, '-o', join(dir, t)], { cwd: ROOT, encoding: 'latin1' });
+      expect(r.status).toBe(0);
+    }
+    for (const table of ['insns', 'regs', 'mem', 'inputs'] as const) {
+      const a = TraceReader.open(join(dir, 'a')), b = TraceReader.open(join(dir, 'b'));
+      if ('error' in a || 'error' in b) throw new Error('open failed');
+      expect(b.table(table).rows).toBe(a.table(table).rows);
+      expect(readFileSync(join(dir, 'b', `${table}.arrows`)).equals(readFileSync(join(dir, 'a', `${table}.arrows`)))).toBe(true);
+    }
+  });
+});
