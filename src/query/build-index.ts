@@ -1,10 +1,14 @@
-// Builds the DuckDB index of a trace: every table of the trace copied into one DuckDB file, plus the derived
-// tables (disassembled code rows, call tree, page faults with handler steps, system calls with kernel steps) and
-// views. The per-step tables stream through byte-copying table functions, three at once, while the call tree is
-// collected from the same batches; the file is written beside the trace under a temporary name and renamed into
-// place, so a reader never sees half an index.
-import { renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// Builds the index of a trace: a DuckDB file holding the small and derived tables (disassembled code rows, call
+// tree, page faults with handler steps, system calls with kernel steps), mem, and the views, plus the Parquet files
+// behind the steps and regs views beside it (query.steps.parquet, query.regs.parquet). Every per-step table is
+// first written as Parquet from the trace's zstd column bodies as they are (parquet-writer.ts), which costs reading
+// and writing the trace's bytes once, where storing them in DuckDB's own format re-compresses every value (about
+// 2 M rows/s on 2 cores); mem is then loaded into DuckDB by DuckDB's threads while the JS thread goes on with the
+// other tables. The call tree and the page faults' re-execution steps are collected from the same batches (insns
+// and regs decompressed once for them). Every file is written under a temporary name and renamed into place, the
+// DuckDB file last (it holds the cache key), so a reader never sees half an index.
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   BIGINT, BLOB, BOOLEAN, DuckDBConnection, DuckDBInstance, DuckDBValue, SMALLINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, blobValue,
 } from '@duckdb/node-api';
@@ -13,8 +17,11 @@ import { cacheKey, INDEX_FILE, INDEX_VERSION } from './cache-key.js';
 import { BRANCH_CALL, BRANCH_RET, buildCallTree, CallTree } from './call-tree.js';
 import { ARG_REGISTERS, CallCollector, valueAfter } from './call-collector.js';
 import { registerColumnScan, ScanBatch, ScanColumn } from './column-scan.js';
-import { derivedSql } from './index-sql.js';
-import { BULK_TABLES } from './index-tables.js';
+import { derivedSql, viewSql } from './index-sql.js';
+import { BULK_TABLES, BulkTable, enumTypesSql, PARQUET_TABLES, parquetPath } from './index-tables.js';
+import { ParquetWriter } from './parquet-writer.js';
+import { columnBytes, decodeBatch, rawBatches } from './raw-batches.js';
+import { FaultCollector, FaultInput } from './fault-collector.js';
 import { disassemble } from '../trace/disassemble.js';
 import { REGISTERS } from '../trace/registers.js';
 import { readTraceSymbols } from '../trace/symbols.js';
@@ -34,7 +41,7 @@ export interface IndexBuild {
   readonly calls: number;
   /** Wall time of the whole build, seconds. */
   readonly seconds: number;
-  /** Wall time of copying the per-step tables (steps, regs, mem), seconds. */
+  /** Wall time from the start of copying the per-step tables (steps, regs, mem) until they are all in place, seconds. */
   readonly copySeconds: number;
 }
 
@@ -42,22 +49,48 @@ export interface IndexBuild {
 export interface BuildOptions {
   /** Progress callback (called often: throttle printing). */
   readonly progress?: IndexProgress;
-  /** Where to write the index (default `<trace>/query.duckdb`). */
+  /** Where to write the index (default `<trace>/query.duckdb`; the Parquet files go beside it). */
   readonly path?: string;
 }
 
 const u64 = (w: Uint32Array | ArrayLike<number>, i: number): bigint => (BigInt(w[2 * i + 1]!) << 32n) | BigInt(w[2 * i]!);
+
+const u64Bytes = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([v]).buffer);
+
+const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+/** The files of an index at `path`: the Parquet files behind its views, then the DuckDB file. */
+export function indexFiles(path: string): string[] {
+  return [...PARQUET_TABLES.map((t) => parquetPath(path, t.table)), path];
+}
+
+/** True if every file of the index at `path` exists. */
+export function indexFilesPresent(path: string): boolean {
+  return indexFiles(path).every((f) => existsSync(f));
+}
+
+/** Where a build writes each bulk table's Parquet file (`file`) and where it ends up (`final`, for views). */
+interface BulkFile {
+  readonly table: BulkTable;
+  readonly file: string;
+  readonly final: string | undefined;
+}
 
 /** Build (or rebuild) the index of a trace; errors are values. */
 export async function buildIndex(dir: string, opts: BuildOptions = {}): Promise<IndexBuild | { error: string }> {
   const t0 = performance.now();
   const reader = TraceReader.open(dir);
   if ('error' in reader) return reader;
-  const path = opts.path ?? join(dir, INDEX_FILE);
-  const tmp = `${path}.build-${process.pid}`;
+  const path = resolve(opts.path ?? join(dir, INDEX_FILE));
+  const suffix = `.build-${process.pid}`;
+  const tmp = `${path}${suffix}`;
+  const files: BulkFile[] = BULK_TABLES.map((t) => {
+    const final = parquetPath(path, t.table);
+    return t.stored === 'view' ? { table: t, file: `${final}${suffix}`, final } : { table: t, file: parquetPath(tmp, t.table), final: undefined };
+  });
   const key = cacheKey(dir);
-  rmSync(tmp, { force: true });
-  rmSync(`${tmp}.wal`, { force: true });
+  const scratch = [tmp, `${tmp}.wal`, ...files.map((f) => f.file)];
+  for (const f of scratch) rmSync(f, { force: true });
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(tmp);
@@ -68,7 +101,9 @@ export async function buildIndex(dir: string, opts: BuildOptions = {}): Promise<
   try {
     const con = await instance.connect();
     cons.push(con);
-    const r = await fill(reader, con, instance, cons, key, opts.progress);
+    const loader = await instance.connect();
+    cons.push(loader);
+    const r = await fill(reader, con, loader, key, files, opts.progress);
     if ('error' in r) return r;
     await con.run('CHECKPOINT');
     for (const c of cons) c.closeSync();
@@ -81,52 +116,111 @@ export async function buildIndex(dir: string, opts: BuildOptions = {}): Promise<
   } finally {
     for (const c of cons) c.closeSync();
     try { instance.closeSync(); } catch { /* already closed */ }
-    rmSync(tmp, { force: true });
-    rmSync(`${tmp}.wal`, { force: true });
+    for (const f of scratch) rmSync(f, { force: true });
   }
 }
 
-async function fill(reader: TraceReader, con: DuckDBConnection, instance: DuckDBInstance, cons: DuckDBConnection[], key: string, progress?: IndexProgress): Promise<{ rows: number; calls: number; copySeconds: number } | { error: string }> {
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Write the per-step tables as Parquet files, feeding the collectors; `written` is called as each file is
+ * complete. Yields to the event loop between batches, so DuckDB's asynchronous work started meanwhile proceeds.
+ */
+async function writeBulkTables(reader: TraceReader, files: readonly BulkFile[], collector: CallCollector, faults: FaultCollector, written: (f: BulkFile) => void, progress?: IndexProgress): Promise<number | { error: string }> {
+  const total = files.reduce((s, f) => s + reader.table(f.table.source).rows, 0);
+  let done = 0, steps = 0;
+  for (const f of files) {
+    const t = f.table;
+    const writer = new ParquetWriter(f.file, t.columns);
+    const batches = rawBatches(reader.dir, t.source);
+    try {
+      for (const b of batches) {
+        let first: bigint, last: bigint;
+        if (t.source === 'insns') {
+          // seq is the row number: only the columns the collectors read are decompressed
+          const cols: TableColumns = decodeBatch(t.source, b, ['rip', 'cpl', 'code', 'faulted']);
+          collector.insns(cols);
+          faults.insns(cols.words('rip'), cols.ints('cpl'), b.length);
+          first = BigInt(steps);
+          last = BigInt(steps + b.length - 1);
+          steps += b.length;
+        } else {
+          let bytes: Uint8Array;
+          if (t.source === 'regs') {
+            const cols = decodeBatch(t.source, b);
+            collector.regs(cols);
+            const w = cols.words('seq');
+            bytes = new Uint8Array(w.buffer, w.byteOffset, 8 * b.length);
+          } else bytes = columnBytes(b.cols[0]!);
+          const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          first = dv.getBigUint64(0, true);
+          last = dv.getBigUint64(8 * (b.length - 1), true);
+        }
+        writer.writeRowGroup(b.length, b.cols, [[u64Bytes(first), u64Bytes(last)]]);
+        done += b.length;
+        progress?.(done, total);
+        await nextTurn();
+      }
+    } catch (e) {
+      writer.abandon();
+      return { error: `${t.source}: ${(e as Error).message}` };
+    }
+    if (batches.error !== undefined) {
+      writer.abandon();
+      return { error: `${t.source}: ${batches.error}` };
+    }
+    writer.close();
+    written(f);
+  }
+  return done;
+}
+
+async function fill(reader: TraceReader, con: DuckDBConnection, loader: DuckDBConnection, key: string, files: readonly BulkFile[], progress?: IndexProgress): Promise<{ rows: number; calls: number; copySeconds: number } | { error: string }> {
   const kindOfCode = await codeTable(reader, con);
   if ('error' in kindOfCode) return kindOfCode;
   const initial = await registersTable(reader, con);
-  // the per-step tables: three table-function scans running at once, each on its own connection
+  for (const sql of enumTypesSql()) await con.run(sql);
+  // the per-step tables (a table is loaded by DuckDB as soon as its file is written), and the call tree's and the
+  // page faults' input collected from the same batches
   const collector = new CallCollector(kindOfCode);
-  const total = BULK_TABLES.reduce((s, t) => s + reader.table(t.source).rows, 0);
-  let done = 0;
+  const events = whole(reader, 'events');
+  const faultList = pageFaults(events);
+  const faults = new FaultCollector(faultList);
   const tc = performance.now();
-  const runScan = async (t: typeof BULK_TABLES[number]): Promise<{ table: typeof BULK_TABLES[number]; error: string | undefined }> => {
-    const c = await instance.connect();
-    cons.push(c);
-    const stream = reader.stream(t.source);
-    function* batches(): Generator<ScanBatch> {
-      for (const b of stream) {
-        if (t.source === 'insns') collector.insns(b);
-        else if (t.source === 'regs') collector.regs(b);
-        done += b.length;
-        progress?.(done, total);
-        yield { length: b.length, cols: b.cols as unknown as ArrayBufferView[] };
-      }
-    }
-    const scan = registerColumnScan(c, `itrace_scan_${t.table}`, t.columns, batches());
-    await c.run(`CREATE TABLE ${t.table} AS SELECT * FROM itrace_scan_${t.table}()`);
-    return { table: t, error: scan.error() ?? stream.error };
-  };
-  const scans = await Promise.all(BULK_TABLES.map(runScan));
-  for (const s of scans) if (s.error !== undefined) return { error: `${s.table.source}: ${s.error}` };
-  await con.run('CHECKPOINT');
-  const copySeconds = (performance.now() - tc) / 1000;
+  const loads: Promise<unknown>[] = [];
+  const rows = await writeBulkTables(reader, files, collector, faults, (f) => {
+    if (f.table.stored === 'table') loads.push(loader.run(`CREATE TABLE ${f.table.table} AS SELECT ${f.table.select} FROM read_parquet(${sqlString(f.file)})`));
+  }, progress);
+  if (typeof rows !== 'number') {
+    await Promise.allSettled(loads);
+    return rows;
+  }
   // the small tables
-  await eventsTable(reader, con);
+  await eventsTable(events, con);
+  await appendColumns(con, 'pf_reexec', [
+    { name: 'seq', sqlType: 'UBIGINT', type: UBIGINT, values: faultList.map((f) => BigInt(f.seq)) },
+    { name: 'rip', sqlType: 'UBIGINT', type: UBIGINT, values: faultList.map((f) => (BigInt(f.ripHi) << 32n) | BigInt(f.ripLo)) },
+    { name: 'ring', sqlType: 'UTINYINT', type: UTINYINT, values: faultList.map((f) => f.ring) },
+    { name: 'reexec_seq', sqlType: 'UBIGINT', type: UBIGINT, values: Array.from(faults.reexec, (v) => (v < 0 ? null : BigInt(v))) },
+  ]);
   await syscallsTable(reader, con);
   await inputsTable(reader, con);
   await symbolsTable(reader, con);
   await metaTable(reader, con, key);
   // the call tree
   const tree = buildCallTree(collector.input(initial.rsp));
-  await callsRawTable(con, tree, callRegisters(tree, collector, initial.values));
-  for (const sql of derivedSql()) await con.run(sql);
-  return { rows: total, calls: tree.length, copySeconds };
+  const cr = callRegisters(tree, collector, initial.values);
+  const scan = callsScan(con, tree, cr);
+  const steps = reader.table('insns').rows;
+  for (const sql of derivedSql(steps - 1)) await con.run(sql);
+  const scanError = scan.error();
+  if (scanError !== undefined) return { error: `calls: ${scanError}` };
+  await Promise.all(loads);
+  const copySeconds = (performance.now() - tc) / 1000;
+  // the Parquet files in place, then the views over them
+  for (const f of files) if (f.final !== undefined) renameSync(f.file, f.final);
+  for (const sql of viewSql(files.filter((f) => f.final !== undefined).map((f) => f.final!))) await con.run(sql);
+  return { rows, calls: tree.length, copySeconds };
 }
 
 /** code: one row per distinct (rip, bytes) with its disassembly and symbol; returns the CALL/RET kind per row. */
@@ -195,8 +289,17 @@ function whole(reader: TraceReader, name: 'events' | 'syscalls' | 'inputs'): Tab
 const bigs = (a: BigUint64Array | BigInt64Array): bigint[] => Array.from(a);
 const nums = (a: ArrayLike<number>): number[] => Array.from(a);
 
-async function eventsTable(reader: TraceReader, con: DuckDBConnection): Promise<void> {
-  const e = whole(reader, 'events');
+/** The page faults among the events, in seq order. */
+function pageFaults(e: TableColumns): FaultInput[] {
+  const kind = e.strings('kind'), seq = e.words('seq'), rip = e.words('from_rip'), ring = e.ints('from_cpl');
+  const out: FaultInput[] = [];
+  for (let i = 0; i < e.length; i++) {
+    if (kind[i] === 'page_fault') out.push({ seq: seq[2 * i]! + seq[2 * i + 1]! * 0x1_0000_0000, ripLo: rip[2 * i]!, ripHi: rip[2 * i + 1]!, ring: ring[i]! });
+  }
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+async function eventsTable(e: TableColumns, con: DuckDBConnection): Promise<void> {
   await appendColumns(con, 'events', [
     { name: 'seq', sqlType: 'UBIGINT', type: UBIGINT, values: bigs(e.u64('seq')) },
     { name: 'kind', sqlType: 'VARCHAR', type: VARCHAR, values: [...e.strings('kind')] },
@@ -283,7 +386,8 @@ function callRegisters(t: CallTree, collector: CallCollector, initial: readonly 
   });
 }
 
-async function callsRawTable(con: DuckDBConnection, t: CallTree, regs: Uint32Array[]): Promise<void> {
+/** Register `itrace_scan_calls()`, the frames of the call tree (read by derivedSql's CREATE TABLE calls). */
+function callsScan(con: DuckDBConnection, t: CallTree, regs: Uint32Array[]): { error: () => string | undefined } {
   const parentSeq = new Float64Array(t.length);
   for (let f = 0; f < t.length; f++) {
     const p = t.parent[f]!;
@@ -301,8 +405,5 @@ async function callsRawTable(con: DuckDBConnection, t: CallTree, regs: Uint32Arr
     length: t.length,
     cols: [words(t.callSeq), words(t.returnSeq), words(t.endSeq), t.end, t.depth, t.ring, words(parentSeq), t.callerRip, t.target, t.rsp, words(t.inclusive), words(t.exclusive), ...regs],
   };
-  const scan = registerColumnScan(con, 'itrace_scan_calls', columns, [batch]);
-  await con.run('CREATE TABLE calls_raw AS SELECT * FROM itrace_scan_calls()');
-  const err = scan.error();
-  if (err !== undefined) throw new Error(err);
+  return registerColumnScan(con, 'itrace_scan_calls', columns, [batch]);
 }

@@ -1,11 +1,13 @@
 // The identity of what an index was built from: the index format version and the size and modification time of
-// every file of the trace it reads. A cached index whose key differs from the trace's current key is rebuilt.
+// every file of the trace it reads, and the trace directory's absolute path (the index's views name its Parquet
+// files by absolute path, so a moved trace is re-indexed). A cached index whose key differs from the trace's
+// current key is rebuilt.
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TABLES } from '../trace/schema.js';
 
 /** Version of the index layout (tables, views, column types); bump on any change. */
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 /** File name of the cached index inside a trace directory. */
 export const INDEX_FILE = 'query.duckdb';
@@ -21,5 +23,5 @@ export function cacheKey(dir: string): string {
       return [f, null];
     }
   });
-  return JSON.stringify({ version: INDEX_VERSION, files: parts });
+  return JSON.stringify({ version: INDEX_VERSION, dir: resolve(dir), files: parts });
 }

@@ -58,7 +58,8 @@ export class CallCollector {
 
   /** One batch of the insns table. */
   insns(b: TableColumns): void {
-    const seq = b.words('seq'), rip = b.words('rip');
+    const base = this.steps; // insns row n has seq n
+    const rip = b.words('rip');
     const cpl = b.ints('cpl'), code = b.ints('code'), faulted = b.ints('faulted');
     const kinds = this.kindOfCode;
     const n = b.length;
@@ -71,14 +72,14 @@ export class CallCollector {
     for (let i = 0; i < n; i++) {
       const ring = cpl[i]!;
       if (ring !== this.lastRing) {
-        this.runStart.push(seq[2 * i]! + seq[2 * i + 1]! * 0x1_0000_0000);
+        this.runStart.push(base + i);
         this.runRing.push(ring);
         this.lastRing = ring;
       }
       const c = code[i]!;
       const k = c < kinds.length ? kinds[c]! : 0;
       if (k === 0 || faulted[i] !== 0) continue;
-      this.branchSeq.push(seq[2 * i]! + seq[2 * i + 1]! * 0x1_0000_0000);
+      this.branchSeq.push(base + i);
       this.branchKind.push(k);
       this.branchRip.push(rip[2 * i]!); this.branchRip.push(rip[2 * i + 1]!);
       if (i + 1 < n) { this.branchNext.push(rip[2 * i + 2]!); this.branchNext.push(rip[2 * i + 3]!); } else {

@@ -1,10 +1,9 @@
 // A SQL session over one or more traces: an in-memory DuckDB with each trace's cached index attached read-only
 // under its alias (the first one is also the default catalog), plus the session macros. An index whose key no
 // longer matches its trace's files is rebuilt before it is attached. Errors (bad trace, bad SQL) are values.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { buildIndex, IndexProgress } from './build-index.js';
+import { buildIndex, indexFilesPresent, IndexProgress } from './build-index.js';
 import { cacheKey, INDEX_FILE } from './cache-key.js';
 import { formatMacros, traceMacros } from './session-macros.js';
 
@@ -34,10 +33,10 @@ export interface SessionOptions {
 
 const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Make sure `<dir>/query.duckdb` is current; returns its path. */
+/** Make sure `<dir>/query.duckdb` (and the Parquet files beside it) is current; returns its path. */
 export async function ensureIndex(dir: string, progress?: IndexProgress): Promise<string | { error: string }> {
   const path = join(dir, INDEX_FILE);
-  if (existsSync(path) && (await storedKey(path)) === cacheKey(dir)) return path;
+  if (indexFilesPresent(path) && (await storedKey(path)) === cacheKey(dir)) return path;
   const built = await buildIndex(dir, { progress });
   return 'error' in built ? built : built.path;
 }

@@ -27,7 +27,7 @@ export const RELATIONS: readonly RelationDoc[] = [
     },
   },
   {
-    name: 'steps', comment: 'table behind insns: one row per step without the instruction text (faster to scan)',
+    name: 'steps', comment: 'view behind insns (over query.steps.parquet): one row per step without the instruction text (faster to scan)',
     columns: { seq: from('insns', 'seq'), rip: from('insns', 'rip'), ring: 'privilege level (3 user, 0 kernel)', length: from('insns', 'length'), code: 'row of the code table', faulted: 'attempt raised an exception' },
   },
   {
@@ -38,7 +38,7 @@ export const RELATIONS: readonly RelationDoc[] = [
     },
   },
   {
-    name: 'regs', comment: tableSpec('regs').comment,
+    name: 'regs', comment: `${tableSpec('regs').comment} (view over query.regs.parquet)`,
     columns: { seq: from('regs', 'seq'), reg: 'register name (ENUM: rax..r15, rflags, fs_base, xmm0_lo, ...; see the registers table)', value: from('regs', 'value') },
   },
   {

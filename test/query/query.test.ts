@@ -1,7 +1,7 @@
 // trace query over a recorded sample: the index is built once and reused until the trace changes; the views and
 // macros answer from the recorded data (checked against the Arrow tables read directly); SQL errors are values.
 import { spawnSync } from 'node:child_process';
-import { statSync, utimesSync } from 'node:fs';
+import { renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QuerySession } from '../../src/query/query-session.js';
@@ -39,6 +39,28 @@ describe('trace query', () => {
     utimesSync(join(dir, 'meta.json'), later, later);
     await rows('select 1');
     expect(statSync(join(dir, 'query.duckdb')).mtimeMs).not.toBe(built);
+    // the Parquet files behind steps and regs are part of the index: one missing is a rebuild
+    const rebuilt = statSync(join(dir, 'query.duckdb')).mtimeMs;
+    rmSync(join(dir, 'query.regs.parquet'));
+    expect((await rows('select count(*) from regs'))[0]![0]).toBeGreaterThan(0n);
+    expect(statSync(join(dir, 'query.duckdb')).mtimeMs).not.toBe(rebuilt);
+  });
+
+  it('a moved trace is re-indexed (the views name their Parquet files by absolute path)', async () => {
+    const moved = `${dir}-moved`;
+    renameSync(dir, moved);
+    try {
+      const s = await QuerySession.open([{ alias: 't', dir: moved }]);
+      if ('error' in s) throw new Error(s.error);
+      try {
+        const r = await s.run('select count(*) from steps');
+        expect('error' in r ? r.error : r.rows[0]![0]).toBe(BigInt(steps));
+      } finally {
+        s.closeSync();
+      }
+    } finally {
+      renameSync(moved, dir);
+    }
   });
 
   it('insns carries the recorded rip, ring and bytes with disassembly and symbols', async () => {

@@ -1,0 +1,123 @@
+// The record batches of a trace table with their column bodies as stored: for each fixed-width column, the zstd
+// frame Arrow wrote (or the raw bytes when Arrow stored it uncompressed), so the index can put the same frames into
+// its Parquet pages without recompressing. Columns are decompressed only on request (the call tree needs insns
+// and regs; statistics need seq). Like TraceReader.stream, only complete batches are read (a truncated recording
+// yields every complete one) and the table format version is checked.
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { Message, Schema } from 'apache-arrow';
+import { VERSION_KEY } from '../trace/arrow-io.js';
+import { zstdDecompress } from '../trace/compression.js';
+import { readAt, scanStream } from '../trace/ipc-frames.js';
+import { ColumnStore } from '../trace/table-buffer.js';
+import { TableColumns } from '../trace/table-columns.js';
+import { TableName, tableSpec, TRACE_VERSION } from '../trace/schema.js';
+
+/** The stored body of one column of one batch. */
+export interface RawColumn {
+  /** The bytes stored: a zstd frame if `compressed`, else the values themselves. */
+  readonly stored: Uint8Array;
+  /** True if `stored` is a zstd frame. */
+  readonly compressed: boolean;
+  /** Bytes of the values (uncompressed). */
+  readonly size: number;
+}
+
+/** One record batch. */
+export interface RawBatch {
+  /** Rows. */
+  readonly length: number;
+  /** One entry per column of the table, in schema order. */
+  readonly cols: readonly RawColumn[];
+}
+
+const WIDTH: Record<string, number> = { u8: 1, u16: 2, u32: 4, i16: 2, u64: 8, i64: 8 };
+
+/** The values of a stored column (decompressed if needed). */
+export function columnBytes(c: RawColumn): Uint8Array {
+  if (!c.compressed) return c.stored;
+  const d = zstdDecompress(c.stored);
+  if ('error' in d) throw new Error(d.error);
+  if (d.length !== c.size) throw new Error(`column body is ${d.length} bytes once decompressed, expected ${c.size}`);
+  return d;
+}
+
+/**
+ * A batch decompressed as TableColumns (the layout TraceReader.stream yields: 64-bit columns as lo/hi words);
+ * with `only`, the other columns are left empty (length 0).
+ */
+export function decodeBatch(name: TableName, b: RawBatch, only?: readonly string[]): TableColumns {
+  const spec = tableSpec(name);
+  const stores: ColumnStore[] = spec.columns.map((c, k) => {
+    const bytes = only === undefined || only.includes(c.name) ? columnBytes(b.cols[k]!) : new Uint8Array(0);
+    const n = bytes.length === 0 ? 0 : b.length;
+    // typed arrays need aligned offsets: decompressed buffers are fresh, raw ones may not be
+    const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    switch (c.type) {
+      case 'u8': return own;
+      case 'u16': return new Uint16Array(own.buffer, own.byteOffset, n);
+      case 'i16': return new Int16Array(own.buffer, own.byteOffset, n);
+      case 'u32': return new Uint32Array(own.buffer, own.byteOffset, n);
+      default: return new Uint32Array(own.buffer, own.byteOffset, 2 * n);
+    }
+  });
+  return new TableColumns(spec, b.length, stores);
+}
+
+/** A table's batches, read one at a time; `error` is set when reading stops early (the caller must fail). */
+export function rawBatches(dir: string, name: TableName): { readonly error: string | undefined; [Symbol.iterator](): Iterator<RawBatch> } {
+  const spec = tableSpec(name);
+  const path = join(dir, `${name}.arrows`);
+  const state: { error: string | undefined } = { error: undefined };
+  for (const c of spec.columns) if (WIDTH[c.type] === undefined) throw new Error(`${name}.${c.name} is not fixed-width`);
+  function* iterate(): Generator<RawBatch> {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      state.error = `cannot read ${path}: ${(e as Error).message}`;
+      return;
+    }
+    try {
+      const scan = scanStream(fd);
+      if (scan.corrupt !== undefined) { state.error = `${path}: ${scan.corrupt}`; return; }
+      if (scan.schema === null || scan.batches.length === 0) return;
+      const schemaBytes = readAt(fd, scan.schema.offset, scan.schema.end - scan.schema.offset);
+      const schema = Message.decode(schemaBytes.subarray(8)).header() as Schema;
+      const v = schema.metadata.get(VERSION_KEY);
+      if (v !== String(TRACE_VERSION)) { state.error = `${path}: table format version ${v ?? '(none)'} is not supported (this build reads ${TRACE_VERSION})`; return; }
+      for (let i = 0; i < scan.batches.length; i++) {
+        const f = scan.batches[i]!;
+        const bytes = readAt(fd, f.offset, f.end - f.offset);
+        const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const metaLen = dv.getInt32(4, true);
+        const msg = Message.decode(bytes.subarray(8, 8 + metaLen));
+        if (!msg.isRecordBatch()) { state.error = `${path}: batch ${i} is not a record batch`; return; }
+        const h = msg.header();
+        const body = 8 + metaLen;
+        const n = Number(h.length);
+        const compressed = h.compression !== null;
+        if (h.buffers.length !== 2 * spec.columns.length) { state.error = `${path}: batch ${i}: ${h.buffers.length} buffers for ${spec.columns.length} columns`; return; }
+        const cols = spec.columns.map((c, k): RawColumn => {
+          const r = h.buffers[2 * k + 1]!;
+          const size = n * WIDTH[c.type]!;
+          const at = body + Number(r.offset), len = Number(r.length);
+          if (!compressed) return { stored: bytes.subarray(at, at + size), compressed: false, size };
+          if (len === 0) return { stored: new Uint8Array(0), compressed: false, size: 0 };
+          const prefix = dv.getBigInt64(at, true);
+          const stored = bytes.subarray(at + 8, at + len);
+          if (prefix === -1n) return { stored: stored.subarray(0, size), compressed: false, size };
+          // (apache-arrow's writer puts the compressed length in the prefix where the format says the uncompressed
+          // one: either way, it is not -1 and the zstd frame itself records its content size)
+          return { stored, compressed: true, size };
+        });
+        yield { length: n, cols };
+      }
+    } catch (e) {
+      state.error = (e as Error).message;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { get error() { return state.error; }, [Symbol.iterator]: iterate };
+}
