@@ -6,11 +6,10 @@ import type { Decoded } from '../decoded.js';
 import { add, div, extract, mul, remainder, roundInt, scale, sqrt } from '../f80/arith.js';
 import type { FpStatus } from '../f80/round.js';
 import { F80, INDEFINITE, withSign } from '../f80/value.js';
-import { eaOf, memOf, regOf } from '../operands.js';
+import { regOf } from '../operands.js';
 import type { OpMap } from '../table.js';
 import {
-  begin, commit, env, fst, isEmpty, note, noteMem, pairStackFault, pop, push, raise, readSt, setC1, setSw,
-  siteOf, Sw, underflow, writeSt,
+  begin, commit, env, fst, isEmpty, memX87, note, pairStackFault, pop, push, raise, readSt, setC1, setSw, siteOf, Sw, underflow, writeSt,
 } from './x87-stack.js';
 import { MemFmt, readRaw, withMemOperand } from './x87-mem.js';
 
@@ -26,10 +25,7 @@ const DIVR: Bin = (x, y, st) => div(y, x, st.prec, st);
 /** ST(0) <- ST(0) op m. */
 function memForm(op: Bin, fmt: MemFmt): (d: Decoded) => Exec {
   return (d) => {
-    const ea = eaOf(memOf(d)), site = siteOf(d);
-    return (c) => {
-      begin(c);
-      const lo = ea(c), hi = c.hi;
+    return memX87(d, (c, lo, hi) => {
       const raw = readRaw(c, fmt, lo, hi);
       if (isEmpty(c, 0)) {
         if (underflow(c)) writeSt(c, 0, INDEFINITE);
@@ -37,8 +33,7 @@ function memForm(op: Bin, fmt: MemFmt): (d: Decoded) => Exec {
         const st = env(c), x = readSt(c, 0);
         commit(c, 0, withMemOperand(fmt, raw, x, st, (y) => op(x, y, st)));
       }
-      noteMem(c, site, lo, hi);
-    };
+    });
   };
 }
 

@@ -7,10 +7,12 @@ import { Cmp, compare } from '../f80/arith.js';
 import { Exc, FpStatus } from '../f80/round.js';
 import { F80, Kind, kindOf, zero } from '../f80/value.js';
 import { setStatusFlags } from '../flags.js';
-import { eaOf, memOf, regOf } from '../operands.js';
+import { regOf } from '../operands.js';
 import { Fl } from '../state.js';
 import type { OpMap } from '../table.js';
-import { begin, env, isEmpty, note, noteMem, pop, raise, readSt, setSw, siteOf, Sw, underflow } from './x87-stack.js';
+import {
+  begin, env, isEmpty, memX87, note, pop, raise, readSt, setSw, siteOf, Sw, underflow,
+} from './x87-stack.js';
 import { MemFmt, readRaw, withMemOperand } from './x87-mem.js';
 
 /** C3 C2 C0 for each comparison outcome. */
@@ -54,14 +56,10 @@ function doCompare(c: Cpu, b: ((a: F80, st: FpStatus) => Cmp) | null, pops: numb
 /** FCOM/FCOMP/FICOM/FICOMP with a memory operand. */
 function memCompare(fmt: MemFmt, pops: number): (d: Decoded) => Exec {
   return (d) => {
-    const ea = eaOf(memOf(d)), site = siteOf(d);
-    return (c) => {
-      begin(c);
-      const lo = ea(c), hi = c.hi;
+    return memX87(d, (c, lo, hi) => {
       const raw = readRaw(c, fmt, lo, hi);
       doCompare(c, (a, st) => withMemOperand(fmt, raw, a, st, (y) => compare(a, y, false, st)), pops, false);
-      noteMem(c, site, lo, hi);
-    };
+    });
   };
 }
 

@@ -9,44 +9,35 @@ import { DBL, Exc, Format, Rc, SGL } from '../f80/round.js';
 import { F80, INDEFINITE, Kind, kindOf, quiet, zero } from '../f80/value.js';
 import { fromInt } from '../f80/convert.js';
 import { getFlags } from '../flags.js';
-import { eaOf, memOf, regOf } from '../operands.js';
+import { regOf } from '../operands.js';
 import { Fl } from '../state.js';
 import type { OpMap } from '../table.js';
 import {
-  begin, canPush, env, FCW, freePhys, FTOP, isEmpty, note, noteMem, overflow, physOf, pop, push, raise,
-  readPhys, readSt, setC1, siteOf, tagOf, underflow, writePhys, writeSt,
+  begin, canPush, env, FCW, freePhys, FTOP, isEmpty, memX87, note, overflow, physOf, pop, push, raise, readPhys, readSt, setC1, siteOf, tagOf, underflow, writePhys, writeSt,
 } from './x87-stack.js';
 import { f80Raw, MemFmt, readBytes, readRaw, toF80, writeBytes, writeRaw } from './x87-mem.js';
 
 /** FLD m32fp / m64fp / m80fp, FILD m16/m32/m64: push the converted operand. */
 function loadMem(fmt: MemFmt): (d: Decoded) => Exec {
   return (d) => {
-    const ea = eaOf(memOf(d)), site = siteOf(d);
-    return (c) => {
-      begin(c);
-      const lo = ea(c), hi = c.hi;
+    return memX87(d, (c, lo, hi) => {
       const raw = readRaw(c, fmt, lo, hi);
-      if (!canPush(c)) { overflow(c); noteMem(c, site, lo, hi); return; }
+      if (!canPush(c)) { overflow(c); return; }
       const st = env(c);
       let x = toF80(fmt, raw, st);
       if ((fmt === MemFmt.F32 || fmt === MemFmt.F64) && kindOf(x) === Kind.SNAN) { st.exc |= Exc.IE; x = quiet(x); }
       if (!(st.unmasked() & (Exc.IE | Exc.DE))) { push(c, x); setC1(c, false); }
       raise(c, st.exc);
-      noteMem(c, site, lo, hi);
-    };
+    });
   };
 }
 
 /** FBLD m80bcd. */
 function fbld(d: Decoded): Exec {
-  const ea = eaOf(memOf(d)), site = siteOf(d);
-  return (c) => {
-    begin(c);
-    const lo = ea(c), hi = c.hi;
+  return memX87(d, (c, lo, hi) => {
     const bytes = readBytes(c, lo, hi, 10);
     if (!canPush(c)) overflow(c); else { push(c, fromBcd(bytes)); setC1(c, false); }
-    noteMem(c, site, lo, hi);
-  };
+  });
 }
 
 /** FLD ST(i): push a copy of ST(i) (read before the push). */
@@ -83,28 +74,23 @@ function loadConst(name: keyof typeof CONST_FIXED | 'one' | 'zero'): (d: Decoded
 function storeFloat(fmt: Format | null, popAfter: boolean): (d: Decoded) => Exec {
   const bytes = fmt === null ? 10 : fmt === SGL ? 4 : 8;
   return (d) => {
-    const ea = eaOf(memOf(d)), site = siteOf(d);
-    return (c) => {
-      begin(c);
-      const lo = ea(c), hi = c.hi;
+    return memX87(d, (c, lo, hi) => {
       if (isEmpty(c, 0)) {
         const masked = imMaskedUnderflowPreview(c);
         if (masked) writeRaw(c, lo, hi, bytes, fmt === null ? f80Raw(INDEFINITE) : ieeeIndefinite(fmt));
         underflow(c);
         if (masked && popAfter) pop(c);
-        noteMem(c, site, lo, hi);
         return;
       }
       const st = env(c);
       const x = readSt(c, 0);
       const raw = fmt === null ? f80Raw(x) : toIeee(x, fmt, st);
-      if (st.unmasked() & (Exc.IE | Exc.DE | Exc.OE | Exc.UE)) { raise(c, st.exc); noteMem(c, site, lo, hi); return; }
+      if (st.unmasked() & (Exc.IE | Exc.DE | Exc.OE | Exc.UE)) { raise(c, st.exc); return; }
       writeRaw(c, lo, hi, bytes, raw);
       setC1(c, st.up);
       raise(c, st.exc);
       if (popAfter) pop(c);
-      noteMem(c, site, lo, hi);
-    };
+    });
   };
 }
 
@@ -117,53 +103,43 @@ function imMaskedUnderflowPreview(c: Cpu): boolean {
 function storeInt(bits: number, popAfter: boolean, truncate: boolean): (d: Decoded) => Exec {
   const indefinite = 1n << BigInt(bits - 1);
   return (d) => {
-    const ea = eaOf(memOf(d)), site = siteOf(d);
-    return (c) => {
-      begin(c);
-      const lo = ea(c), hi = c.hi;
+    return memX87(d, (c, lo, hi) => {
       if (isEmpty(c, 0)) {
         const masked = imMaskedUnderflowPreview(c);
         if (masked) writeRaw(c, lo, hi, bits / 8, indefinite);
         underflow(c);
         if (masked && popAfter) pop(c);
-        noteMem(c, site, lo, hi);
         return;
       }
       const st = env(c);
       const v = toInt(readSt(c, 0), bits, truncate, st);
-      if (st.unmasked() & (Exc.IE | Exc.DE)) { raise(c, st.exc); noteMem(c, site, lo, hi); return; }
+      if (st.unmasked() & (Exc.IE | Exc.DE)) { raise(c, st.exc); return; }
       writeRaw(c, lo, hi, bits / 8, v === null ? indefinite : BigInt.asUintN(bits, v));
       setC1(c, st.up);
       raise(c, st.exc);
       if (popAfter) pop(c);
-      noteMem(c, site, lo, hi);
-    };
+    });
   };
 }
 
 /** FBSTP m80bcd. */
 function fbstp(d: Decoded): Exec {
-  const ea = eaOf(memOf(d)), site = siteOf(d);
-  return (c) => {
-    begin(c);
-    const lo = ea(c), hi = c.hi;
+  return memX87(d, (c, lo, hi) => {
     if (isEmpty(c, 0)) {
       const masked = imMaskedUnderflowPreview(c);
       if (masked) writeBytes(c, lo, hi, BCD_INDEFINITE);
       underflow(c);
       if (masked) pop(c);
-      noteMem(c, site, lo, hi);
       return;
     }
     const st = env(c);
     const v = toBcd(readSt(c, 0), st);
-    if (st.unmasked() & (Exc.IE | Exc.DE)) { raise(c, st.exc); noteMem(c, site, lo, hi); return; }
+    if (st.unmasked() & (Exc.IE | Exc.DE)) { raise(c, st.exc); return; }
     writeBytes(c, lo, hi, v ?? BCD_INDEFINITE);
     setC1(c, st.up);
     raise(c, st.exc);
     pop(c);
-    noteMem(c, site, lo, hi);
-  };
+  });
 }
 
 /** FST ST(i) / FSTP ST(i): copy ST(0) to ST(i) (raw, tag included). */

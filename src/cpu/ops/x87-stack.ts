@@ -1,10 +1,11 @@
 // x87 register stack and status word access shared by the x87 family: physical registers and tags, push/pop,
 // stack faults, exception flags with ES/B, the pending #MF check of waiting instructions, FIP/FDP/FOP.
-import type { Cpu } from '../cpu.js';
+import type { Cpu, Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
 import { Fault, Vector } from '../fault.js';
 import { Exc, FpStatus } from '../f80/round.js';
 import { F80, INDEFINITE, Kind, kindOf } from '../f80/value.js';
+import { eaOf, memOf } from '../operands.js';
 import { Off } from '../state.js';
 
 /** Indices into the 32-bit state view. */
@@ -217,6 +218,20 @@ export function siteOf(d: Decoded): Site {
 /** Record the last non-control instruction (FIP, FOP). */
 export function note(c: Cpu, s: Site): void {
   c.r[FIP] = s.ipLo; c.r[FIP + 1] = s.ipHi; c.r[FOP] = s.fop;
+}
+
+/**
+ * The frame of every x87 instruction with a memory operand: start it, compute the address, run `body`, then
+ * record FIP, FOP and FDP (on every path that did not fault).
+ */
+export function memX87(d: Decoded, body: (c: Cpu, lo: number, hi: number) => void): Exec {
+  const ea = eaOf(memOf(d)), site = siteOf(d);
+  return (c) => {
+    begin(c);
+    const lo = ea(c), hi = c.hi;
+    body(c, lo, hi);
+    noteMem(c, site, lo, hi);
+  };
 }
 
 /** Record the last non-control instruction with a memory operand (FIP, FOP, FDP). */
