@@ -92,3 +92,26 @@ export function walk(u32: Uint32Array, mem: PhysMemory, lo: number, hi: number, 
     if (table >= mem.size) pf(PfErr.RSVD | PfErr.P);
   }
 }
+
+/**
+ * The physical page a linear address maps to under the page tables rooted at `cr3`, read without side effects
+ * (no A/D bits, no permission checks, no faults): -1 if it is not mapped. `visit` sees the physical address of
+ * every table the walk reads (replayers track them to know when a write changes a translation).
+ */
+export function peekPage(mem: PhysMemory, cr3: number, lo: number, hi: number, visit?: (table: number) => void): number {
+  const dv = mem.dv;
+  let table = (cr3 & 0xfffff000) >>> 0;
+  for (let level = 0; level < 4; level++) {
+    visit?.(table);
+    const idx = level === 0 ? (hi >>> 7) & 0x1ff : level === 1 ? ((hi & 0x7f) << 2) | (lo >>> 30) : level === 2 ? (lo >>> 21) & 0x1ff : (lo >>> 12) & 0x1ff;
+    const ea = table + idx * 8;
+    if (ea + 8 > mem.size) return -1;
+    const e = dv.getUint32(ea, true);
+    if (!(e & 1)) return -1;
+    if (level === 3) return (e & 0xfffff000) >>> 0;
+    if (level === 2 && (e & 0x80)) return ((e & 0xffe00000) >>> 0) + (lo & 0x1ff000);
+    if (level === 1 && (e & 0x80)) return ((e & 0xc0000000) >>> 0) + (lo & 0x3ffff000);
+    table = (e & 0xfffff000) >>> 0;
+  }
+  return -1;
+}

@@ -47,10 +47,9 @@ export function eaOf(m: MemRef): Ea {
     };
   }
   if (addr32) {
+    // 32-bit address size: the address wraps at 4 GiB (with FS/GS the base is added first; compilers never emit that)
     const inner = f;
-    f = sb >= 0
-      ? (c) => { const lo = inner(c); c.hi = 0; return lo; } // not exact for FS/GS with 0x67; never emitted by compilers
-      : (c) => { const lo = inner(c); c.hi = 0; return lo; };
+    f = (c) => { const lo = inner(c); c.hi = 0; return lo; };
   }
   return f;
 }

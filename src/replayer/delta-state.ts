@@ -4,6 +4,7 @@
 // page-table updates, frame reuse and aliases come out right.
 import { CpuState, Off } from '../cpu/state.js';
 import { PhysMemory } from '../cpu/phys-memory.js';
+import { peekPage } from '../cpu/mmu.js';
 import { REGISTERS } from '../trace/registers.js';
 
 /** One logged register change. */
@@ -93,32 +94,18 @@ export class DeltaState {
     return true;
   }
 
+  /** Records a page-table frame read by a walk. */
+  private readonly visitTable = (table: number): void => { this.tableFrames.add(table >>> 12); };
+
   /** Physical address of a linear address under the rebuilt page tables, or -1. */
   translate(lo: number, hi: number): number {
     const vpn = hi * 1048576 + (lo >>> 12);
     const cached = this.tlb.get(vpn);
     if (cached !== undefined) return cached + (lo & 0xfff);
-    const dv = this.mem.dv, u = this.state.u32;
-    let table = (u[Off.CR3 >> 2]! & 0xfffff000) >>> 0;
-    const idx = [(hi >>> 7) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30), (lo >>> 21) & 0x1ff, (lo >>> 12) & 0x1ff];
-    for (let level = 0; level < 4; level++) {
-      this.tableFrames.add(table >>> 12);
-      const ea = table + idx[level]! * 8;
-      if (ea + 8 > this.mem.size) return -1;
-      const e = dv.getUint32(ea, true);
-      if (!(e & 1)) return -1;
-      const large = (level === 1 || level === 2) && (e & 0x80) !== 0;
-      if (level === 3 || large) {
-        let base: number;
-        if (level === 3) base = (e & 0xfffff000) >>> 0;
-        else if (level === 2) base = ((e & 0xffe00000) >>> 0) + (lo & 0x1ff000);
-        else base = ((e & 0xc0000000) >>> 0) + (lo & 0x3ffff000);
-        this.tlb.set(vpn, base);
-        return base + (lo & 0xfff);
-      }
-      table = (e & 0xfffff000) >>> 0;
-    }
-    return -1;
+    const base = peekPage(this.mem, this.state.u32[Off.CR3 >> 2]!, lo, hi, this.visitTable);
+    if (base < 0) return -1;
+    this.tlb.set(vpn, base);
+    return base + (lo & 0xfff);
   }
 
   /** Replace the whole state: registers from `state`, and every frame in `pages` (frames written since the last

@@ -4,6 +4,7 @@
 // work is not re-executed: a VMCALL step gets its recorded register and memory rows applied and RIP moves past
 // it. The first difference is reported with its step, what differs, and both values.
 import { Cpu, RunStatus } from '../cpu/cpu.js';
+import { peekPage } from '../cpu/mmu.js';
 import type { Decoded } from '../cpu/decoded.js';
 import { getFlags } from '../cpu/flags.js';
 import type { MemLog } from '../cpu/mem-log.js';
@@ -52,20 +53,8 @@ class Divergence extends Error {
 
 /** Physical address of a linear one under the processor's page tables (no side effects), or -1. */
 function walk(cpu: Cpu, lo: number, hi: number): number {
-  let table = (cpu.r[Off.CR3 >> 2]! & 0xfffff000) >>> 0;
-  const idx = [(hi >>> 7) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30), (lo >>> 21) & 0x1ff, (lo >>> 12) & 0x1ff];
-  for (let level = 0; level < 4; level++) {
-    const ea = table + idx[level]! * 8;
-    if (ea + 8 > cpu.mem.size) return -1;
-    const e = cpu.dv.getUint32(ea, true);
-    if (!(e & 1)) return -1;
-    if (level === 3) return ((e & 0xfffff000) >>> 0) + (lo & 0xfff);
-    if ((level === 1 || level === 2) && (e & 0x80)) {
-      return level === 2 ? ((e & 0xffe00000) >>> 0) + (lo & 0x1fffff) : ((e & 0xc0000000) >>> 0) + (lo & 0x3fffffff);
-    }
-    table = (e & 0xfffff000) >>> 0;
-  }
-  return -1;
+  const base = peekPage(cpu.mem, cpu.r[Off.CR3 >> 2]!, lo, hi);
+  return base < 0 ? -1 : base + (lo & 0xfff);
 }
 
 /** Verify a whole trace (or its first `limit` steps). */
