@@ -3,10 +3,9 @@
 import { Code } from 'iced-x86';
 import type { Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType, RegClass, RegRef } from '../decoded.js';
-import { Fault, gp, Vector } from '../fault.js';
+import { gp } from '../fault.js';
 import { FlagOp, getFlags, setLazy32, setLazy64 } from '../flags.js';
-import { PfErr } from '../mmu.js';
-import { eaOf, gprReader, gprWriter, memOf, reader, regOf, rdN, wrN } from '../operands.js';
+import { eaOf, gprReader, gprWriter, memOf, reader, regOf, rmwN, wrN } from '../operands.js';
 import { Fl, Off } from '../state.js';
 import type { OpMap } from '../table.js';
 import { prefixesOf } from './string.js';
@@ -35,24 +34,8 @@ export function writer64(d: Decoded, i: number): (c: Cpu, lo: number, hi: number
   return (c, lo, hi) => { const a = ea(c); c.wr64(a, c.hi, lo, hi); };
 }
 
-// ---- read-modify-write reads ---------------------------------------------------------------------
-// XCHG, XADD, CMPXCHG* read their memory operand with write intent: a #PF on that read reports W=1
-// (measured on hardware), so a not-present page gives error code W|U rather than U.
-
-function asWrite(e: unknown): never {
-  if (e instanceof Fault && e.vector === Vector.PF) throw new Fault(Vector.PF, e.errorCode | PfErr.W, e.cr2Lo, e.cr2Hi, e.detail);
-  throw e;
-}
-
-/** Read 1/2/4 bytes for a read-modify-write. */
-function rmwRead(c: Cpu, lo: number, hi: number, size: number): number {
-  try { return rdN(c, lo, hi, size); } catch (e) { return asWrite(e); }
-}
-
-/** Read 8 bytes for a read-modify-write (hi half in c.hi). */
-function rmwRead64(c: Cpu, lo: number, hi: number): number {
-  try { return c.rd64(lo, hi); } catch (e) { return asWrite(e); }
-}
+// XCHG, XADD, CMPXCHG* read their memory operand with write intent (Cpu.rmw*): a #PF on that read reports
+// W=1 (measured on hardware), so a not-present page gives error code W|U rather than U.
 
 /** Sign-extend a `size`-byte value to 32 bits (as a uint32). */
 function sext32(v: number, size: number): number {
@@ -140,7 +123,7 @@ function xchg(size: number): (d: Decoded) => Exec {
     const ea = eaOf(memOf(d));
     return (c) => {
       const lo = ea(c), hi = c.hi;
-      const a = rmwRead(c, lo, hi, size);
+      const a = rmwN(c, lo, hi, size);
       wrN(c, lo, hi, size, rd1(c));
       wr1(c, a);
     };
@@ -159,7 +142,7 @@ function xchg64(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const lo = ea(c), hi = c.hi;
-    const alo = rmwRead64(c, lo, hi), ahi = c.hi;
+    const alo = c.rmw64(lo, hi), ahi = c.hi;
     c.wr64(lo, hi, c.r[j]!, c.r[j + 1]!);
     c.r[j] = alo; c.r[j + 1] = ahi;
   };
@@ -182,7 +165,7 @@ function xadd(size: number): (d: Decoded) => Exec {
     const ea = eaOf(memOf(d));
     return (c) => {
       const lo = ea(c), hi = c.hi;
-      const dst = rmwRead(c, lo, hi, size), src = rds(c), sum = ((dst + src) & m) >>> 0;
+      const dst = rmwN(c, lo, hi, size), src = rds(c), sum = ((dst + src) & m) >>> 0;
       wrN(c, lo, hi, size, sum);
       wrs(c, dst);
       setLazy32(c.r, FlagOp.ADD, bits, sum, dst, src);
@@ -209,7 +192,7 @@ function xadd64(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const a = ea(c), ah = c.hi, r = c.r;
-    const dlo = rmwRead64(c, a, ah), dhi = c.hi, slo = r[j]!, shi = r[j + 1]!;
+    const dlo = c.rmw64(a, ah), dhi = c.hi, slo = r[j]!, shi = r[j + 1]!;
     const lo = add(c, dlo, dhi, slo, shi), hi = c.hi;
     c.wr64(a, ah, lo, hi);
     r[j] = dlo; r[j + 1] = dhi;
@@ -239,7 +222,7 @@ function cmpxchg(size: number): (d: Decoded) => Exec {
     const ea = eaOf(memOf(d));
     return (c) => {
       const lo = ea(c), hi = c.hi;
-      const dst = rmwRead(c, lo, hi, size), a = rda(c);
+      const dst = rmwN(c, lo, hi, size), a = rda(c);
       if (a === dst) wrN(c, lo, hi, size, rds(c));
       else { wrN(c, lo, hi, size, dst); wra(c, dst); }
       setLazy32(c.r, FlagOp.SUB, bits, ((a - dst) & m) >>> 0, a, dst);
@@ -264,7 +247,7 @@ function cmpxchg64(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const a = ea(c), ah = c.hi, r = c.r;
-    const dlo = rmwRead64(c, a, ah), dhi = c.hi, alo = r[0]!, ahi = r[1]!;
+    const dlo = c.rmw64(a, ah), dhi = c.hi, alo = r[0]!, ahi = r[1]!;
     if (alo === dlo && ahi === dhi) c.wr64(a, ah, r[j]!, r[j + 1]!);
     else { c.wr64(a, ah, dlo, dhi); r[0] = dlo; r[1] = dhi; }
     flags(r, alo, ahi, dlo, dhi);
@@ -282,7 +265,7 @@ function cmpxchg8b(d: Decoded): Exec {
   const ea = eaOf(memOf(d));
   return (c) => {
     const a = ea(c), ah = c.hi, r = c.r;
-    const lo = rmwRead64(c, a, ah), hi = c.hi;
+    const lo = c.rmw64(a, ah), hi = c.hi;
     const eq = lo === r[0] && hi === r[4];
     if (eq) c.wr64(a, ah, r[6]!, r[2]!);
     else { c.wr64(a, ah, lo, hi); r[0] = lo; r[1] = 0; r[4] = hi; r[5] = 0; }
@@ -297,7 +280,7 @@ function cmpxchg16b(d: Decoded): Exec {
     const a = ea(c), ah = c.hi, r = c.r;
     if (a & 15) gp(0);
     const a8 = (a + 8) >>> 0; // 16-byte aligned: never carries into the hi half, same page
-    const l0 = rmwRead64(c, a, ah), h0 = c.hi, l1 = rmwRead64(c, a8, ah), h1 = c.hi;
+    const l0 = c.rmw64(a, ah), h0 = c.hi, l1 = c.rmw64(a8, ah), h1 = c.hi;
     const eq = l0 === r[0] && h0 === r[1] && l1 === r[4] && h1 === r[5];
     if (eq) { c.wr64(a, ah, r[6]!, r[7]!); c.wr64(a8, ah, r[2]!, r[3]!); } else {
       c.wr64(a, ah, l0, h0); c.wr64(a8, ah, l1, h1);
