@@ -10,7 +10,6 @@ import { getFlags } from '../cpu/flags.js';
 import { Access } from '../cpu/mmu.js';
 import { Off } from '../cpu/state.js';
 import { Service } from '../guest/kernel/image.js';
-import { FIRST_FREE_FRAME } from '../guest/layout.js';
 import type { ServiceOutcome } from '../guest/machine.js';
 import { createMachine, DEFAULT_ENV, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
 import { ExitReason } from '../vmx/exit-reason.js';
@@ -114,22 +113,16 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   rec = steps; ev = events;
   for (const [kind, data] of early) events.input(0, kind, data);
 
-  // checkpoint 0: the whole machine before the first step (kernel image, tables, loaded program, stack)
-  const checkpoint = (first: boolean): void => {
+  // checkpoint 0 is the whole machine before the first step (every frame boot, the loader and the host wrote
+  // is marked dirty); later checkpoints hold the frames written since the previous one
+  const checkpoint = (): void => {
     getFlags(cpu.r);
     const pages = new Map<number, Uint8Array>();
-    const dirty = new Set(cpu.mem.takeDirty());
-    if (first) {
-      for (let f = 0; f < FIRST_FREE_FRAME >>> 12; f++) {
-        const page = cpu.mem.bytes.subarray(f << 12, (f + 1) << 12);
-        if (page.some((b) => b !== 0)) dirty.add(f);
-      }
-    }
-    for (const f of [...dirty].sort((a, b) => a - b)) pages.set(f, cpu.mem.bytes.slice(f << 12, (f + 1) << 12));
+    for (const f of cpu.mem.takeDirty()) pages.set(f, cpu.mem.bytes.slice(f << 12, (f + 1) << 12));
     cpu.flushTlb(); // writes through cached TLB entries must mark their pages dirty again
     writer.writeCheckpoint(steps.seq, cpu.s.snapshot(), pages, { icount: cpu.icount });
   };
-  checkpoint(true);
+  checkpoint();
   steps.resync();
 
   const maxSteps = opts.maxSteps ?? Number.MAX_SAFE_INTEGER;
@@ -162,7 +155,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
         cplBefore, cplAfter, from, to);
       if (d?.code === Code.Syscall) lastSyscallSeq = seq;
     }
-    if (steps.seq >= nextCheckpoint) { nextCheckpoint += checkpointEvery; checkpoint(false); }
+    if (steps.seq >= nextCheckpoint) { nextCheckpoint += checkpointEvery; checkpoint(); }
     if (steps.seq >= nextProgress) { nextProgress += 1 << 18; progress(); }
     if (steps.seq >= maxSteps) cpu.budget = 0;
   };
