@@ -17,20 +17,43 @@ export function native(image: string, args: string[], stdin?: string, cwd = ROOT
   return { stdout: r.stdout.toString('latin1'), stderr: r.stderr.toString('latin1'), status };
 }
 
-export function emulated(image: string, args: string[], stdin?: string, root = ROOT): Outcome & { message?: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'itrace-sample-'));
+/** What a guest run in `withCapturedIo` gets: fds for its output, its stdin file, and a scratch directory. */
+export interface CapturedIo {
+  /** Scratch directory (also holds the captured files). */
+  dir: string;
+  /** Host fd for the guest's stdout. */
+  stdout: number;
+  /** Host fd for the guest's stderr. */
+  stderr: number;
+  /** File holding the given stdin, if any. */
+  stdinFile?: string;
+}
+
+/**
+ * Run `fn` in `root` as the working directory with the guest's stdout/stderr going to files (and `stdin`
+ * in a file); returns fn's result with the captured output.
+ */
+export function withCapturedIo<T>(root: string, stdin: string | undefined, fn: (io: CapturedIo) => T): T & { stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'itrace-io-'));
   const out = openSync(join(dir, 'out'), 'w'), err = openSync(join(dir, 'err'), 'w');
   let stdinFile: string | undefined;
   if (stdin !== undefined) { stdinFile = join(dir, 'in'); writeFileSync(stdinFile, stdin); }
   const prev = process.cwd();
   try {
     process.chdir(root);
-    const res = runProgram({ image, args, root, stdinFile, stdout: out, stderr: err });
-    if ('error' in res) throw new Error(res.error);
-    return { stdout: readFileSync(join(dir, 'out'), 'latin1'), stderr: readFileSync(join(dir, 'err'), 'latin1'), status: res.status, message: res.message };
+    const r = fn({ dir, stdout: out, stderr: err, stdinFile });
+    return { ...r, stdout: readFileSync(join(dir, 'out'), 'latin1'), stderr: readFileSync(join(dir, 'err'), 'latin1') };
   } finally {
     process.chdir(prev);
     closeSync(out); closeSync(err);
   }
+}
+
+export function emulated(image: string, args: string[], stdin?: string, root = ROOT): Outcome & { message?: string } {
+  return withCapturedIo(root, stdin, (io) => {
+    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr });
+    if ('error' in res) throw new Error(res.error);
+    return { status: res.status, message: res.message };
+  });
 }
 

@@ -1,34 +1,24 @@
 // Recording helpers for tests: record a program into a temporary directory (output captured), and check the
 // structural invariants of a trace read back from its Arrow files.
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { FIRST_FREE_FRAME } from '../../src/guest/layout.js';
 import { createMachine, ProgramSpec } from '../../src/guest/run-program.js';
 import { record, RecordSummary } from '../../src/recorder/record.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
-import { ROOT } from './run-both.js';
+import { ROOT, withCapturedIo } from './run-both.js';
 
 export interface Recorded { summary: RecordSummary; stdout: string; stderr: string; reader: TraceReader }
 
 export function recordTo(image: string, args: string[], stdin?: string): Recorded {
-  const dir = mkdtempSync(join(tmpdir(), 'itrace-rec-'));
-  const out = openSync(join(dir, 'out'), 'w'), err = openSync(join(dir, 'err'), 'w');
-  let stdinFile: string | undefined;
-  if (stdin !== undefined) { stdinFile = join(dir, 'in'); writeFileSync(stdinFile, stdin); }
-  const prev = process.cwd();
-  try {
-    process.chdir(ROOT);
-    const s = record({ image, args, root: ROOT, stdinFile, stdout: out, stderr: err, out: join(dir, 'trace') });
+  return withCapturedIo(ROOT, stdin, (io) => {
+    const s = record({ image, args, root: ROOT, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, out: join(io.dir, 'trace') });
     if ('error' in s) throw new Error(s.error);
-    const reader = TraceReader.open(join(dir, 'trace'));
+    const reader = TraceReader.open(join(io.dir, 'trace'));
     if ('error' in reader) throw new Error(reader.error);
-    return { summary: s, stdout: readFileSync(join(dir, 'out'), 'latin1'), stderr: readFileSync(join(dir, 'err'), 'latin1'), reader };
-  } finally {
-    process.chdir(prev);
-    closeSync(out); closeSync(err);
-  }
+    return { summary: s, reader };
+  });
 }
 
 /** Check the structural invariants of a trace; returns the counts it saw. */
