@@ -15,6 +15,7 @@ export function benchRecordCore(image: string, args: string[]): { steps: number;
   m.cpu.mlog = rec;
   m.vm.vmcs.controls.monitorTrapFlag = true;
   m.vm.mtfHandler = (d, f) => rec.onStep(d, f);
+  if (process.env.RECORD_CORE_NO_BLOCKS === undefined) { m.vm.mtfLog = rec; rec.quietUntil = Number.MAX_SAFE_INTEGER; }
   const t0 = process.hrtime.bigint();
   for (;;) {
     const reason = m.vm.enter();

@@ -8,8 +8,9 @@ import { PhysMemory } from './phys-memory.js';
 import { CpuState, Off } from './state.js';
 import { lookupHandler, endsBlock } from './table.js';
 import { TLB_MASK, TlbClass, TlbSet, vpnOf } from './tlb.js';
-import { CompiledBlock, compileBlock } from './jit/compile-block.js';
+import { CompiledBlock, compileBlock, compileLoggingBlock, LoggingBlock } from './jit/compile-block.js';
 import type { MemLog } from './mem-log.js';
+import type { StepLog } from './step-log.js';
 
 /** An instruction handler: a function of the machine only (operands are bound when it is built). */
 export type Exec = (c: Cpu) => void;
@@ -43,6 +44,10 @@ export interface Block {
   hits: number;
   /** The compiled block, null before compilation, or NOT_COMPILABLE. */
   jit: CompiledBlock | null | typeof NOT_COMPILABLE;
+  /** Executions while recording (the logging block is compiled when it gets hot). */
+  logHits: number;
+  /** The compiled logging block (recording), null before compilation, or NOT_COMPILABLE. */
+  logJit: LoggingBlock | null | typeof NOT_COMPILABLE;
 }
 
 /** Marks a block the compiler declined. */
@@ -221,36 +226,53 @@ export class Cpu {
 
   // ---- memory access (linear addresses as lo/hi halves) ----------------------------------------
 
+  // With a memory log attached, accesses that hit the TLB are logged right here; the others take the logged
+  // slow path (logRead/logWrite), which performs the access with the log detached and then logs it.
+
   rd8(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 1, false);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr;
-    if (t.tag[i] === vpn) return this.bytes[t.phys[i]! + (lo & 0xfff)]!;
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, log = this.mlog;
+    if (t.tag[i] === vpn) {
+      const v = this.bytes[t.phys[i]! + (lo & 0xfff)]!;
+      if (log !== null) log.access(lo, hi, 1, 0, v, 0, 0, 0);
+      return v;
+    }
+    if (log !== null) return this.logRead(lo, hi, 1, false);
     return this.bytes[this.translate(lo, hi, Access.READ)]!;
   }
 
   rd16(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 2, false);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
-    if (t.tag[i] === vpn && off <= 0xffe) return this.dv.getUint16(t.phys[i]! + off, true);
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff, log = this.mlog;
+    if (t.tag[i] === vpn && off <= 0xffe) {
+      const v = this.dv.getUint16(t.phys[i]! + off, true);
+      if (log !== null) log.access(lo, hi, 2, 0, v, 0, 0, 0);
+      return v;
+    }
+    if (log !== null) return this.logRead(lo, hi, 2, false);
     return this.rdSlow(lo, hi, 2);
   }
 
   rd32(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 4, false);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
-    if (t.tag[i] === vpn && off <= 0xffc) return this.dv.getUint32(t.phys[i]! + off, true);
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff, log = this.mlog;
+    if (t.tag[i] === vpn && off <= 0xffc) {
+      const v = this.dv.getUint32(t.phys[i]! + off, true);
+      if (log !== null) log.access(lo, hi, 4, 0, v, 0, 0, 0);
+      return v;
+    }
+    if (log !== null) return this.logRead(lo, hi, 4, false);
     return this.rdSlow(lo, hi, 4);
   }
 
   /** 64-bit read: returns the lo half, leaves the hi half in `this.hi`. */
   rd64(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 8, false);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff;
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
-      this.hi = this.dv.getUint32(p + 4, true);
-      return this.dv.getUint32(p, true);
+      const vh = this.dv.getUint32(p + 4, true), v = this.dv.getUint32(p, true);
+      if (log !== null) log.access(lo, hi, 8, 0, v, vh, 0, 0);
+      this.hi = vh;
+      return v;
     }
+    if (log !== null) return this.logRead(lo, hi, 8, false);
     const vlo = this.rdSlow(lo, hi, 4);
     const n = (lo + 4) >>> 0;
     this.hi = this.rdSlow(n, n < lo ? (hi + 1) >>> 0 : hi, 4);
@@ -313,38 +335,52 @@ export class Cpu {
   }
 
   rmw8(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 1, true);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
-    if (t.tag[i] === vpn) return this.bytes[t.phys[i]! + (lo & 0xfff)]!;
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, log = this.mlog;
+    if (t.tag[i] === vpn) {
+      const v = this.bytes[t.phys[i]! + (lo & 0xfff)]!;
+      if (log !== null) log.access(lo, hi, 1, 0, v, 0, 0, 0);
+      return v;
+    }
+    if (log !== null) return this.logRead(lo, hi, 1, true);
     this.translate(lo, hi, Access.WRITE);
     return this.rd8(lo, hi);
   }
 
   rmw16(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 2, true);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
-    if (t.tag[i] === vpn && off <= 0xffe) return this.dv.getUint16(t.phys[i]! + off, true);
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
+    if (t.tag[i] === vpn && off <= 0xffe) {
+      const v = this.dv.getUint16(t.phys[i]! + off, true);
+      if (log !== null) log.access(lo, hi, 2, 0, v, 0, 0, 0);
+      return v;
+    }
+    if (log !== null) return this.logRead(lo, hi, 2, true);
     this.rmwCheck(lo, hi, 2);
     return this.rd16(lo, hi);
   }
 
   rmw32(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 4, true);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
-    if (t.tag[i] === vpn && off <= 0xffc) return this.dv.getUint32(t.phys[i]! + off, true);
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
+    if (t.tag[i] === vpn && off <= 0xffc) {
+      const v = this.dv.getUint32(t.phys[i]! + off, true);
+      if (log !== null) log.access(lo, hi, 4, 0, v, 0, 0, 0);
+      return v;
+    }
+    if (log !== null) return this.logRead(lo, hi, 4, true);
     this.rmwCheck(lo, hi, 4);
     return this.rd32(lo, hi);
   }
 
   /** 64-bit read-modify-write read: returns lo, hi in `this.hi`. */
   rmw64(lo: number, hi: number): number {
-    if (this.mlog !== null) return this.logRead(lo, hi, 8, true);
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
-      this.hi = this.dv.getUint32(p + 4, true);
-      return this.dv.getUint32(p, true);
+      const vh = this.dv.getUint32(p + 4, true), v = this.dv.getUint32(p, true);
+      if (log !== null) log.access(lo, hi, 8, 0, v, vh, 0, 0);
+      this.hi = vh;
+      return v;
     }
+    if (log !== null) return this.logRead(lo, hi, 8, true);
     this.rmwCheck(lo, hi, 8);
     return this.rd64(lo, hi);
   }
@@ -359,34 +395,50 @@ export class Cpu {
   }
 
   wr8(lo: number, hi: number, v: number): void {
-    if (this.mlog !== null) { this.logWrite(lo, hi, 1, v, 0); return; }
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw;
-    if (t.tag[i] === vpn) { this.bytes[t.phys[i]! + (lo & 0xfff)] = v; return; }
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, log = this.mlog;
+    if (t.tag[i] === vpn) {
+      const p = t.phys[i]! + (lo & 0xfff);
+      if (log !== null) log.access(lo, hi, 1, 1, v & 0xff, 0, this.bytes[p]!, 0);
+      this.bytes[p] = v;
+      return;
+    }
+    if (log !== null) { this.logWrite(lo, hi, 1, v, 0); return; }
     this.wrSlow(lo, hi, 1, v);
   }
 
   wr16(lo: number, hi: number, v: number): void {
-    if (this.mlog !== null) { this.logWrite(lo, hi, 2, v, 0); return; }
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
-    if (t.tag[i] === vpn && off <= 0xffe) { this.dv.setUint16(t.phys[i]! + off, v, true); return; }
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
+    if (t.tag[i] === vpn && off <= 0xffe) {
+      const p = t.phys[i]! + off;
+      if (log !== null) log.access(lo, hi, 2, 1, v & 0xffff, 0, this.dv.getUint16(p, true), 0);
+      this.dv.setUint16(p, v, true);
+      return;
+    }
+    if (log !== null) { this.logWrite(lo, hi, 2, v, 0); return; }
     this.wrSlow(lo, hi, 2, v);
   }
 
   wr32(lo: number, hi: number, v: number): void {
-    if (this.mlog !== null) { this.logWrite(lo, hi, 4, v, 0); return; }
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
-    if (t.tag[i] === vpn && off <= 0xffc) { this.dv.setUint32(t.phys[i]! + off, v, true); return; }
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
+    if (t.tag[i] === vpn && off <= 0xffc) {
+      const p = t.phys[i]! + off;
+      if (log !== null) log.access(lo, hi, 4, 1, v >>> 0, 0, this.dv.getUint32(p, true), 0);
+      this.dv.setUint32(p, v, true);
+      return;
+    }
+    if (log !== null) { this.logWrite(lo, hi, 4, v, 0); return; }
     this.wrSlow(lo, hi, 4, v);
   }
 
   wr64(lo: number, hi: number, vlo: number, vhi: number): void {
-    if (this.mlog !== null) { this.logWrite(lo, hi, 8, vlo, vhi); return; }
-    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff;
+    const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
+      if (log !== null) log.access(lo, hi, 8, 1, vlo, vhi, this.dv.getUint32(p, true), this.dv.getUint32(p + 4, true));
       this.dv.setUint32(p, vlo, true); this.dv.setUint32(p + 4, vhi, true);
       return;
     }
+    if (log !== null) { this.logWrite(lo, hi, 8, vlo, vhi); return; }
     if (off > 0xff8) { // crosses a page: check both pages are writable before writing anything
       const n = ((lo | 0xfff) + 1) >>> 0; // first byte of the second page (the #PF address hardware reports)
       this.translate(lo, hi, Access.WRITE);
@@ -513,7 +565,7 @@ export class Cpu {
       decoder.free();
     }
     const last = insns[insns.length - 1]!;
-    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs, endLo: last.nextLo, endHi: last.nextHi, succ0: null, succ1: null, chainGen: -1, hits: 0, jit: null };
+    const b: Block = { ipLo: lo, ipHi: hi, phys: p, insns, execs, endLo: last.nextLo, endHi: last.nextHi, succ0: null, succ1: null, chainGen: -1, hits: 0, jit: null, logHits: 0, logJit: null };
     let map = this.blocks[frame];
     if (map === undefined) { this.markCode(frame); map = this.blocks[frame]!; }
     map.set(off, b);
@@ -629,28 +681,60 @@ export class Cpu {
   }
 
   /**
-   * Execute up to `steps` steps one instruction at a time (no compiled blocks, RIP and the step count exact
-   * before every instruction), calling `onStep` after each: the monitor-trap-flag exit, delivered in the loop.
-   * Exits caused by instructions (VMCALL, ...) return EXIT without a step.
+   * Execute up to `steps` steps with RIP and the step count exact before every instruction, calling `onStep`
+   * after each: the monitor-trap-flag exit, delivered in the loop. Exits caused by instructions (VMCALL, ...)
+   * return EXIT without a step. With a StepLog, hot blocks run as compiled logging blocks that log their steps
+   * into it without calling `onStep` (only while the log's quietUntil allows; rings never switch inside them
+   * and a fault inside one is stepped through `onStep` as usual).
    */
-  runStepped(steps: number, onStep: StepHook): RunStatus {
+  runStepped(steps: number, onStep: StepHook, log: StepLog | null = null): RunStatus {
     const r = this.r;
     this.budget = steps;
     this.exit.reason = -1;
+    let prev: Block | null = null;
     outer: while (this.budget > 0) {
       if (r[Off.HALTED >> 2]) return RunStatus.HALT;
-      let blk: Block;
-      try {
-        blk = this.blockAtRip();
-      } catch (e) {
-        const st = this.onFault(e, -1, -1);
+      const blk = this.nextBlock(prev);
+      if (blk === null) {
+        prev = null;
+        const st = this.onFault(this.fetchFault, -1, -1);
         if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(null, true);
         if (st !== RunStatus.BUDGET) return st;
         continue;
       }
+      prev = null;
       const insns = blk.insns, execs = blk.execs;
       this.brk = false;
-      for (let i = 0; i < insns.length && this.budget > 0; i++) {
+      let i = 0;
+      if (log !== null) {
+        const lj = blk.logJit;
+        if (lj === null) {
+          if (++blk.logHits >= this.jitThreshold && this.jitEnabled) blk.logJit = compileLoggingBlock(blk, log) ?? NOT_COMPILABLE;
+        } else if (lj !== NOT_COMPILABLE && lj.rows.count <= this.budget && log.seq + lj.rows.count < log.quietUntil) {
+          let done: number;
+          const s0 = log.seq; // the compiled code moves log.seq to each step that accesses memory
+          try {
+            done = lj.run(this, log);
+          } catch (e) {
+            const k = this.jitIndex;
+            log.seq = s0;
+            log.rows(lj.rows, k);
+            this.icount += k; this.budget -= k;
+            const d = insns[k]!;
+            const st = this.onFault(e, d.ipLo, d.ipHi, d);
+            if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(d, true);
+            if (st !== RunStatus.BUDGET) return st;
+            continue;
+          }
+          log.seq = s0;
+          log.rows(lj.rows, done);
+          this.icount += done; this.budget -= done;
+          if (this.brk) continue;
+          if (done === insns.length) { prev = blk; continue; }
+          i = done;
+        }
+      }
+      for (; i < insns.length && this.budget > 0; i++) {
         const d = insns[i]!;
         r[RIP] = d.nextLo; r[RIP + 1] = d.nextHi;
         this.icount++; this.budget--;
@@ -665,10 +749,41 @@ export class Cpu {
         }
         if (this.exit.reason >= 0) return RunStatus.EXIT;
         onStep(d, false);
-        if (this.brk) break;
+        if (this.brk) continue outer;
       }
+      if (i === insns.length) prev = blk;
     }
     return RunStatus.BUDGET;
+  }
+
+  /** The fault raised by the last failed nextBlock() fetch. */
+  private fetchFault: unknown = null;
+
+  /**
+   * The block at RIP: a cached successor of `prev` (valid while the chain generation is unchanged), else a
+   * lookup, which is then cached as a successor of `prev`. Null when fetching faults (the error in fetchFault).
+   */
+  private nextBlock(prev: Block | null): Block | null {
+    const lo = this.r[RIP]!, hi = this.r[RIP + 1]!;
+    if (prev !== null && prev.chainGen === this.chainGen) {
+      const a = prev.succ0;
+      if (a !== null && a.ipLo === lo && a.ipHi === hi) return a;
+      const b = prev.succ1;
+      if (b !== null && b.ipLo === lo && b.ipHi === hi) return b;
+    }
+    let blk: Block;
+    try {
+      blk = this.blockAtRip();
+    } catch (e) {
+      this.fetchFault = e;
+      return null;
+    }
+    if (prev !== null) {
+      if (prev.chainGen !== this.chainGen) { prev.chainGen = this.chainGen; prev.succ0 = blk; prev.succ1 = null; }
+      else if (prev.succ0 === null) prev.succ0 = blk;
+      else { prev.succ1 = prev.succ0; prev.succ0 = blk; }
+    }
+    return blk;
   }
 
   /** Deliver a caught fault (or rethrow a non-Fault error). ipLo/ipHi -1 means RIP already points at the faulting fetch. */

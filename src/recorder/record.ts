@@ -158,12 +158,31 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
     if (steps.seq >= nextCheckpoint) { nextCheckpoint += checkpointEvery; checkpoint(); }
     if (steps.seq >= nextProgress) { nextProgress += 1 << 18; progress(); }
     if (steps.seq >= maxSteps) cpu.budget = 0;
+    steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps, nextSnapshot);
   };
+  // hot blocks log their own steps (no call of the handler above) while they end before the next position
+  // where the handler has work: a checkpoint, a progress report, --max-steps, a test's snapshot
+  vm.mtfLog = steps;
+  let nextSnapshot = Number.MAX_SAFE_INTEGER;
+  steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps);
   const snap = opts.snapshotAt, onSnap = opts.onSnapshot;
   if (snap !== undefined && onSnap !== undefined) {
     const inner = vm.mtfHandler;
+    const positions = [...snap].sort((a, b) => a - b);
+    let next = 0;
+    const advance = (): void => {
+      while (next < positions.length && positions[next]! <= steps.seq) next++;
+      nextSnapshot = positions[next] ?? Number.MAX_SAFE_INTEGER;
+    };
+    advance();
+    steps.quietUntil = Math.min(steps.quietUntil, nextSnapshot);
     if (snap.has(0)) onSnap(0, cpu);
-    vm.mtfHandler = (d, faulted) => { inner(d, faulted); if (snap.has(steps.seq)) onSnap(steps.seq, cpu); };
+    vm.mtfHandler = (d, faulted) => {
+      inner(d, faulted);
+      if (snap.has(steps.seq)) onSnap(steps.seq, cpu);
+      advance();
+      steps.quietUntil = Math.min(steps.quietUntil, nextSnapshot);
+    };
   }
 
   let outcome: ServiceOutcome | null = null;
@@ -197,6 +216,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   } finally {
     cpu.mlog = null;
     vm.mtfHandler = null;
+    vm.mtfLog = null;
     made.close();
   }
   const last = Math.max(steps.seq - 1, 0);

@@ -4,7 +4,7 @@
 import type { Cpu } from '../cpu/cpu.js';
 import type { Decoded } from '../cpu/decoded.js';
 import { getFlags } from '../cpu/flags.js';
-import type { MemLog } from '../cpu/mem-log.js';
+import type { LoggedRows, StepLog } from '../cpu/step-log.js';
 import { Off } from '../cpu/state.js';
 import { familyOf } from '../cpu/table.js';
 import { REGISTERS, RegisterSlot } from '../trace/registers.js';
@@ -46,9 +46,11 @@ function tierOf(d: Decoded): number {
 }
 
 /** Records steps into table buffers. */
-export class StepRecorder implements MemLog {
+export class StepRecorder implements StepLog {
   /** Next step number (the seq of the step being executed). */
   seq = 0;
+  /** Compiled logging blocks may run only while they end before this seq (the driver's per-step work is due there). */
+  quietUntil = 0;
   /** Steps at CPL 3. */
   userSteps = 0;
   /** Buffered insns rows. */
@@ -64,7 +66,7 @@ export class StepRecorder implements MemLog {
   private readonly cpu: Cpu;
   private readonly r: Uint32Array;
   /** Register values as of the last recorded step. */
-  private readonly shadow: Uint32Array;
+  readonly shadow: Uint32Array;
   private readonly sink: TableSink;
   // hot column stores, re-read after every flush
   private iSeq: Uint32Array; private iRip: Uint32Array; private iCpl: Uint8Array; private iLen: Uint8Array; private iCode: Uint32Array; private iFault: Uint8Array;
@@ -117,11 +119,7 @@ export class StepRecorder implements MemLog {
    */
   step(d: Decoded | null, cplBefore: number, faulted: boolean, ripLo: number, ripHi: number, tier: number): void {
     let len = 0, id = 0xffffffff;
-    if (d !== null) {
-      len = d.length;
-      id = d.codeId;
-      if (id < 0) { id = this.codeIdOf(d.ipLo, d.ipHi, d.bytes); d.codeId = id; }
-    }
+    if (d !== null) { len = d.length; id = this.codeOf(d); }
     this.row(cplBefore, faulted, ripLo, ripHi, len, id, tier);
   }
 
@@ -141,9 +139,58 @@ export class StepRecorder implements MemLog {
     this.iFault[n] = faulted ? 1 : 0;
     if (cplBefore === 3) this.userSteps++;
     this.insns.length = ++n;
-    this.compareRegisters(tier);
+    this.compareRegisters(seq, tier);
     this.seq = seq + 1;
     if (n === BATCH) this.flushHot();
+  }
+
+  /** StepLog: the insns rows of the first `count` instructions of a compiled block that just ran them. */
+  rows(t: LoggedRows, count: number): void {
+    const cpl = this.shadow[CPL]!, user = cpl === 3;
+    const rip = t.rip, len = t.length, code = t.code;
+    let seq = this.seq, n = this.insns.length;
+    for (let k = 0; k < count; k++) {
+      const s2 = 2 * n;
+      this.iSeq[s2] = seq >>> 0; this.iSeq[s2 + 1] = (seq / 4294967296) >>> 0;
+      this.iRip[s2] = rip[2 * k]!; this.iRip[s2 + 1] = rip[2 * k + 1]!;
+      this.iCpl[n] = cpl; this.iLen[n] = len[k]!; this.iCode[n] = code[k]!; this.iFault[n] = 0;
+      seq++; n++;
+      if (n === BATCH) { this.insns.length = n; this.flushHot(); n = 0; }
+    }
+    this.insns.length = n;
+    if (user) this.userSteps += count;
+    this.seq = seq;
+    this.shadow[RIP] = this.r[RIP]!; this.shadow[RIP + 1] = this.r[RIP + 1]!;
+  }
+
+  /** StepLog: GPR `g` changed to lo/hi at step `seq` (shadow already updated). */
+  reg(seq: number, g: number, lo: number, hi: number): void {
+    this.logReg(seq, g, lo, hi);
+  }
+
+  /** StepLog: log RFLAGS at step `seq` if it changed. */
+  flags(seq: number): void {
+    const f = getFlags(this.r);
+    if (f !== this.shadow[RFLAGS_WORD]) { this.shadow[RFLAGS_WORD] = f; this.logReg(seq, RFLAGS_SLOT, f, 0); }
+  }
+
+  /** StepLog: compare a tier of registers after step `seq`. */
+  compare(seq: number, tier: number): void {
+    this.compareRegisters(seq, tier);
+  }
+
+  /** StepLog: the register groups `d` can change (cached on the instruction). */
+  tierOf(d: Decoded): number {
+    let t = d.logTier;
+    if (t < 0) { t = tierOf(d); d.logTier = t; }
+    return t;
+  }
+
+  /** StepLog: the code-table id of `d` (cached on the instruction). */
+  codeOf(d: Decoded): number {
+    let id = d.codeId;
+    if (id < 0) { id = this.codeIdOf(d.ipLo, d.ipHi, d.bytes); d.codeId = id; }
+    return id;
   }
 
   /** The MTF handler body for a processor step (the tier cached on the instruction). */
@@ -151,8 +198,7 @@ export class StepRecorder implements MemLog {
     const cplBefore = this.shadow[CPL]!;
     let tier: number, lo: number, hi: number;
     if (d !== null) {
-      tier = d.logTier;
-      if (tier < 0) { tier = tierOf(d); d.logTier = tier; }
+      tier = this.tierOf(d);
       lo = d.ipLo; hi = d.ipHi;
     } else {
       tier = Tier.ALL; lo = this.shadow[RIP]!; hi = this.shadow[RIP + 1]!;
@@ -161,29 +207,26 @@ export class StepRecorder implements MemLog {
     this.step(d, cplBefore, faulted, lo, hi, tier);
   }
 
-  private compareRegisters(tier: number): void {
+  private compareRegisters(seq: number, tier: number): void {
     const r = this.r, sh = this.shadow;
     if (tier & Tier.ALL) {
       getFlags(r);
-      this.compareSlots(ALL_SLOTS);
+      this.compareSlots(seq, ALL_SLOTS);
     } else {
       // the 16 GPRs are words 0..31 of the state and register ids 0..15
       for (let w = 0; w < 32; w += 2) {
         const lo = r[w]!, hi = r[w + 1]!;
-        if (lo !== sh[w] || hi !== sh[w + 1]) { sh[w] = lo; sh[w + 1] = hi; this.logReg(w >> 1, lo, hi); }
+        if (lo !== sh[w] || hi !== sh[w + 1]) { sh[w] = lo; sh[w + 1] = hi; this.logReg(seq, w >> 1, lo, hi); }
       }
-      if (tier & Tier.FLAGS) {
-        const f = getFlags(r);
-        if (f !== sh[RFLAGS_WORD]) { sh[RFLAGS_WORD] = f; this.logReg(RFLAGS_SLOT, f, 0); }
-      }
-      if (tier & Tier.SSE) this.compareSlots(SSE_SLOTS);
-      if (tier & Tier.X87) this.compareSlots(X87_SLOTS);
+      if (tier & Tier.FLAGS) this.flags(seq);
+      if (tier & Tier.SSE) this.compareSlots(seq, SSE_SLOTS);
+      if (tier & Tier.X87) this.compareSlots(seq, X87_SLOTS);
     }
     sh[RIP] = r[RIP]!; sh[RIP + 1] = r[RIP + 1]!;
   }
 
-  private logReg(id: number, lo: number, hi: number): void {
-    const n = this.regs.length, s = this.seq;
+  private logReg(s: number, id: number, lo: number, hi: number): void {
+    const n = this.regs.length;
     this.rSeq[2 * n] = s >>> 0; this.rSeq[2 * n + 1] = (s / 4294967296) >>> 0;
     this.rReg[n] = id;
     this.rVal[2 * n] = lo; this.rVal[2 * n + 1] = hi;
@@ -191,17 +234,17 @@ export class StepRecorder implements MemLog {
     if (n + 1 === BATCH) this.flushTable(this.regs);
   }
 
-  private compareSlots(slots: Int32Array): void {
-    for (let k = 0; k < slots.length; k++) this.compareSlot(slots[k]!);
+  private compareSlots(seq: number, slots: Int32Array): void {
+    for (let k = 0; k < slots.length; k++) this.compareSlot(seq, slots[k]!);
   }
 
-  private compareSlot(id: number): void {
+  private compareSlot(seq: number, id: number): void {
     const w = SLOT_WORD[id]!, r = this.r, sh = this.shadow;
     const wide = SLOT_WIDE[id] === 1;
     const lo = r[w]!, hi = wide ? r[w + 1]! : 0;
     if (lo === sh[w] && (!wide || hi === sh[w + 1])) return;
     sh[w] = lo; if (wide) sh[w + 1] = hi;
-    this.logReg(id, lo, hi);
+    this.logReg(seq, id, lo, hi);
   }
 
   /** MemLog: one access of the current step. */

@@ -3,6 +3,7 @@
 import { Cpu, RunStatus, StepHook } from '../cpu/cpu.js';
 import { deliverEvent } from '../cpu/deliver.js';
 import type { Fault } from '../cpu/fault.js';
+import type { StepLog } from '../cpu/step-log.js';
 import { Off } from '../cpu/state.js';
 import { ExitReason } from './exit-reason.js';
 import { Vmcs } from './vmcs.js';
@@ -20,7 +21,12 @@ export class Vm {
    * only for the other exits, and each step is delivered to it instead.
    */
   mtfHandler: StepHook | null = null;
-  /** MONITOR_TRAP_FLAG exits delivered to mtfHandler. */
+  /**
+   * The recorder behind mtfHandler, if it can log steps of hot blocks itself (then those steps reach it without
+   * a call to mtfHandler; the exits are still counted).
+   */
+  mtfLog: StepLog | null = null;
+  /** MONITOR_TRAP_FLAG exits delivered to mtfHandler (or logged by mtfLog). */
   mtfExits = 0;
 
   constructor(cpu: Cpu) {
@@ -54,7 +60,7 @@ export class Vm {
     let st: RunStatus;
     if (c.monitorTrapFlag && handler !== null) {
       const before = cpu.icount;
-      st = cpu.runStepped(maxSteps, handler);
+      st = cpu.runStepped(maxSteps, handler, this.mtfLog);
       this.mtfExits += cpu.icount - before;
     } else {
       st = cpu.run(c.monitorTrapFlag ? 1 : maxSteps);

@@ -13,6 +13,10 @@ import { getFlags, testCondition } from '../flags.js';
 import { Off } from '../state.js';
 import { EMITTERS, mulhi } from './emit-ops.js';
 import { Emitter } from './emitter.js';
+import type { LoggedRows, StepLog } from '../step-log.js';
+import { TIER_ALL } from '../step-log.js';
+import { familyOf } from '../table.js';
+import { writtenGprs } from './written-gprs.js';
 
 /** A compiled block: runs the whole block, returns completed instructions not yet accounted. */
 export type CompiledBlock = (c: Cpu) => number;
@@ -25,7 +29,7 @@ function gp0(): never {
 }
 
 /** Instructions compiled natively vs. left to handlers (statistics). */
-export const jitStats = { blocks: 0, emitted: 0, fallbacks: 0 };
+export const jitStats = { blocks: 0, emitted: 0, fallbacks: 0, logged: 0 };
 
 /** Compile a block, or return null if nothing in it benefits. */
 export function compileBlock(blk: Block): CompiledBlock | null {
@@ -33,25 +37,87 @@ export function compileBlock(blk: Block): CompiledBlock | null {
   // opaque: handled by the interpreter's handler (may read any flag, may fault); grows if an emitter declines
   const opaque = insns.map((d) => !EMITTERS.has(d.mnemonic));
   for (;;) {
-    const res = emitBlock(blk, opaque);
+    const res = emitBlock(blk, opaque, null);
     if (res.declined < 0) return finish(blk, res.e, res.native, n);
     opaque[res.declined] = true;
+  }
+}
+
+/**
+ * A compiled logging block: runs the first `rows.count` instructions of a block and logs their register changes
+ * into a StepLog (memory accesses go to the StepLog as the processor's MemLog); returns the instructions
+ * completed (fewer than rows.count when one ended the block early). The caller appends the insns rows, keeps
+ * the step counts and handles a fault (c.jitIndex = the faulting instruction, whose rows are not logged).
+ */
+export interface LoggingBlock {
+  /** The compiled code. */
+  readonly run: (c: Cpu, log: StepLog) => number;
+  /** The insns rows of the instructions it runs. */
+  readonly rows: LoggedRows;
+}
+
+/**
+ * Compile the recordable prefix of a block for recording: every instruction up to the first that may switch
+ * rings or touch system state, and up to the first string instruction (both are stepped one by one with the
+ * recorder's hook). Null if that prefix is empty.
+ */
+export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | null {
+  const insns = blk.insns;
+  let m = 0;
+  while (m < insns.length && (log.tierOf(insns[m]!) & TIER_ALL) === 0 && familyOf(insns[m]!.code) !== 'string') m++;
+  if (m === 0) return null;
+  const opaque = insns.map((d) => !EMITTERS.has(d.mnemonic));
+  let res: ReturnType<typeof emitBlock>;
+  for (;;) {
+    res = emitBlock(blk, opaque, { log, count: m });
+    if (res.declined < 0) break;
+    opaque[res.declined] = true;
+  }
+  const rows: LoggedRows = { count: m, rip: new Uint32Array(2 * m), length: new Uint8Array(m), code: new Uint32Array(m) };
+  for (let k = 0; k < m; k++) {
+    const d = insns[k]!;
+    rows.rip[2 * k] = d.ipLo; rows.rip[2 * k + 1] = d.ipHi; rows.length[k] = d.length; rows.code[k] = log.codeOf(d);
+  }
+  jitStats.logged++;
+  const body = `return function loggedBlock(c, L) {
+  const r = c.r, u8 = c.s.u8, u16 = c.s.u16, h = L.shadow, s = L.seq;
+  let k = 0;
+  try {
+    ${res.e.lines.join('\n    ')}
+  } catch (err) { c.jitIndex = k; throw err; }
+  return ${m};
+};`;
+  const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', body) as
+    (x: Block['execs'], tc: typeof testCondition, gf: typeof getFlags, mh: typeof mulhi, g: typeof gp0) => LoggingBlock['run'];
+  return { run: factory(blk.execs, testCondition, getFlags, mulhi, gp0), rows };
+}
+
+/** GPR compare-and-log statements for the registers in `mask` after instruction `k`. */
+function compareGprs(e: Emitter, mask: number, k: number): void {
+  for (let g = 0; g < 16; g++) {
+    if (((mask >>> g) & 1) === 0) continue;
+    const lo = 2 * g, hi = lo + 1;
+    e.emit(`if (r[${lo}] !== h[${lo}] || r[${hi}] !== h[${hi}]) { h[${lo}] = r[${lo}]; h[${hi}] = r[${hi}]; L.reg(s + ${k}, ${g}, r[${lo}], r[${hi}]); }`);
   }
 }
 
 /** Instructions with an implicit stack access. */
 const STACK_OPS = new Set([Mnemonic.Push, Mnemonic.Pop, Mnemonic.Call, Mnemonic.Ret]);
 
-function emitBlock(blk: Block, opaque: boolean[]): { e: Emitter; native: number; declined: number } {
-  const insns = blk.insns, n = insns.length, last = n - 1;
-  // backward flag liveness: anything that may fault, and anything opaque, sees all flags
+/** Logging mode: the StepLog and how many instructions (a prefix of the block) to compile. */
+interface LogMode { log: StepLog; count: number }
+
+function emitBlock(blk: Block, opaque: boolean[], logMode: LogMode | null): { e: Emitter; native: number; declined: number } {
+  const insns = blk.insns, last = insns.length - 1, n = logMode === null ? insns.length : logMode.count;
+  // backward flag liveness: anything that may fault, and anything opaque, sees all flags (and logging sees
+  // every flag an instruction writes)
   const liveAfter: number[] = new Array<number>(n);
   let live = OSZAPC;
-  for (let k = last; k >= 0; k--) {
+  for (let k = n - 1; k >= 0; k--) {
     const d = insns[k]!;
     liveAfter[k] = live;
     live = (live & ~d.flagsWritten) | d.flagsRead;
-    if (opaque[k] || d.ops.some((t) => t === OpType.MEM) || STACK_OPS.has(d.mnemonic)) live = OSZAPC;
+    if (logMode !== null || opaque[k] || d.ops.some((t) => t === OpType.MEM) || STACK_OPS.has(d.mnemonic)) live = OSZAPC;
   }
   const e = new Emitter();
   let native = 0;
@@ -59,18 +125,33 @@ function emitBlock(blk: Block, opaque: boolean[]): { e: Emitter; native: number;
     const d = insns[k]!;
     if (k === last) {
       e.emit(`r[${RIP}] = ${blk.endLo >>> 0}; r[${RIP + 1}] = ${blk.endHi >>> 0};`);
-      if (last > 0) e.emit(`c.icount += ${last}; c.budget -= ${last};`); // exact counts for the last instruction
+      // exact counts for the last instruction (logging blocks never hold the instructions that read them)
+      if (last > 0 && logMode === null) e.emit(`c.icount += ${last}; c.budget -= ${last};`);
     }
     e.emit(`k = ${k};`);
+    const touchesMemory = opaque[k] || d.mem !== undefined || STACK_OPS.has(d.mnemonic);
+    if (logMode !== null && touchesMemory) e.emit(`L.seq = s + ${k};`);
     if (d.flagsWritten !== 0) e.flagSource = null;
     e.flagsLive = (liveAfter[k]! & d.flagsWritten) !== 0;
     if (!opaque[k]) {
-      if (EMITTERS.get(d.mnemonic)!(e, d)) { native++; continue; }
-      return { e, native, declined: k };
+      if (!EMITTERS.get(d.mnemonic)!(e, d)) return { e, native, declined: k };
+      native++;
+      if (logMode !== null) {
+        const mask = writtenGprs(d);
+        if (mask === null) e.emit(`L.compare(s + ${k}, ${logMode.log.tierOf(d)});`);
+        else {
+          compareGprs(e, mask, k);
+          if (d.flagsWritten !== 0) e.emit(`L.flags(s + ${k});`);
+        }
+      }
+      continue;
     }
     e.emit(`x[${k}](c);`);
+    if (logMode !== null) e.emit(`L.compare(s + ${k}, ${logMode.log.tierOf(d)});`);
     if (k !== last) e.emit(`if (c.brk) { if (c.exit.reason < 0) { r[${RIP}] = ${d.nextLo >>> 0}; r[${RIP + 1}] = ${d.nextHi >>> 0}; } return ${k + 1}; }`);
   }
+  // a logging prefix that stops before the block's end leaves RIP at the next instruction
+  if (n <= last) e.emit(`r[${RIP}] = ${insns[n]!.ipLo >>> 0}; r[${RIP + 1}] = ${insns[n]!.ipHi >>> 0};`);
   return { e, native, declined: -1 };
 }
 

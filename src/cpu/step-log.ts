@@ -1,0 +1,43 @@
+// What a recorder offers the processor so that hot blocks can be recorded without a per-step callback: compiled
+// logging blocks (jit/compile-block.ts, logging mode) compare the registers each instruction writes against the
+// recorder's shadow copy and log the changes themselves, memory accesses reach the recorder as its MemLog, and
+// the run loop appends the blocks' insns rows from a per-block template.
+import type { Decoded } from './decoded.js';
+import type { MemLog } from './mem-log.js';
+
+/** The insns-row template of a compiled logging block: one entry per instruction it runs. */
+export interface LoggedRows {
+  /** Instructions the compiled code runs (a prefix of the block). */
+  readonly count: number;
+  /** RIP of each instruction, lo/hi pairs. */
+  readonly rip: Uint32Array;
+  /** Length of each instruction in bytes. */
+  readonly length: Uint8Array;
+  /** Code-table id of each instruction. */
+  readonly code: Uint32Array;
+}
+
+/** A recorder that compiled blocks log into. */
+export interface StepLog extends MemLog {
+  /** The step being executed (its number is the seq of the rows it logs). */
+  seq: number;
+  /** Steps before this seq may run without the per-step hook (checkpoints, progress, limits are due there). */
+  quietUntil: number;
+  /** Register values as of the last logged step (the 32-bit state layout). */
+  readonly shadow: Uint32Array;
+  /** Log GPR `n` (0..15, which is also its register id) of step `seq` as changed to lo/hi (the shadow is updated by the caller). */
+  reg(seq: number, n: number, lo: number, hi: number): void;
+  /** Materialise RFLAGS and log it for step `seq` if it differs from the shadow. */
+  flags(seq: number): void;
+  /** Compare the registers of `tier` with the shadow and log the changes of step `seq`. */
+  compare(seq: number, tier: number): void;
+  /** Register groups instruction `d` can change (0 GPRs only; bits for flags, SSE, x87; 8 for everything). */
+  tierOf(d: Decoded): number;
+  /** The code-table id of instruction `d` (assigned on first use). */
+  codeOf(d: Decoded): number;
+  /** Append the insns rows of the first `n` instructions of a template and advance seq past them. */
+  rows(t: LoggedRows, n: number): void;
+}
+
+/** Tier bit meaning "compare every register" (system instructions: they may also switch rings). */
+export const TIER_ALL = 8;
