@@ -20,7 +20,7 @@ import { registerColumnScan, ScanBatch, ScanColumn } from './column-scan.js';
 import { derivedSql, viewSql } from './index-sql.js';
 import { BULK_TABLES, BulkTable, enumTypesSql, PARQUET_TABLES, parquetPath } from './index-tables.js';
 import { ParquetWriter } from './parquet-writer.js';
-import { columnBytes, decodeBatch, rawBatches } from './raw-batches.js';
+import { decodeBatch, rawBatches } from './raw-batches.js';
 import { FaultCollector, FaultInput } from './fault-collector.js';
 import { disassemble } from '../trace/disassemble.js';
 import { REGISTERS } from '../trace/registers.js';
@@ -145,16 +145,12 @@ async function writeBulkTables(reader: TraceReader, files: readonly BulkFile[], 
           last = BigInt(steps + b.length - 1);
           steps += b.length;
         } else {
-          let bytes: Uint8Array;
-          if (t.source === 'regs') {
-            const cols = decodeBatch(t.source, b);
-            collector.regs(cols);
-            const w = cols.words('seq');
-            bytes = new Uint8Array(w.buffer, w.byteOffset, 8 * b.length);
-          } else bytes = columnBytes(b.cols[0]!);
-          const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          first = dv.getBigUint64(0, true);
-          last = dv.getBigUint64(8 * (b.length - 1), true);
+          // seq is stored delta-coded: decoded for the statistics (and, for regs, the call tree's input)
+          const cols = decodeBatch(t.source, b, t.source === 'regs' ? undefined : ['seq']);
+          if (t.source === 'regs') collector.regs(cols);
+          const w = cols.words('seq');
+          first = BigInt(w[0]!) | (BigInt(w[1]!) << 32n);
+          last = BigInt(w[2 * b.length - 2]!) | (BigInt(w[2 * b.length - 1]!) << 32n);
         }
         writer.writeRowGroup(b.length, b.cols, [[u64Bytes(first), u64Bytes(last)]]);
         done += b.length;

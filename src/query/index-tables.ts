@@ -34,7 +34,7 @@ export const BULK_TABLES: readonly BulkTable[] = [
   {
     source: 'mem', table: 'mem',
     columns: [
-      { name: 'seq', kind: 'u64', sorted: true }, { name: 'addr', kind: 'u64' }, { name: 'size', kind: 'u8' },
+      { name: 'seq', kind: 'u64delta', sorted: true }, { name: 'addr', kind: 'u64' }, { name: 'size', kind: 'u8' },
       { name: 'access', kind: 'names', names: ACCESS_NAMES }, { name: 'value', kind: 'u64' }, { name: 'old_value', kind: 'u64' },
     ],
     select: 'seq, addr, size, access::access_kind AS access, value, old_value',
@@ -43,7 +43,7 @@ export const BULK_TABLES: readonly BulkTable[] = [
   {
     source: 'insns', table: 'steps',
     columns: [
-      { name: 'seq', kind: 'u64', sorted: true }, { name: 'rip', kind: 'u64' }, { name: 'ring', kind: 'u8' }, { name: 'length', kind: 'u8' },
+      { name: 'seq', kind: 'u64delta', sorted: true }, { name: 'rip', kind: 'u64' }, { name: 'ring', kind: 'u8' }, { name: 'length', kind: 'u8' },
       { name: 'code', kind: 'u32' }, { name: 'faulted', kind: 'bool' },
     ],
     select: 'seq, rip, ring, length, code, faulted',
@@ -51,7 +51,7 @@ export const BULK_TABLES: readonly BulkTable[] = [
   },
   {
     source: 'regs', table: 'regs',
-    columns: [{ name: 'seq', kind: 'u64', sorted: true }, { name: 'reg', kind: 'names', names: REGISTER_NAMES }, { name: 'value', kind: 'u64' }],
+    columns: [{ name: 'seq', kind: 'u64delta', sorted: true }, { name: 'reg', kind: 'names', names: REGISTER_NAMES }, { name: 'value', kind: 'u64' }],
     select: 'seq, reg::reg_name AS reg, value',
     stored: 'view',
   },

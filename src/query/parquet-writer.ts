@@ -10,12 +10,59 @@
 // Format: https://parquet.apache.org/docs/file-format/ (thrift compact protocol for the page headers and footer).
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { zstdCompress } from '../trace/compression.js';
-import { RawColumn } from './raw-batches.js';
+import { columnBytes, RawColumn } from './raw-batches.js';
+
+/** Values per block and miniblocks per block of the DELTA_BINARY_PACKED pages written here. */
+const DBP_BLOCK = 128, DBP_MINI = 4, DBP_MINI_VALUES = DBP_BLOCK / DBP_MINI;
+
+/**
+ * A DELTA_BINARY_PACKED page body of `n` values given delta-coded as the trace stores them (lo/hi words: row 0
+ * the first value, row i the difference from row i-1; differences below 2^32, values below 2^53).
+ */
+export function deltaBinaryPacked(w: Uint32Array, n: number): Uint8Array {
+  const out: number[] = [];
+  const varint = (v: number): void => {
+    while (v >= 0x80) { out.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80); }
+    out.push(v);
+  };
+  varint(DBP_BLOCK); varint(DBP_MINI); varint(n);
+  varint(n > 0 ? 2 * (w[0]! + w[1]! * 4294967296) : 0); // zigzag of a non-negative first value
+  for (let b = 1; b < n; b += DBP_BLOCK) {
+    const end = Math.min(b + DBP_BLOCK, n);
+    let min = Infinity;
+    for (let i = b; i < end; i++) {
+      if (w[2 * i + 1] !== 0) throw new Error('a seq column step of 2^32 or more cannot be indexed');
+      if (w[2 * i]! < min) min = w[2 * i]!;
+    }
+    varint(2 * min);
+    const widths: number[] = [];
+    for (let m = 0; m < DBP_MINI; m++) {
+      let max = 0;
+      for (let i = b + m * DBP_MINI_VALUES, e = Math.min(i + DBP_MINI_VALUES, end); i < e; i++) max = Math.max(max, w[2 * i]! - min);
+      widths.push(max === 0 ? 0 : 32 - Math.clz32(max));
+    }
+    out.push(...widths);
+    for (let m = 0; m < DBP_MINI; m++) {
+      const start = b + m * DBP_MINI_VALUES, width = widths[m]!;
+      if (start >= end || width === 0) continue;
+      // 32 values of `width` bits, least significant bit first (padding values are 0)
+      let acc = 0, bits = 0;
+      for (let i = start; i < start + DBP_MINI_VALUES; i++) {
+        acc += (i < end ? w[2 * i]! - min : 0) * 2 ** bits;
+        bits += width;
+        while (bits >= 8) { out.push(acc % 256); acc = Math.floor(acc / 256); bits -= 8; }
+      }
+    }
+  }
+  return Uint8Array.from(out);
+}
 
 /** How one column is stored. */
 export type ParquetColumnKind =
   /** INT64 as UINT_64 (8 bytes per value). */
   | 'u64'
+  /** INT64 as UINT_64 from a trace column stored delta-coded: written DELTA_BINARY_PACKED, uncompressed. */
+  | 'u64delta'
   /** INT64, signed. */
   | 'i64'
   /** INT32 as UINT_32 (4 bytes per value). */
@@ -40,7 +87,7 @@ export interface ParquetColumn {
 // Parquet enums
 const T_BOOLEAN = 0, T_INT32 = 1, T_INT64 = 2, T_BYTE_ARRAY = 6;
 const C_UTF8 = 0, C_UINT_8 = 11, C_UINT_32 = 13, C_UINT_64 = 14;
-const E_PLAIN = 0, E_RLE = 3, E_RLE_DICTIONARY = 8;
+const E_PLAIN = 0, E_RLE = 3, E_DELTA_BINARY_PACKED = 5, E_RLE_DICTIONARY = 8;
 const PAGE_DATA = 0, PAGE_DICTIONARY = 2;
 
 // thrift compact types
@@ -184,9 +231,10 @@ interface ChunkMeta {
 const CODEC_UNCOMPRESSED = 0, CODEC_ZSTD = 6;
 
 const physical = (k: ParquetColumnKind): number =>
-  k === 'u64' || k === 'i64' ? T_INT64 : k === 'bool' ? T_BOOLEAN : k === 'names' ? T_BYTE_ARRAY : T_INT32;
+  k === 'u64' || k === 'u64delta' || k === 'i64' ? T_INT64 : k === 'bool' ? T_BOOLEAN : k === 'names' ? T_BYTE_ARRAY : T_INT32;
 const converted = (k: ParquetColumnKind): number | undefined =>
-  ({ u64: C_UINT_64, i64: undefined, u32: C_UINT_32, u8: C_UINT_8, bool: undefined, names: C_UTF8 })[k];
+  ({ u64: C_UINT_64, u64delta: C_UINT_64, i64: undefined, u32: C_UINT_32, u8: C_UINT_8, bool: undefined, names: C_UTF8 })[k];
+const dataEncoding = (k: ParquetColumnKind): number => (k === 'u64delta' ? E_DELTA_BINARY_PACKED : dictionaryKind(k) ? E_RLE_DICTIONARY : E_PLAIN);
 const dictionaryKind = (k: ParquetColumnKind): boolean => k === 'u8' || k === 'bool' || k === 'names';
 
 /** The PLAIN-encoded dictionary page body of a one-byte column. */
@@ -271,6 +319,11 @@ export class ParquetWriter {
   }
 
   private body(c: ParquetColumn, col: RawColumn, rows: number): Body {
+    if (c.kind === 'u64delta') {
+      const b = columnBytes(col);
+      const page = deltaBinaryPacked(new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), rows);
+      return { parts: [page], size: page.length, rawSize: page.length };
+    }
     if (!dictionaryKind(c.kind)) return { parts: [col.stored], size: col.stored.length, rawSize: col.size };
     // bit width 8, one bit-packed run of ceil(rows / 8) groups of 8 values: the bytes, padded with zeros
     const groups = Math.ceil(rows / 8);
@@ -300,7 +353,7 @@ export class ParquetWriter {
     let rawBytes = 0;
     const chunks = this.columns.map((c, k): ChunkMeta => {
       const col = cols[k]!;
-      const codec = col.compressed ? CODEC_ZSTD : CODEC_UNCOMPRESSED;
+      const codec = col.compressed && c.kind !== 'u64delta' ? CODEC_ZSTD : CODEC_UNCOMPRESSED;
       const offset = this.pos;
       let dictOffset: number | undefined;
       let rawSize = 0;
@@ -315,7 +368,7 @@ export class ParquetWriter {
       }
       const dataOffset = this.pos;
       const b = this.body(c, col, rows);
-      this.write(pageHeader(PAGE_DATA, b.rawSize, b.size, rows, dict === undefined ? E_PLAIN : E_RLE_DICTIONARY));
+      this.write(pageHeader(PAGE_DATA, b.rawSize, b.size, rows, dataEncoding(c.kind)));
       for (const p of b.parts) this.write(p);
       rawSize += b.rawSize;
       rawBytes += rawSize;
@@ -360,7 +413,7 @@ export class ParquetWriter {
         cc.i64(2, ch.offset);
         cc.struct(3, (m) => {
           m.i32(1, physical(c.kind));
-          m.i32s(2, dictionaryKind(c.kind) ? [E_PLAIN, E_RLE, E_RLE_DICTIONARY] : [E_PLAIN, E_RLE]);
+          m.i32s(2, dictionaryKind(c.kind) ? [E_PLAIN, E_RLE, E_RLE_DICTIONARY] : [dataEncoding(c.kind), E_RLE]);
           m.strings(3, [c.name]);
           m.i32(4, ch.codec);
           m.i64(5, ch.rows).i64(6, ch.rawSize).i64(7, ch.size).i64(9, ch.dataOffset);

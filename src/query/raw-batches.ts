@@ -6,7 +6,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Message, Schema } from 'apache-arrow';
-import { VERSION_KEY } from '../trace/arrow-io.js';
+import { deltaDecode, VERSION_KEY } from '../trace/arrow-io.js';
 import { zstdDecompress } from '../trace/compression.js';
 import { readAt, scanStream } from '../trace/ipc-frames.js';
 import { ColumnStore } from '../trace/table-buffer.js';
@@ -52,13 +52,18 @@ export function decodeBatch(name: TableName, b: RawBatch, only?: readonly string
     const bytes = only === undefined || only.includes(c.name) ? columnBytes(b.cols[k]!) : new Uint8Array(0);
     const n = bytes.length === 0 ? 0 : b.length;
     // typed arrays need aligned offsets: decompressed buffers are fresh, raw ones may not be
-    const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    // (delta-coded columns are decoded in place: never in the stored bytes, which the index reuses)
+    const own = bytes.byteOffset % 8 === 0 && (c.delta !== true || b.cols[k]!.compressed) ? bytes : bytes.slice();
     switch (c.type) {
       case 'u8': return own;
       case 'u16': return new Uint16Array(own.buffer, own.byteOffset, n);
       case 'i16': return new Int16Array(own.buffer, own.byteOffset, n);
       case 'u32': return new Uint32Array(own.buffer, own.byteOffset, n);
-      default: return new Uint32Array(own.buffer, own.byteOffset, 2 * n);
+      default: {
+        const w = new Uint32Array(own.buffer, own.byteOffset, 2 * n);
+        if (c.delta === true) deltaDecode(w, n);
+        return w;
+      }
     }
   });
   return new TableColumns(spec, b.length, stores);

@@ -85,6 +85,27 @@ export class StepRecorder implements StepLog {
     this.mSeq = M[0] as Uint32Array; this.mAddr = M[1] as Uint32Array; this.mSize = M[2] as Uint8Array; this.mAcc = M[3] as Uint8Array; this.mVal = M[4] as Uint32Array; this.mOld = M[5] as Uint32Array;
   }
 
+  /** Hand a table to the sink, then take up its column stores again (a sink may swap in fresh ones). */
+  private emit(buf: TableBuffer): void {
+    if (buf === this.insns) this.fillInsnsSeq();
+    this.sink(buf);
+    const C = buf.cols;
+    if (buf === this.insns) {
+      this.iSeq = C[0] as Uint32Array; this.iRip = C[1] as Uint32Array; this.iCpl = C[2] as Uint8Array; this.iLen = C[3] as Uint8Array; this.iCode = C[4] as Uint32Array; this.iFault = C[5] as Uint8Array;
+    } else if (buf === this.regs) {
+      this.rSeq = C[0] as Uint32Array; this.rReg = C[1] as Uint8Array; this.rVal = C[2] as Uint32Array;
+    } else if (buf === this.mem) {
+      this.mSeq = C[0] as Uint32Array; this.mAddr = C[1] as Uint32Array; this.mSize = C[2] as Uint8Array; this.mAcc = C[3] as Uint8Array; this.mVal = C[4] as Uint32Array; this.mOld = C[5] as Uint32Array;
+    }
+  }
+
+  /** insns rows are consecutive steps: their seq column is written once per batch, when it is handed over. */
+  private fillInsnsSeq(): void {
+    const n = this.insns.length, w = this.iSeq;
+    let seq = this.seq - n;
+    for (let i = 0; i < n; i++, seq++) { w[2 * i] = seq >>> 0; w[2 * i + 1] = (seq / 4294967296) >>> 0; }
+  }
+
   /** CPL as of the last recorded step (before the next one). */
   get shadowCpl(): number {
     return this.shadow[CPL]!;
@@ -107,7 +128,7 @@ export class StepRecorder implements StepLog {
     if (id === undefined) {
       id = this.codeIds.size;
       this.codeIds.set(key, id);
-      if (this.code.full) this.sink(this.code);
+      if (this.code.full) this.emit(this.code);
       this.code.push([id, (BigInt(ripHi) << 32n) | BigInt(ripLo), bytes.slice()]);
     }
     return id;
@@ -132,7 +153,6 @@ export class StepRecorder implements StepLog {
     const seq = this.seq;
     let n = this.insns.length;
     const s2 = 2 * n;
-    this.iSeq[s2] = seq >>> 0; this.iSeq[s2 + 1] = (seq / 4294967296) >>> 0;
     this.iRip[s2] = ripLo; this.iRip[s2 + 1] = ripHi;
     this.iCpl[n] = cplBefore;
     this.iLen[n] = len; this.iCode[n] = id;
@@ -146,20 +166,20 @@ export class StepRecorder implements StepLog {
 
   /** StepLog: the insns rows of the first `count` instructions of a compiled block that just ran them. */
   rows(t: LoggedRows, count: number): void {
-    const cpl = this.shadow[CPL]!, user = cpl === 3;
+    const cpl = this.shadow[CPL]!;
     const rip = t.rip, len = t.length, code = t.code;
-    let seq = this.seq, n = this.insns.length;
-    for (let k = 0; k < count; k++) {
-      const s2 = 2 * n;
-      this.iSeq[s2] = seq >>> 0; this.iSeq[s2 + 1] = (seq / 4294967296) >>> 0;
-      this.iRip[s2] = rip[2 * k]!; this.iRip[s2 + 1] = rip[2 * k + 1]!;
-      this.iCpl[n] = cpl; this.iLen[n] = len[k]!; this.iCode[n] = code[k]!; this.iFault[n] = 0;
-      seq++; n++;
-      if (n === BATCH) { this.insns.length = n; this.flushHot(); n = 0; }
+    for (let k = 0; k < count;) {
+      const start = this.insns.length, m = Math.min(count - k, BATCH - start);
+      const iRip = this.iRip, iCpl = this.iCpl, iLen = this.iLen, iCode = this.iCode, iFault = this.iFault;
+      for (let j = 0, n = start; j < m; j++, n++, k++) {
+        iRip[2 * n] = rip[2 * k]!; iRip[2 * n + 1] = rip[2 * k + 1]!;
+        iCpl[n] = cpl; iLen[n] = len[k]!; iCode[n] = code[k]!; iFault[n] = 0;
+      }
+      this.insns.length = start + m;
+      this.seq += m;
+      if (start + m === BATCH) this.flushHot();
     }
-    this.insns.length = n;
-    if (user) this.userSteps += count;
-    this.seq = seq;
+    if (cpl === 3) this.userSteps += count;
     this.shadow[RIP] = this.r[RIP]!; this.shadow[RIP + 1] = this.r[RIP + 1]!;
   }
 
@@ -276,20 +296,20 @@ export class StepRecorder implements StepLog {
   }
 
   private flushTable(buf: TableBuffer): void {
-    this.sink(buf);
+    this.emit(buf);
   }
 
   private flushHot(): void {
-    this.sink(this.code);
-    this.sink(this.insns);
+    this.emit(this.code);
+    this.emit(this.insns);
   }
 
   /** Write every buffered row (at the end, and before checkpoints so files and checkpoints agree). */
   flushAll(): void {
-    if (this.code.length) this.sink(this.code);
-    if (this.insns.length) this.sink(this.insns);
-    if (this.regs.length) this.sink(this.regs);
-    if (this.mem.length) this.sink(this.mem);
+    if (this.code.length) this.emit(this.code);
+    if (this.insns.length) this.emit(this.insns);
+    if (this.regs.length) this.emit(this.regs);
+    if (this.mem.length) this.emit(this.mem);
   }
 
   /** Re-synchronise the shadow with the processor (after host changes outside a step, e.g. at the start). */

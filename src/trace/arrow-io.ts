@@ -7,11 +7,40 @@ import {
 } from 'apache-arrow';
 import { ColumnStore, TableBuffer } from './table-buffer.js';
 import { ColumnSpec, ColumnType, TableName, TableSpec, TRACE_VERSION } from './schema.js';
+import { ZSTD_LEVEL } from './compression.js';
 
 /** Schema metadata key holding TRACE_VERSION. */
 export const VERSION_KEY = 'itrace.trace_version';
 /** Schema metadata key holding the table's comment; field metadata key holding a column's comment. */
 export const COMMENT_KEY = 'comment';
+/** Field metadata key marking a delta-coded column (value `delta`, see ColumnSpec.delta). */
+export const ENCODING_KEY = 'encoding';
+
+/** Delta-code rows [0, n) of a u64 column in place (lo/hi words): row 0 keeps its value, row i becomes v[i] - v[i-1] (mod 2^64). */
+export function deltaEncode(w: Uint32Array, n: number): void {
+  let pl = n > 0 ? w[0]! : 0, ph = n > 0 ? w[1]! : 0;
+  for (let i = 1; i < n; i++) {
+    const l = w[2 * i]!, h = w[2 * i + 1]!;
+    w[2 * i] = (l - pl) >>> 0; w[2 * i + 1] = (h - ph - (l < pl ? 1 : 0)) >>> 0;
+    pl = l; ph = h;
+  }
+}
+
+/** Undo deltaEncode in place. */
+export function deltaDecode(w: Uint32Array, n: number): void {
+  let l = n > 0 ? w[0]! : 0, h = n > 0 ? w[1]! : 0;
+  for (let i = 1; i < n; i++) {
+    const s = l + w[2 * i]!;
+    l = s >>> 0; h = (h + w[2 * i + 1]! + (s > 4294967295 ? 1 : 0)) >>> 0;
+    w[2 * i] = l; w[2 * i + 1] = h;
+  }
+}
+
+/** The zstd level of each compressed body of a batch of this table, in order (empty: the default for all). */
+export function columnLevels(spec: TableSpec): readonly number[] {
+  if (spec.columns.some((c) => c.type === 'utf8' || c.type === 'binary')) return [];
+  return spec.columns.map((c) => c.level ?? ZSTD_LEVEL);
+}
 
 function arrowType(t: ColumnType): DataType {
   switch (t) {
@@ -32,7 +61,8 @@ const schemas = new Map<TableName, Schema>();
 export function arrowSchema(spec: TableSpec): Schema {
   let s = schemas.get(spec.name);
   if (s === undefined) {
-    const fields = spec.columns.map((c) => new Field(c.name, arrowType(c.type), false, new Map([[COMMENT_KEY, c.comment]])));
+    const fields = spec.columns.map((c) => new Field(c.name, arrowType(c.type), false,
+      new Map([[COMMENT_KEY, c.comment], ...(c.delta === true ? [[ENCODING_KEY, 'delta'] as [string, string]] : [])])));
     s = new Schema(fields, new Map([[VERSION_KEY, String(TRACE_VERSION)], [COMMENT_KEY, spec.comment]]));
     schemas.set(spec.name, s);
   }
@@ -107,7 +137,9 @@ export function batchStores(spec: TableSpec, batch: RecordBatch): ColumnStore[] 
     switch (col.type) {
       case 'u64': case 'i64': {
         const v = d.values as BigUint64Array;
-        out.push(wordsOf(v, n));
+        const w = wordsOf(v, n);
+        if (col.delta === true) deltaDecode(w, n);
+        out.push(w);
         break;
       }
       case 'utf8': case 'binary': {

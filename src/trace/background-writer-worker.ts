@@ -1,14 +1,14 @@
 // The worker side of BackgroundTraceWriter: a TraceWriter fed by messages; progress, state and errors are
 // reported through the shared memory the recording thread passed in workerData.
-import { parentPort, workerData } from 'node:worker_threads';
+import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { Ctl } from './background-writer.js';
 import type { TableName, TraceMeta } from './schema.js';
 import { ColumnStore, TableBuffer } from './table-buffer.js';
 import { TraceWriter } from './trace-writer.js';
 
-interface Init { dir: string; meta: TraceMeta; ctl: SharedArrayBuffer; bytes: SharedArrayBuffer; error: SharedArrayBuffer }
+interface Init { dir: string; meta: TraceMeta; ctl: SharedArrayBuffer; bytes: SharedArrayBuffer; error: SharedArrayBuffer; returns: MessagePort }
 type Msg =
-  | { kind: 'batch'; table: TableName; length: number; cols: ColumnStore[] }
+  | { kind: 'batch'; table: TableName; length: number; capacity: number; cols: ColumnStore[]; recycle: boolean }
   | { kind: 'checkpoint'; seq: number; state: Uint8Array; pages: [number, Uint8Array][]; extra: Record<string, unknown> }
   | { kind: 'close'; update: Partial<TraceMeta> };
 
@@ -27,7 +27,7 @@ function fail(message: string): void {
   Atomics.notify(ctl, Ctl.PENDING);
 }
 
-const created = TraceWriter.create(init.dir, init.meta);
+const created = TraceWriter.create(init.dir, init.meta, { prepared: true });
 if ('error' in created) {
   fail(created.error);
 } else {
@@ -37,7 +37,11 @@ if ('error' in created) {
   parentPort!.on('message', (m: Msg) => {
     if (Atomics.load(ctl, Ctl.STATE) === 3) return;
     try {
-      if (m.kind === 'batch') writer.writeBatch(TableBuffer.over(m.table, m.length, m.cols));
+      if (m.kind === 'batch') {
+        writer.writeBatch(TableBuffer.over(m.table, m.length, m.cols));
+        // the column buffers go back to the recording thread for its next batches
+        if (m.recycle) init.returns.postMessage({ table: m.table, capacity: m.capacity, cols: m.cols }, m.cols.map((c) => (c as Uint8Array).buffer as ArrayBuffer));
+      }
       else if (m.kind === 'checkpoint') writer.writeCheckpoint(m.seq, m.state, new Map(m.pages), m.extra);
       else writer.close(m.update);
       Atomics.store(bytes, 0, BigInt(writer.bytesWritten()));

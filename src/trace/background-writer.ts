@@ -1,11 +1,13 @@
 // A TraceSink whose Arrow encoding, zstd compression and file writes run on a worker thread, so the recording
-// thread only copies each full batch and posts it. The recording thread never returns to the event loop while
+// thread only posts each full batch: its column buffers are transferred (not copied) and the buffer gets a set
+// the worker has finished with (returned over a MessagePort and taken back synchronously), or a fresh one. The recording thread never returns to the event loop while
 // recording, so the worker reports back through shared memory (counters, a status word, an error text), and
 // the recording thread blocks with Atomics.wait when the queue is full and when closing. Batches still queued
 // when the process is killed are lost; every batch the worker finished is on disk, as with TraceWriter.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { TraceMeta } from './schema.js';
-import type { TableBuffer } from './table-buffer.js';
+import { ColumnStore, TableBuffer } from './table-buffer.js';
+import { prepareTraceDir } from './trace-writer.js';
 import type { TraceSink } from './trace-sink.js';
 
 /** Slots of the shared control words. */
@@ -26,28 +28,39 @@ export function backgroundWriterAvailable(): boolean {
   return import.meta.url.endsWith('.js');
 }
 
+/** A batch's columns coming back from the worker for reuse. */
+interface Returned { table: string; capacity: number; cols: ColumnStore[] }
+
 /** The trace writer on a worker thread. */
 export class BackgroundTraceWriter implements TraceSink {
   private readonly worker: Worker;
   private readonly ctl: Int32Array;
   private readonly bytes: BigInt64Array;
   private readonly errorText: Uint8Array;
+  /** Where the worker returns column buffers it has written. */
+  private readonly returns: MessagePort;
+  /** Returned column sets by table and capacity. */
+  private readonly free = new Map<string, ColumnStore[][]>();
   private closed = false;
 
-  private constructor(worker: Worker, ctl: Int32Array, bytes: BigInt64Array, errorText: Uint8Array) {
-    this.worker = worker; this.ctl = ctl; this.bytes = bytes; this.errorText = errorText;
+  private constructor(worker: Worker, ctl: Int32Array, bytes: BigInt64Array, errorText: Uint8Array, returns: MessagePort) {
+    this.worker = worker; this.ctl = ctl; this.bytes = bytes; this.errorText = errorText; this.returns = returns;
   }
 
-  /** Start the worker and create the trace there; a one-line error if the directory cannot be used. */
+  /**
+   * Prepare the directory here (so a directory that cannot be used is a one-line error at once), then start the
+   * worker, which writes the trace there; recording need not wait for it to start.
+   */
   static create(dir: string, meta: TraceMeta): BackgroundTraceWriter | { error: string } {
+    const prepared = prepareTraceDir(dir);
+    if (prepared !== null) return prepared;
     const ctlBuf = new SharedArrayBuffer(16), bytesBuf = new SharedArrayBuffer(8), errBuf = new SharedArrayBuffer(4096);
     const ctl = new Int32Array(ctlBuf);
-    const worker = new Worker(WORKER_URL, { workerData: { dir, meta, ctl: ctlBuf, bytes: bytesBuf, error: errBuf } });
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER_URL, { workerData: { dir, meta, ctl: ctlBuf, bytes: bytesBuf, error: errBuf, returns: port2 }, transferList: [port2] });
     worker.unref();
-    const w = new BackgroundTraceWriter(worker, ctl, new BigInt64Array(bytesBuf), new Uint8Array(errBuf));
-    while (Atomics.load(ctl, Ctl.STATE) === 0) Atomics.wait(ctl, Ctl.STATE, 0, 1000);
-    if (Atomics.load(ctl, Ctl.STATE) === 3) { void worker.terminate(); return { error: w.errorMessage() }; }
-    return w;
+    port1.unref();
+    return new BackgroundTraceWriter(worker, ctl, new BigInt64Array(bytesBuf), new Uint8Array(errBuf), port1);
   }
 
   private errorMessage(): string {
@@ -77,11 +90,25 @@ export class BackgroundTraceWriter implements TraceSink {
     if (this.closed) throw new Error('writeBatch after close');
     if (buf.length > 0) {
       this.drain(MAX_PENDING);
-      const cols = buf.copyRows();
+      const typed = buf.cols.every((c) => !Array.isArray(c));
+      const cols = typed ? buf.cols.slice() : buf.copyRows();
       const transfer = cols.flatMap((c) => (Array.isArray(c) ? [] : [c.buffer as ArrayBuffer]));
-      this.post({ kind: 'batch', table: buf.spec.name, length: buf.length, cols }, transfer);
+      this.post({ kind: 'batch', table: buf.spec.name, length: buf.length, capacity: buf.capacity, cols, recycle: typed }, transfer);
+      if (typed) buf.cols.splice(0, buf.cols.length, ...this.freshColumns(buf));
     }
     buf.clear();
+  }
+
+  /** Column stores for a buffer whose own went to the worker: a set the worker returned, or new ones. */
+  private freshColumns(buf: TableBuffer): ColumnStore[] {
+    for (let m = receiveMessageOnPort(this.returns); m !== undefined; m = receiveMessageOnPort(this.returns)) {
+      const r = m.message as Returned;
+      const key = `${r.table}:${r.capacity}`;
+      const list = this.free.get(key) ?? [];
+      list.push(r.cols);
+      this.free.set(key, list);
+    }
+    return this.free.get(`${buf.spec.name}:${buf.capacity}`)?.pop() ?? new TableBuffer(buf.spec.name, buf.capacity).cols;
   }
 
   writeCheckpoint(seq: number, state: Uint8Array, pages: Map<number, Uint8Array>, extra: Record<string, unknown>): void {

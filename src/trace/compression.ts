@@ -22,9 +22,26 @@ function load(): Zstd | null {
 
 const zstd = load();
 
+/**
+ * Levels for the next buffers Arrow compresses, in order (Arrow's codec interface passes only the bytes): set by
+ * withLevels around one record-batch write, whose non-empty column bodies are compressed in column order.
+ */
+let levelPlan: readonly number[] = [];
+let levelNext = 0;
+
+/** Run `write` (one record-batch write) with zstd level `levels[k]` for its k-th compressed buffer. */
+export function withLevels<T>(levels: readonly number[], write: () => T): T {
+  levelPlan = levels; levelNext = 0;
+  try {
+    return write();
+  } finally {
+    levelPlan = []; levelNext = 0;
+  }
+}
+
 if (zstd !== null) {
   compressionRegistry.set(CompressionType.ZSTD, {
-    encode: (data) => zstd.compress(data, { compressionLevel: ZSTD_LEVEL }),
+    encode: (data) => zstd.compress(data, { compressionLevel: levelPlan[levelNext++] ?? ZSTD_LEVEL }),
     decode: (data) => zstd.decompress(data),
   });
 }

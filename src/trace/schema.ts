@@ -3,8 +3,8 @@
 // instruction, one iteration of a REP string instruction, or an attempt that faulted. This file is the single
 // source of truth for table and column names, types and meanings.
 
-/** Version of the trace format; readers refuse other versions. */
-export const TRACE_VERSION = 1;
+/** Version of the trace format; readers refuse other versions. 2: delta-coded seq columns, per-column zstd levels. */
+export const TRACE_VERSION = 2;
 
 /** Column types, as stored in Arrow. u64 columns are BigUint64 in Arrow and lo/hi u32 pairs while recording. */
 export type ColumnType = 'u8' | 'u16' | 'u32' | 'u64' | 'i16' | 'i64' | 'utf8' | 'binary';
@@ -17,6 +17,16 @@ export interface ColumnSpec {
   readonly type: ColumnType;
   /** Meaning, unit and invariant. */
   readonly comment: string;
+  /**
+   * Stored delta-coded within each record batch (u64 only): the batch's first row holds the value, every later
+   * row the difference from the row before (field metadata `encoding: delta`). Readers here decode it.
+   */
+  readonly delta?: boolean;
+  /**
+   * zstd level of the column body (default ZSTD_LEVEL). Fast negative levels suit columns of long runs and
+   * addresses (several times faster there, and as small); level 1 the value columns.
+   */
+  readonly level?: number;
 }
 
 /** One table. */
@@ -32,15 +42,20 @@ export interface TableSpec {
 /** The tables of a trace. */
 export type TableName = 'insns' | 'code' | 'regs' | 'mem' | 'events' | 'syscalls' | 'inputs';
 
-const c = (name: string, type: ColumnType, comment: string): ColumnSpec => ({ name, type, comment });
+const c = (name: string, type: ColumnType, comment: string, physical: { delta?: boolean; level?: number } = {}): ColumnSpec =>
+  ({ name, type, comment, ...physical });
+/** A seq column of a per-step table: sorted, so stored as deltas (mostly 0 and 1), at a fast zstd level. */
+const SEQ = { delta: true, level: -5 } as const;
+/** An address column: fast zstd level (as small as level 1 on addresses, several times faster). */
+const ADDR = { level: -5 } as const;
 
 /** Every table, in the order they are described to users. */
 export const TABLES: readonly TableSpec[] = [
   {
     name: 'insns', comment: 'one row per step',
     columns: [
-      c('seq', 'u64', 'step index, 0-based, consecutive: row n has seq n'),
-      c('rip', 'u64', 'linear address of the instruction'),
+      c('seq', 'u64', 'step index, 0-based, consecutive: row n has seq n', SEQ),
+      c('rip', 'u64', 'linear address of the instruction', ADDR),
       c('cpl', 'u8', 'privilege level the step ran at (3 user, 0 kernel)'),
       c('length', 'u8', 'instruction length in bytes (0 when fetching the instruction faulted)'),
       c('code', 'u32', 'row of the `code` table holding the instruction bytes'),
@@ -58,7 +73,7 @@ export const TABLES: readonly TableSpec[] = [
   {
     name: 'regs', comment: 'one row per register a step changed (value after the step); RIP is not listed: it is the next step\'s insns.rip',
     columns: [
-      c('seq', 'u64', 'step that changed the register'),
+      c('seq', 'u64', 'step that changed the register', SEQ),
       c('reg', 'u8', 'register number (src/trace/registers.ts: 0..15 rax..r15, 17 rflags, ...)'),
       c('value', 'u64', 'the register\'s value after the step'),
     ],
@@ -66,8 +81,8 @@ export const TABLES: readonly TableSpec[] = [
   {
     name: 'mem', comment: 'one row per data memory access of a step, in order (host writes of a VMCALL step included)',
     columns: [
-      c('seq', 'u64', 'step that made the access'),
-      c('addr', 'u64', 'linear address of the first byte'),
+      c('seq', 'u64', 'step that made the access', SEQ),
+      c('addr', 'u64', 'linear address of the first byte', ADDR),
       c('size', 'u8', 'bytes accessed: 1, 2, 4 or 8'),
       c('access', 'u8', '0 read, 1 write'),
       c('value', 'u64', 'value read or written (little-endian, zero-extended)'),

@@ -5,9 +5,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecordBatchStreamWriter } from 'apache-arrow';
-import { arrowSchema, toRecordBatch } from './arrow-io.js';
+import { arrowSchema, columnLevels, deltaEncode, toRecordBatch } from './arrow-io.js';
 import { packCheckpoint } from './checkpoint.js';
-import { tableCompression } from './compression.js';
+import { tableCompression, withLevels } from './compression.js';
 import { TableBuffer } from './table-buffer.js';
 import { TableName, TABLES, TraceMeta } from './schema.js';
 
@@ -61,10 +61,29 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): number
   return n;
 }
 
+/**
+ * Create a trace directory (it may exist if empty) with its checkpoints/ folder; null when done, else a one-line
+ * error a user can act on (a non-empty directory, a file in the way, no permission).
+ */
+export function prepareTraceDir(dir: string): { error: string } | null {
+  try {
+    if (existsSync(dir)) {
+      if (!statSync(dir).isDirectory()) return { error: `${dir} exists and is not a directory` };
+      if (readdirSync(dir).length > 0) return { error: `${dir} is not empty (refusing to overwrite a trace)` };
+    }
+    mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+  } catch (e) {
+    return { error: `cannot create ${dir}: ${(e as Error).message}` };
+  }
+  return null;
+}
+
 /** Options of TraceWriter.create. */
 export interface TraceWriterOptions {
   /** Compress table bodies with zstd when the codec is available (default true). */
   readonly compress?: boolean;
+  /** The directory was made by prepareTraceDir already (files may have been added to it since). */
+  readonly prepared?: boolean;
 }
 
 interface OpenTable {
@@ -94,14 +113,9 @@ export class TraceWriter {
    * schema. Errors a user can cause (a non-empty directory, a file in the way, no permission) are values.
    */
   static create(dir: string, meta: TraceMeta, options: TraceWriterOptions = {}): TraceWriter | { error: string } {
-    try {
-      if (existsSync(dir)) {
-        if (!statSync(dir).isDirectory()) return { error: `${dir} exists and is not a directory` };
-        if (readdirSync(dir).length > 0) return { error: `${dir} is not empty (refusing to overwrite a trace)` };
-      }
-      mkdirSync(join(dir, 'checkpoints'), { recursive: true });
-    } catch (e) {
-      return { error: `cannot create ${dir}: ${(e as Error).message}` };
+    if (options.prepared !== true) {
+      const prepared = prepareTraceDir(dir);
+      if (prepared !== null) return prepared;
     }
     const m: TraceMeta = { ...meta, complete: false };
     let bytes = 0;
@@ -122,12 +136,16 @@ export class TraceWriter {
     return new TraceWriter(dir, m, tables, bytes);
   }
 
-  /** Append rows [0, buf.length) of the buffer's table as one record batch (none if empty), then clear it. */
+  /**
+   * Append rows [0, buf.length) of the buffer's table as one record batch (none if empty), then clear it.
+   * Delta-coded columns are encoded in the buffer itself.
+   */
   writeBatch(buf: TableBuffer): void {
     if (this.closed) throw new Error('TraceWriter.writeBatch after close');
     if (buf.length > 0) {
       const t = this.tables.get(buf.spec.name)!;
-      t.writer.write(toRecordBatch(buf));
+      buf.spec.columns.forEach((c, k) => { if (c.delta === true) deltaEncode(buf.cols[k] as Uint32Array, buf.length); });
+      withLevels(columnLevels(buf.spec), () => t.writer.write(toRecordBatch(buf)));
       this.bytes += writeChunks(t.fd, t.writer.take());
     }
     buf.clear();

@@ -39,7 +39,10 @@ describe('trace replay --verify', () => {
       if (row < b.numRows) {
         const v = b.getChild('value')!.data[0]!.values as BigUint64Array;
         v[row] = v[row]! ^ 0x10n;
-        seq = b.getChild('seq')!.get(row) as bigint;
+        // seq is stored delta-coded within a batch: the step is the sum of the column up to the row
+        const deltas = b.getChild('seq')!;
+        seq = 0n;
+        for (let i = 0; i <= row; i++) seq += deltas.get(i) as bigint;
         reg = b.getChild('reg')!.get(row) as number;
         break;
       }
