@@ -18,6 +18,8 @@ export type TableSink = (buf: TableBuffer) => void;
 
 /** Rows per batch of the hot tables. */
 const BATCH = 1 << 16;
+/** A u64 column of 1s (lo/hi words): the seq deltas of consecutive insns rows. */
+const ONES = new Uint32Array(2 * BATCH).map((_, i) => (i % 2 === 0 ? 1 : 0));
 
 const RIP = Off.RIP >> 2;
 const CPL = Off.CPL >> 2;
@@ -59,6 +61,10 @@ export class StepRecorder implements StepLog {
   readonly regs = new TableBuffer('regs', BATCH);
   /** Buffered mem rows. */
   readonly mem = new TableBuffer('mem', BATCH);
+  /** seq of the last buffered regs row (regs.seq is written delta-coded, as the trace stores it). */
+  private regsLastSeq = 0;
+  /** seq of the last buffered mem row (mem.seq is delta-coded too). */
+  private memLastSeq = 0;
   /** Buffered code rows. */
   readonly code = new TableBuffer('code', 4096);
   /** Code ids by "rip:bytes". */
@@ -77,6 +83,7 @@ export class StepRecorder implements StepLog {
     this.cpu = cpu;
     this.r = cpu.r;
     this.sink = sink;
+    this.insns.deltaCoded = this.regs.deltaCoded = this.mem.deltaCoded = true;
     getFlags(cpu.r);
     this.shadow = cpu.r.slice();
     const I = this.insns.cols, G = this.regs.cols, M = this.mem.cols;
@@ -99,11 +106,15 @@ export class StepRecorder implements StepLog {
     }
   }
 
-  /** insns rows are consecutive steps: their seq column is written once per batch, when it is handed over. */
+  /**
+   * insns rows are consecutive steps: their seq column (delta-coded, as the trace stores it: the first seq, then
+   * 1s) is written once per batch, when it is handed over.
+   */
   private fillInsnsSeq(): void {
-    const n = this.insns.length, w = this.iSeq;
-    let seq = this.seq - n;
-    for (let i = 0; i < n; i++, seq++) { w[2 * i] = seq >>> 0; w[2 * i + 1] = (seq / 4294967296) >>> 0; }
+    const n = this.insns.length, w = this.iSeq, seq = this.seq - n;
+    if (n === 0) return;
+    w[0] = seq >>> 0; w[1] = (seq / 4294967296) >>> 0;
+    w.set(ONES.subarray(0, 2 * n - 2), 2);
   }
 
   /** CPL as of the last recorded step (before the next one). */
@@ -247,7 +258,8 @@ export class StepRecorder implements StepLog {
 
   private logReg(s: number, id: number, lo: number, hi: number): void {
     const n = this.regs.length;
-    this.rSeq[2 * n] = s >>> 0; this.rSeq[2 * n + 1] = (s / 4294967296) >>> 0;
+    if (n === 0) { this.rSeq[0] = s >>> 0; this.rSeq[1] = (s / 4294967296) >>> 0; } else { const d = s - this.regsLastSeq; this.rSeq[2 * n] = d >>> 0; this.rSeq[2 * n + 1] = d > 4294967295 ? (d / 4294967296) >>> 0 : 0; }
+    this.regsLastSeq = s;
     this.rReg[n] = id;
     this.rVal[2 * n] = lo; this.rVal[2 * n + 1] = hi;
     this.regs.length = n + 1;
@@ -270,7 +282,8 @@ export class StepRecorder implements StepLog {
   /** MemLog: one access of the current step. */
   access(lo: number, hi: number, size: number, write: number, vLo: number, vHi: number, oldLo: number, oldHi: number): void {
     const n = this.mem.length, s = this.seq, n2 = 2 * n;
-    this.mSeq[n2] = s >>> 0; this.mSeq[n2 + 1] = (s / 4294967296) >>> 0;
+    if (n === 0) { this.mSeq[0] = s >>> 0; this.mSeq[1] = (s / 4294967296) >>> 0; } else { const d = s - this.memLastSeq; this.mSeq[n2] = d >>> 0; this.mSeq[n2 + 1] = d > 4294967295 ? (d / 4294967296) >>> 0 : 0; }
+    this.memLastSeq = s;
     this.mAddr[n2] = lo; this.mAddr[n2 + 1] = hi;
     this.mSize[n] = size; this.mAcc[n] = write;
     this.mVal[n2] = vLo; this.mVal[n2 + 1] = vHi;

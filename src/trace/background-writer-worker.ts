@@ -8,7 +8,7 @@ import { TraceWriter } from './trace-writer.js';
 
 interface Init { dir: string; meta: TraceMeta; ctl: SharedArrayBuffer; bytes: SharedArrayBuffer; error: SharedArrayBuffer; returns: MessagePort }
 type Msg =
-  | { kind: 'batch'; table: TableName; length: number; capacity: number; cols: ColumnStore[]; recycle: boolean }
+  | { kind: 'batch'; table: TableName; length: number; capacity: number; cols: ColumnStore[]; recycle: boolean; deltaCoded: boolean }
   | { kind: 'checkpoint'; seq: number; state: Uint8Array; pages: [number, Uint8Array][]; extra: Record<string, unknown> }
   | { kind: 'close'; update: Partial<TraceMeta> };
 
@@ -38,7 +38,7 @@ if ('error' in created) {
     if (Atomics.load(ctl, Ctl.STATE) === 3) return;
     try {
       if (m.kind === 'batch') {
-        writer.writeBatch(TableBuffer.over(m.table, m.length, m.cols));
+        writer.writeBatch(TableBuffer.over(m.table, m.length, m.cols, m.deltaCoded));
         // the column buffers go back to the recording thread for its next batches
         if (m.recycle) init.returns.postMessage({ table: m.table, capacity: m.capacity, cols: m.cols }, m.cols.map((c) => (c as Uint8Array).buffer as ArrayBuffer));
       }

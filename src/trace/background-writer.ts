@@ -93,7 +93,7 @@ export class BackgroundTraceWriter implements TraceSink {
       const typed = buf.cols.every((c) => !Array.isArray(c));
       const cols = typed ? buf.cols.slice() : buf.copyRows();
       const transfer = cols.flatMap((c) => (Array.isArray(c) ? [] : [c.buffer as ArrayBuffer]));
-      this.post({ kind: 'batch', table: buf.spec.name, length: buf.length, capacity: buf.capacity, cols, recycle: typed }, transfer);
+      this.post({ kind: 'batch', table: buf.spec.name, length: buf.length, capacity: buf.capacity, cols, recycle: typed, deltaCoded: buf.deltaCoded }, transfer);
       if (typed) buf.cols.splice(0, buf.cols.length, ...this.freshColumns(buf));
     }
     buf.clear();

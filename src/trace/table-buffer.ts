@@ -15,6 +15,11 @@ export class TableBuffer {
   readonly capacity: number;
   /** Rows filled. */
   length = 0;
+  /**
+   * True when the columns the schema marks delta-coded already hold deltas (the recorder writes them that way);
+   * false when they hold values, which the writer then encodes.
+   */
+  deltaCoded = false;
   /** One store per column, in spec order (64-bit columns: 2 entries per row). */
   readonly cols: ColumnStore[];
 
@@ -25,9 +30,10 @@ export class TableBuffer {
   }
 
   /** A full buffer over existing column stores (rows [0, length)). */
-  static over(name: TableName, length: number, cols: ColumnStore[]): TableBuffer {
+  static over(name: TableName, length: number, cols: ColumnStore[], deltaCoded = false): TableBuffer {
     const b = new TableBuffer(name, length, cols);
     b.length = length;
+    b.deltaCoded = deltaCoded;
     return b;
   }
 

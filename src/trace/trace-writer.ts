@@ -144,7 +144,7 @@ export class TraceWriter {
     if (this.closed) throw new Error('TraceWriter.writeBatch after close');
     if (buf.length > 0) {
       const t = this.tables.get(buf.spec.name)!;
-      buf.spec.columns.forEach((c, k) => { if (c.delta === true) deltaEncode(buf.cols[k] as Uint32Array, buf.length); });
+      if (!buf.deltaCoded) buf.spec.columns.forEach((c, k) => { if (c.delta === true) deltaEncode(buf.cols[k] as Uint32Array, buf.length); });
       withLevels(columnLevels(buf.spec), () => t.writer.write(toRecordBatch(buf)));
       this.bytes += writeChunks(t.fd, t.writer.take());
     }
