@@ -33,6 +33,8 @@ export interface RecordOptions extends ProgramSpec {
   onProgress?: (p: { steps: number; stepsPerSecond: number; bytes: number }) => void;
   /** Write on a worker thread when possible (default true). */
   background?: boolean;
+  /** Let hot blocks log their own steps as compiled code (default true; false steps every instruction through the handler). */
+  loggingBlocks?: boolean;
   /** Tests: steps before which to call `onSnapshot` with the live processor (state before that step). */
   snapshotAt?: ReadonlySet<number>;
   /** Tests: receives the live processor at each position of `snapshotAt`. */
@@ -162,7 +164,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   };
   // hot blocks log their own steps (no call of the handler above) while they end before the next position
   // where the handler has work: a checkpoint, a progress report, --max-steps, a test's snapshot
-  vm.mtfLog = steps;
+  vm.mtfLog = opts.loggingBlocks === false ? null : steps;
   let nextSnapshot = Number.MAX_SAFE_INTEGER;
   steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps);
   const snap = opts.snapshotAt, onSnap = opts.onSnapshot;

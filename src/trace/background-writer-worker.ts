@@ -1,56 +1,18 @@
-// The worker side of BackgroundTraceWriter: a TraceWriter fed by messages; progress, state and errors are
-// reported through the shared memory the recording thread passed in workerData.
-import { MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { Ctl } from './background-writer.js';
-import type { TableName, TraceMeta } from './schema.js';
-import { ColumnStore, TableBuffer } from './table-buffer.js';
-import { TraceWriter } from './trace-writer.js';
+// Entry of the trace writer thread: loads the writer (background-writer-run.ts) and, if loading fails, reports
+// that through the shared control words so the recording thread stops with the message instead of waiting.
+import { workerData } from 'node:worker_threads';
 
-interface Init { dir: string; meta: TraceMeta; ctl: SharedArrayBuffer; bytes: SharedArrayBuffer; error: SharedArrayBuffer; returns: MessagePort }
-type Msg =
-  | { kind: 'batch'; table: TableName; length: number; capacity: number; cols: ColumnStore[]; recycle: boolean; deltaCoded: boolean }
-  | { kind: 'checkpoint'; seq: number; state: Uint8Array; pages: [number, Uint8Array][]; extra: Record<string, unknown> }
-  | { kind: 'close'; update: Partial<TraceMeta> };
-
-const init = workerData as Init;
-const ctl = new Int32Array(init.ctl);
-const bytes = new BigInt64Array(init.bytes);
-const errorText = new Uint8Array(init.error);
-
-function fail(message: string): void {
-  const b = Buffer.from(message.slice(0, 1000), 'utf8');
-  errorText.set(b.subarray(0, errorText.length));
-  Atomics.store(ctl, Ctl.ERROR_LEN, Math.min(b.length, errorText.length));
-  Atomics.store(ctl, Ctl.STATE, 3);
-  Atomics.notify(ctl, Ctl.STATE);
-  Atomics.store(ctl, Ctl.PENDING, 0);
-  Atomics.notify(ctl, Ctl.PENDING);
-}
-
-const created = TraceWriter.create(init.dir, init.meta, { prepared: true });
-if ('error' in created) {
-  fail(created.error);
-} else {
-  const writer = created;
-  Atomics.store(ctl, Ctl.STATE, 1);
-  Atomics.notify(ctl, Ctl.STATE);
-  parentPort!.on('message', (m: Msg) => {
-    if (Atomics.load(ctl, Ctl.STATE) === 3) return;
-    try {
-      if (m.kind === 'batch') {
-        writer.writeBatch(TableBuffer.over(m.table, m.length, m.cols, m.deltaCoded));
-        // the column buffers go back to the recording thread for its next batches
-        if (m.recycle) init.returns.postMessage({ table: m.table, capacity: m.capacity, cols: m.cols }, m.cols.map((c) => (c as Uint8Array).buffer as ArrayBuffer));
-      }
-      else if (m.kind === 'checkpoint') writer.writeCheckpoint(m.seq, m.state, new Map(m.pages), m.extra);
-      else writer.close(m.update);
-      Atomics.store(bytes, 0, BigInt(writer.bytesWritten()));
-      if (m.kind === 'close') { Atomics.store(ctl, Ctl.STATE, 2); Atomics.notify(ctl, Ctl.STATE); }
-    } catch (e) {
-      fail(e instanceof Error ? e.message : String(e));
-      return;
-    }
-    Atomics.sub(ctl, Ctl.PENDING, 1);
-    Atomics.notify(ctl, Ctl.PENDING);
-  });
+try {
+  await import('./background-writer-run.js');
+} catch (e) {
+  const { ctl: ctlBuf, error } = workerData as { ctl: SharedArrayBuffer; error: SharedArrayBuffer };
+  const ctl = new Int32Array(ctlBuf), text = new Uint8Array(error);
+  const b = Buffer.from(`cannot load the trace writer: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000), 'utf8');
+  text.set(b.subarray(0, text.length));
+  // the slots of Ctl in background-writer.ts: PENDING 0, STATE 1 (3 = failed), ERROR_LEN 2
+  Atomics.store(ctl, 2, Math.min(b.length, text.length));
+  Atomics.store(ctl, 1, 3);
+  Atomics.notify(ctl, 1);
+  Atomics.store(ctl, 0, 0);
+  Atomics.notify(ctl, 0);
 }

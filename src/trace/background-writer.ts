@@ -17,6 +17,9 @@ export const enum Ctl {
   ERROR_LEN = 2, // bytes of the error text
 }
 
+/** How long the writer thread may leave the queue unchanged before the recording gives up on it. */
+const STALL_MS = 60_000;
+
 /** Batches the recording thread may have in flight before it waits. */
 const MAX_PENDING = 8;
 
@@ -72,11 +75,16 @@ export class BackgroundTraceWriter implements TraceSink {
   }
 
   /** Wait until at most `max` messages are in flight. */
+  /** Wait until at most `max` messages are in flight; an error if the writer thread stops making progress. */
   private drain(max: number): void {
+    let last = -1, since = Date.now();
     for (;;) {
       this.check();
       const p = Atomics.load(this.ctl, Ctl.PENDING);
       if (p <= max) return;
+      if (p !== last) { last = p; since = Date.now(); } else if (Date.now() - since > STALL_MS) {
+        throw new Error(`trace writer: the writer thread handled nothing for ${STALL_MS / 1000} s (it may have stopped)`);
+      }
       Atomics.wait(this.ctl, Ctl.PENDING, p, 1000);
     }
   }
