@@ -23,7 +23,7 @@ const CIN = Off.LAZY_CIN >> 2;
 const RF = Off.RFLAGS >> 2;
 
 /** Parity flag table: PF for each byte value. */
-const PARITY = new Uint8Array(256);
+export const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
   let b = i, p = 1;
   while (b) { p ^= b & 1; b >>= 1; }

@@ -29,6 +29,8 @@ export interface StepLog extends MemLog {
   reg(seq: number, n: number, lo: number, hi: number): void;
   /** Materialise RFLAGS and log it for step `seq` if it differs from the shadow. */
   flags(seq: number): void;
+  /** Log RFLAGS of step `seq` as changed to `value` (materialised and in the shadow already). */
+  rflags(seq: number, value: number): void;
   /** Compare the registers of `tier` with the shadow and log the changes of step `seq`. */
   compare(seq: number, tier: number): void;
   /** Register groups instruction `d` can change (0 GPRs only; bits for flags, SSE, x87; 8 for everything). */

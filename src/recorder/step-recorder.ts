@@ -199,6 +199,11 @@ export class StepRecorder implements StepLog {
     this.logReg(seq, g, lo, hi);
   }
 
+  /** StepLog: RFLAGS changed to `value` at step `seq` (shadow already updated). */
+  rflags(seq: number, value: number): void {
+    this.logReg(seq, RFLAGS_SLOT, value, 0);
+  }
+
   /** StepLog: log RFLAGS at step `seq` if it changed. */
   flags(seq: number): void {
     const f = getFlags(this.r);

@@ -9,7 +9,7 @@ import { Mnemonic } from 'iced-x86';
 import { OpType } from '../decoded.js';
 import type { Block, Cpu } from '../cpu.js';
 import { Fault, Vector } from '../fault.js';
-import { getFlags, testCondition } from '../flags.js';
+import { getFlags, PARITY, testCondition } from '../flags.js';
 import { Off } from '../state.js';
 import { EMITTERS, mulhi } from './emit-ops.js';
 import { Emitter } from './emitter.js';
@@ -17,6 +17,7 @@ import type { LoggedRows, StepLog } from '../step-log.js';
 import { TIER_ALL } from '../step-log.js';
 import { familyOf } from '../table.js';
 import { writtenGprs } from './written-gprs.js';
+import { logFlagsStatements } from './log-flags.js';
 
 /** A compiled block: runs the whole block, returns completed instructions not yet accounted. */
 export type CompiledBlock = (c: Cpu) => number;
@@ -87,9 +88,9 @@ export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | nu
   } catch (err) { c.jitIndex = k; throw err; }
   return ${m};
 };`;
-  const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', body) as
-    (x: Block['execs'], tc: typeof testCondition, gf: typeof getFlags, mh: typeof mulhi, g: typeof gp0) => LoggingBlock['run'];
-  return { run: factory(blk.execs, testCondition, getFlags, mulhi, gp0), rows };
+  const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', 'PARITY', body) as
+    (x: Block['execs'], tc: typeof testCondition, gf: typeof getFlags, mh: typeof mulhi, g: typeof gp0, p: typeof PARITY) => LoggingBlock['run'];
+  return { run: factory(blk.execs, testCondition, getFlags, mulhi, gp0, PARITY), rows };
 }
 
 /** GPR compare-and-log statements for the registers in `mask` after instruction `k`. */
@@ -141,7 +142,10 @@ function emitBlock(blk: Block, opaque: boolean[], logMode: LogMode | null): { e:
         if (mask === null) e.emit(`L.compare(s + ${k}, ${logMode.log.tierOf(d)});`);
         else {
           compareGprs(e, mask, k);
-          if (d.flagsWritten !== 0) e.emit(`L.flags(s + ${k});`);
+          if (d.flagsWritten !== 0) {
+            const inline = e.flagSource !== null ? logFlagsStatements(e.flagSource, `s + ${k}`) : null;
+            e.emit(inline ?? `L.flags(s + ${k});`);
+          }
         }
       }
       continue;
