@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'traces/**', 'guests/**', 'test/differential/native/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'traces/**', 'guests/**', 'test/differential/native/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
