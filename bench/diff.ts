@@ -1,13 +1,14 @@
 // `npm run bench diff`: trace diff on two recordings of 20 M+ steps (compute-musl 11000 and 11001, and a second
 // recording of 11000 with the same random bytes: identical, the worst case, every batch compared). Recordings
 // are kept in traces/bench-diff-* and reused. Prints the time to the first divergence and to the whole diff.
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { diffTraces } from '../src/diff/diff-traces.js';
 import { firstDivergence } from '../src/diff/first-divergence.js';
 import { TraceSide } from '../src/diff/trace-side.js';
 import { record } from '../src/recorder/record.js';
+import { TRACE_VERSION } from '../src/trace/schema.js';
 
 function seeded(seed: number): (n: number) => Uint8Array {
   let x = seed >>> 0 || 1;
@@ -18,8 +19,9 @@ function seeded(seed: number): (n: number) => Uint8Array {
 function recording(root: string, name: string, n: string): { dir: string; seconds: number | null; steps: number } {
   const dir = join(root, 'traces', name);
   if (existsSync(join(dir, 'meta.json'))) {
-    const m = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { complete: boolean; argv: string[]; steps: number };
-    if (m.complete && m.argv[1] === n) return { dir, seconds: null, steps: m.steps };
+    const m = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { complete: boolean; argv: string[]; steps: number; version: number };
+    if (m.complete && m.argv[1] === n && m.version === TRACE_VERSION) return { dir, seconds: null, steps: m.steps };
+    rmSync(dir, { recursive: true, force: true }); // another run or an older trace format: record again
   }
   const t = performance.now();
   const devnull = openSync('/dev/null', 'w');

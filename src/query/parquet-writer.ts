@@ -20,41 +20,56 @@ const DBP_BLOCK = 128, DBP_MINI = 4, DBP_MINI_VALUES = DBP_BLOCK / DBP_MINI;
  * the first value, row i the difference from row i-1; differences below 2^32, values below 2^53).
  */
 export function deltaBinaryPacked(w: Uint32Array, n: number): Uint8Array {
-  const out: number[] = [];
+  // at most 5 bytes of min delta, 4 of widths and 4 * 32 * 4 of values per block, plus the header
+  const out = new Uint8Array(40 + Math.ceil(n / DBP_BLOCK) * (9 + 4 * DBP_BLOCK));
+  let o = 0;
   const varint = (v: number): void => {
-    while (v >= 0x80) { out.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80); }
-    out.push(v);
+    while (v >= 0x80) { out[o++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
+    out[o++] = v;
   };
   varint(DBP_BLOCK); varint(DBP_MINI); varint(n);
   varint(n > 0 ? 2 * (w[0]! + w[1]! * 4294967296) : 0); // zigzag of a non-negative first value
   for (let b = 1; b < n; b += DBP_BLOCK) {
     const end = Math.min(b + DBP_BLOCK, n);
-    let min = Infinity;
+    let min = 0xffffffff;
     for (let i = b; i < end; i++) {
       if (w[2 * i + 1] !== 0) throw new Error('a seq column step of 2^32 or more cannot be indexed');
-      if (w[2 * i]! < min) min = w[2 * i]!;
+      const v = w[2 * i]!;
+      if (v < min) min = v;
     }
     varint(2 * min);
-    const widths: number[] = [];
+    const widthsAt = o;
+    o += DBP_MINI;
     for (let m = 0; m < DBP_MINI; m++) {
-      let max = 0;
-      for (let i = b + m * DBP_MINI_VALUES, e = Math.min(i + DBP_MINI_VALUES, end); i < e; i++) max = Math.max(max, w[2 * i]! - min);
-      widths.push(max === 0 ? 0 : 32 - Math.clz32(max));
-    }
-    out.push(...widths);
-    for (let m = 0; m < DBP_MINI; m++) {
-      const start = b + m * DBP_MINI_VALUES, width = widths[m]!;
+      const start = b + m * DBP_MINI_VALUES, stop = Math.min(start + DBP_MINI_VALUES, end);
+      let bitsOr = 0;
+      for (let i = start; i < stop; i++) bitsOr |= w[2 * i]! - min;
+      const width = bitsOr === 0 ? 0 : 32 - Math.clz32(bitsOr);
+      out[widthsAt + m] = width;
       if (start >= end || width === 0) continue;
       // 32 values of `width` bits, least significant bit first (padding values are 0)
-      let acc = 0, bits = 0;
+      if (width <= 24) { // fewer than 8 pending bits plus the value fit in 32
+        let acc = 0, nbits = 0;
+        for (let i = start; i < start + DBP_MINI_VALUES; i++) {
+          acc |= (i < stop ? w[2 * i]! - min : 0) << nbits;
+          nbits += width;
+          while (nbits >= 8) { out[o++] = acc & 0xff; acc >>>= 8; nbits -= 8; }
+        }
+        continue;
+      }
+      let byte = 0, nbits = 0;
       for (let i = start; i < start + DBP_MINI_VALUES; i++) {
-        acc += (i < end ? w[2 * i]! - min : 0) * 2 ** bits;
-        bits += width;
-        while (bits >= 8) { out.push(acc % 256); acc = Math.floor(acc / 256); bits -= 8; }
+        let v = i < stop ? (w[2 * i]! - min) >>> 0 : 0, rem = width;
+        while (rem > 0) {
+          const take = Math.min(8 - nbits, rem);
+          byte |= (v & ((1 << take) - 1)) << nbits;
+          v >>>= take; rem -= take; nbits += take;
+          if (nbits === 8) { out[o++] = byte; byte = 0; nbits = 0; }
+        }
       }
     }
   }
-  return Uint8Array.from(out);
+  return out.subarray(0, o);
 }
 
 /** How one column is stored. */

@@ -17,7 +17,7 @@ export const enum Tier { GPR = 0, FLAGS = 1, SSE = 2, X87 = 4, ALL = 8 }
 export type TableSink = (buf: TableBuffer) => void;
 
 /** Rows per batch of the hot tables. */
-const BATCH = 1 << 16;
+const BATCH = 1 << 18;
 /** A u64 column of 1s (lo/hi words): the seq deltas of consecutive insns rows. */
 const ONES = new Uint32Array(2 * BATCH).map((_, i) => (i % 2 === 0 ? 1 : 0));
 

@@ -62,4 +62,34 @@ describe('ParquetWriter', () => {
       db.closeSync();
     }
   });
+
+  it('writes delta-coded seq columns as DELTA_BINARY_PACKED pages DuckDB reads back exactly', async () => {
+    const path = join(dir, 'delta.parquet');
+    const w = new ParquetWriter(path, [{ name: 'seq', kind: 'u64delta', sorted: true }, { name: 'x', kind: 'u32' }]);
+    const expected: [bigint, number][] = [];
+    let seq = 2n ** 40n + 5n; // first values beyond 32 bits
+    // row counts around the 128-value blocks and 32-value miniblocks; steps of every bit width up to 32
+    for (const [rows, widest] of [[1, 0], [2, 1], [129, 3], [1000, 17], [4097, 31], [300, 32], [33, 0]] as const) {
+      const deltas = new BigUint64Array(rows), x = new Uint32Array(rows);
+      for (let i = 0; i < rows; i++) {
+        const step = i === 0 ? 0n : BigInt(((i * 2654435761) >>> 0) % 2 ** widest);
+        seq += step;
+        deltas[i] = i === 0 ? seq : step;
+        x[i] = i;
+        expected.push([seq, i]);
+      }
+      const first = new BigUint64Array([expected[expected.length - rows]![0]]), last = new BigUint64Array([seq]);
+      w.writeRowGroup(rows, [zstd(deltas), raw(x)], [[new Uint8Array(first.buffer), new Uint8Array(last.buffer)]]);
+    }
+    w.close();
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    try {
+      const r = await con.runAndReadAll(`SELECT seq, x FROM read_parquet('${path}')`);
+      expect(r.getRows()).toEqual(expected);
+    } finally {
+      con.closeSync();
+      db.closeSync();
+    }
+  });
 });
