@@ -80,12 +80,11 @@ export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | nu
     rows.rip[2 * k] = d.ipLo; rows.rip[2 * k + 1] = d.ipHi; rows.length[k] = d.length; rows.code[k] = log.codeOf(d);
   }
   jitStats.logged++;
+  // no try/catch (it would give every call in the block an exception edge): the index of the instruction that
+  // may fault is in c.jitIndex already
   const body = `return function loggedBlock(c, L) {
   const r = c.r, u8 = c.s.u8, u16 = c.s.u16, h = L.shadow, s = L.seq;
-  let k = 0;
-  try {
-    ${res.e.lines.join('\n    ')}
-  } catch (err) { c.jitIndex = k; throw err; }
+  ${res.e.lines.join('\n  ')}
   return ${m};
 };`;
   const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', 'PARITY', body) as
@@ -129,7 +128,7 @@ function emitBlock(blk: Block, opaque: boolean[], logMode: LogMode | null): { e:
       // exact counts for the last instruction (logging blocks never hold the instructions that read them)
       if (last > 0 && logMode === null) e.emit(`c.icount += ${last}; c.budget -= ${last};`);
     }
-    e.emit(`k = ${k};`);
+    e.emit(logMode !== null ? `c.jitIndex = ${k};` : `k = ${k};`);
     const touchesMemory = opaque[k] || d.mem !== undefined || STACK_OPS.has(d.mnemonic);
     if (logMode !== null && touchesMemory) e.emit(`L.seq = s + ${k};`);
     if (d.flagsWritten !== 0) e.flagSource = null;
