@@ -6,7 +6,7 @@
 // c.budget (as the interpreter does); it returns the completed instructions not yet accounted. When an
 // instruction faults it records that instruction's index in `c.jitIndex` and rethrows.
 import { Mnemonic } from 'iced-x86';
-import { OpType } from '../decoded.js';
+import { Decoded, OpType } from '../decoded.js';
 import type { Block, Cpu } from '../cpu.js';
 import { Fault, Vector } from '../fault.js';
 import { getFlags, PARITY, testCondition } from '../flags.js';
@@ -15,7 +15,6 @@ import { EMITTERS, mulhi } from './emit-ops.js';
 import { Emitter } from './emitter.js';
 import type { LoggedRows, StepLog } from '../step-log.js';
 import { TIER_ALL } from '../step-log.js';
-import { familyOf } from '../table.js';
 import { writtenGprs } from './written-gprs.js';
 import { logFlagsStatements } from './log-flags.js';
 
@@ -59,13 +58,14 @@ export interface LoggingBlock {
 
 /**
  * Compile the recordable prefix of a block for recording: every instruction up to the first that may switch
- * rings or touch system state, and up to the first string instruction (both are stepped one by one with the
- * recorder's hook). Null if that prefix is empty.
+ * rings or touch system state (stepped one by one with the recorder's hook). A REP string instruction ends its
+ * block, so it runs last; with the monitor trap flag it does one iteration (one step) per execution and leaves
+ * RIP on itself while iterations remain. Null if the prefix is empty.
  */
 export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | null {
   const insns = blk.insns;
   let m = 0;
-  while (m < insns.length && (log.tierOf(insns[m]!) & TIER_ALL) === 0 && familyOf(insns[m]!.code) !== 'string') m++;
+  while (m < insns.length && (log.tierOf(insns[m]!) & TIER_ALL) === 0) m++;
   if (m === 0) return null;
   const opaque = insns.map((d) => !EMITTERS.has(d.mnemonic));
   let res: ReturnType<typeof emitBlock>;
@@ -90,6 +90,23 @@ export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | nu
   const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', 'PARITY', body) as
     (x: Block['execs'], tc: typeof testCondition, gf: typeof getFlags, mh: typeof mulhi, g: typeof gp0, p: typeof PARITY) => LoggingBlock['run'];
   return { run: factory(blk.execs, testCondition, getFlags, mulhi, gp0, PARITY), rows };
+}
+
+/** Tier bits of registers beyond the GPRs and RFLAGS (SSE, x87, everything). */
+const TIER_WIDE = 2 | 4 | TIER_ALL;
+
+/**
+ * Statements logging what instruction `k` changed: the GPRs it can write (iced's instruction info) compared
+ * with the shadow, and RFLAGS if it writes flags (computed from the emitter's locals when `emitted` and it left
+ * them), or the recorder's compare of its whole register tier when it may write more than GPRs and flags.
+ */
+function emitLogCompare(e: Emitter, d: Decoded, k: number, tier: number, emitted: boolean): void {
+  const mask = (tier & TIER_WIDE) === 0 ? writtenGprs(d) : null;
+  if (mask === null) { e.emit(`L.compare(s + ${k}, ${tier});`); return; }
+  compareGprs(e, mask, k);
+  if (d.flagsWritten === 0) return;
+  const inline = emitted && e.flagSource !== null ? logFlagsStatements(e.flagSource, `s + ${k}`) : null;
+  e.emit(inline ?? `L.flags(s + ${k});`);
 }
 
 /** GPR compare-and-log statements for the registers in `mask` after instruction `k`. */
@@ -136,21 +153,11 @@ function emitBlock(blk: Block, opaque: boolean[], logMode: LogMode | null): { e:
     if (!opaque[k]) {
       if (!EMITTERS.get(d.mnemonic)!(e, d)) return { e, native, declined: k };
       native++;
-      if (logMode !== null) {
-        const mask = writtenGprs(d);
-        if (mask === null) e.emit(`L.compare(s + ${k}, ${logMode.log.tierOf(d)});`);
-        else {
-          compareGprs(e, mask, k);
-          if (d.flagsWritten !== 0) {
-            const inline = e.flagSource !== null ? logFlagsStatements(e.flagSource, `s + ${k}`) : null;
-            e.emit(inline ?? `L.flags(s + ${k});`);
-          }
-        }
-      }
+      if (logMode !== null) emitLogCompare(e, d, k, logMode.log.tierOf(d), true);
       continue;
     }
     e.emit(`x[${k}](c);`);
-    if (logMode !== null) e.emit(`L.compare(s + ${k}, ${logMode.log.tierOf(d)});`);
+    if (logMode !== null) emitLogCompare(e, d, k, logMode.log.tierOf(d), false);
     if (k !== last) e.emit(`if (c.brk) { if (c.exit.reason < 0) { r[${RIP}] = ${d.nextLo >>> 0}; r[${RIP + 1}] = ${d.nextHi >>> 0}; } return ${k + 1}; }`);
   }
   // a logging prefix that stops before the block's end leaves RIP at the next instruction
