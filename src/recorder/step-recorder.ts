@@ -61,6 +61,12 @@ export class StepRecorder implements StepLog {
   readonly regs = new TableBuffer('regs', BATCH);
   /** Buffered mem rows. */
   readonly mem = new TableBuffer('mem', BATCH);
+  /** Runs of the insns cpl column in the current batch: (first row, cpl) pairs (filled in when it is handed over). */
+  private readonly cplRuns: number[] = [];
+  /** cpl of the current run, -1 before the first row of a batch. */
+  private runCpl = -1;
+  /** Rows of the current batch whose attempt faulted (the faulted column is filled in when it is handed over). */
+  private readonly faultRows: number[] = [];
   /** seq of the last buffered regs row (regs.seq is written delta-coded, as the trace stores it). */
   private regsLastSeq = 0;
   /** seq of the last buffered mem row (mem.seq is delta-coded too). */
@@ -94,7 +100,7 @@ export class StepRecorder implements StepLog {
 
   /** Hand a table to the sink, then take up its column stores again (a sink may swap in fresh ones). */
   private emit(buf: TableBuffer): void {
-    if (buf === this.insns) this.fillInsnsSeq();
+    if (buf === this.insns) { this.fillInsnsSeq(); this.fillInsnsRuns(); }
     this.sink(buf);
     const C = buf.cols;
     if (buf === this.insns) {
@@ -114,7 +120,22 @@ export class StepRecorder implements StepLog {
     const n = this.insns.length, w = this.iSeq, seq = this.seq - n;
     if (n === 0) return;
     w[0] = seq >>> 0; w[1] = (seq / 4294967296) >>> 0;
-    w.set(ONES.subarray(0, 2 * n - 2), 2);
+    // the store is filled with 1s once (a recycled one already holds them: this column never holds anything else)
+    if (w[w.length - 2] !== 1) w.set(ONES.subarray(0, w.length - 2), 2);
+  }
+
+  /** The cpl and faulted columns of the batch, from the runs and faults noted while rows were added. */
+  private fillInsnsRuns(): void {
+    const n = this.insns.length, runs = this.cplRuns;
+    for (let i = 0; i < runs.length; i += 2) this.iCpl.fill(runs[i + 1]!, runs[i]!, i + 2 < runs.length ? runs[i + 2]! : n);
+    this.iFault.fill(0, 0, n);
+    for (const row of this.faultRows) this.iFault[row] = 1;
+    runs.length = 0; this.faultRows.length = 0; this.runCpl = -1;
+  }
+
+  /** Note the cpl of the rows from row `n` on (a new run if it differs from the current one). */
+  private noteCpl(n: number, cpl: number): void {
+    if (cpl !== this.runCpl) { this.cplRuns.push(n, cpl); this.runCpl = cpl; }
   }
 
   /** CPL as of the last recorded step (before the next one). */
@@ -165,9 +186,9 @@ export class StepRecorder implements StepLog {
     let n = this.insns.length;
     const s2 = 2 * n;
     this.iRip[s2] = ripLo; this.iRip[s2 + 1] = ripHi;
-    this.iCpl[n] = cplBefore;
+    this.noteCpl(n, cplBefore);
     this.iLen[n] = len; this.iCode[n] = id;
-    this.iFault[n] = faulted ? 1 : 0;
+    if (faulted) this.faultRows.push(n);
     if (cplBefore === 3) this.userSteps++;
     this.insns.length = ++n;
     this.compareRegisters(seq, tier);
@@ -181,10 +202,11 @@ export class StepRecorder implements StepLog {
     const rip = t.rip, len = t.length, code = t.code;
     for (let k = 0; k < count;) {
       const start = this.insns.length, m = Math.min(count - k, BATCH - start);
-      const iRip = this.iRip, iCpl = this.iCpl, iLen = this.iLen, iCode = this.iCode, iFault = this.iFault;
+      this.noteCpl(start, cpl);
+      const iRip = this.iRip, iLen = this.iLen, iCode = this.iCode;
       for (let j = 0, n = start; j < m; j++, n++, k++) {
         iRip[2 * n] = rip[2 * k]!; iRip[2 * n + 1] = rip[2 * k + 1]!;
-        iCpl[n] = cpl; iLen[n] = len[k]!; iCode[n] = code[k]!; iFault[n] = 0;
+        iLen[n] = len[k]!; iCode[n] = code[k]!;
       }
       this.insns.length = start + m;
       this.seq += m;
