@@ -25,8 +25,11 @@ export interface StepLog extends MemLog {
   quietUntil: number;
   /** Register values as of the last logged step (the 32-bit state layout). */
   readonly shadow: Uint32Array;
-  /** Log GPR `n` (0..15, which is also its register id) of step `seq` as changed to lo/hi (the shadow is updated by the caller). */
-  reg(seq: number, n: number, lo: number, hi: number): void;
+  /**
+   * GPR `n` (0..15, which is also its register id) differs from the shadow after step `seq`: log its value and
+   * update the shadow (only small integers cross the call, so no number is boxed).
+   */
+  gpr(seq: number, n: number): void;
   /** Materialise RFLAGS and log it for step `seq` if it differs from the shadow. */
   flags(seq: number): void;
   /** Log RFLAGS of step `seq` as changed to `value` (materialised and in the shadow already). */

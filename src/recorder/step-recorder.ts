@@ -216,8 +216,10 @@ export class StepRecorder implements StepLog {
     this.shadow[RIP] = this.r[RIP]!; this.shadow[RIP + 1] = this.r[RIP + 1]!;
   }
 
-  /** StepLog: GPR `g` changed to lo/hi at step `seq` (shadow already updated). */
-  reg(seq: number, g: number, lo: number, hi: number): void {
+  /** StepLog: GPR `g` differs from the shadow after step `seq`. */
+  gpr(seq: number, g: number): void {
+    const lo = this.r[2 * g]!, hi = this.r[2 * g + 1]!;
+    this.shadow[2 * g] = lo; this.shadow[2 * g + 1] = hi;
     this.logReg(seq, g, lo, hi);
   }
 

@@ -114,7 +114,7 @@ function compareGprs(e: Emitter, mask: number, k: number): void {
   for (let g = 0; g < 16; g++) {
     if (((mask >>> g) & 1) === 0) continue;
     const lo = 2 * g, hi = lo + 1;
-    e.emit(`if (r[${lo}] !== h[${lo}] || r[${hi}] !== h[${hi}]) { h[${lo}] = r[${lo}]; h[${hi}] = r[${hi}]; L.reg(s + ${k}, ${g}, r[${lo}], r[${hi}]); }`);
+    e.emit(`if (r[${lo}] !== h[${lo}] || r[${hi}] !== h[${hi}]) L.gpr(s + ${k}, ${g});`);
   }
 }
 
