@@ -132,6 +132,8 @@ export class Cpu {
   jitIndex = 0;
   /** Memory-access log (the recorder's), or null. */
   mlog: MemLog | null = null;
+  /** Address and values of the access being logged (MemLog.accessWords). */
+  private readonly mw = new Uint32Array(6);
 
   /** TLBs for CPL 0. */
   private readonly tlbSup = new TlbClass();
@@ -233,7 +235,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, log = this.mlog;
     if (t.tag[i] === vpn) {
       const v = this.bytes[t.phys[i]! + (lo & 0xfff)]!;
-      if (log !== null) log.access(lo, hi, 1, 0, v, 0, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = 0; w[4] = 0; w[5] = 0; log.accessWords(w, 1, 0); }
       return v;
     }
     if (log !== null) return this.logRead(lo, hi, 1, false);
@@ -244,7 +246,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xffe) {
       const v = this.dv.getUint16(t.phys[i]! + off, true);
-      if (log !== null) log.access(lo, hi, 2, 0, v, 0, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = 0; w[4] = 0; w[5] = 0; log.accessWords(w, 2, 0); }
       return v;
     }
     if (log !== null) return this.logRead(lo, hi, 2, false);
@@ -255,7 +257,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tr, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xffc) {
       const v = this.dv.getUint32(t.phys[i]! + off, true);
-      if (log !== null) log.access(lo, hi, 4, 0, v, 0, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = 0; w[4] = 0; w[5] = 0; log.accessWords(w, 4, 0); }
       return v;
     }
     if (log !== null) return this.logRead(lo, hi, 4, false);
@@ -268,7 +270,7 @@ export class Cpu {
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
       const vh = this.dv.getUint32(p + 4, true), v = this.dv.getUint32(p, true);
-      if (log !== null) log.access(lo, hi, 8, 0, v, vh, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = vh; w[4] = 0; w[5] = 0; log.accessWords(w, 8, 0); }
       this.hi = vh;
       return v;
     }
@@ -338,7 +340,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, log = this.mlog;
     if (t.tag[i] === vpn) {
       const v = this.bytes[t.phys[i]! + (lo & 0xfff)]!;
-      if (log !== null) log.access(lo, hi, 1, 0, v, 0, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = 0; w[4] = 0; w[5] = 0; log.accessWords(w, 1, 0); }
       return v;
     }
     if (log !== null) return this.logRead(lo, hi, 1, true);
@@ -350,7 +352,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xffe) {
       const v = this.dv.getUint16(t.phys[i]! + off, true);
-      if (log !== null) log.access(lo, hi, 2, 0, v, 0, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = 0; w[4] = 0; w[5] = 0; log.accessWords(w, 2, 0); }
       return v;
     }
     if (log !== null) return this.logRead(lo, hi, 2, true);
@@ -362,7 +364,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xffc) {
       const v = this.dv.getUint32(t.phys[i]! + off, true);
-      if (log !== null) log.access(lo, hi, 4, 0, v, 0, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = 0; w[4] = 0; w[5] = 0; log.accessWords(w, 4, 0); }
       return v;
     }
     if (log !== null) return this.logRead(lo, hi, 4, true);
@@ -376,7 +378,7 @@ export class Cpu {
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
       const vh = this.dv.getUint32(p + 4, true), v = this.dv.getUint32(p, true);
-      if (log !== null) log.access(lo, hi, 8, 0, v, vh, 0, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v; w[3] = vh; w[4] = 0; w[5] = 0; log.accessWords(w, 8, 0); }
       this.hi = vh;
       return v;
     }
@@ -398,7 +400,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, log = this.mlog;
     if (t.tag[i] === vpn) {
       const p = t.phys[i]! + (lo & 0xfff);
-      if (log !== null) log.access(lo, hi, 1, 1, v & 0xff, 0, this.bytes[p]!, 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v & 0xff; w[3] = 0; w[4] = this.bytes[p]!; w[5] = 0; log.accessWords(w, 1, 1); }
       this.bytes[p] = v;
       return;
     }
@@ -410,7 +412,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xffe) {
       const p = t.phys[i]! + off;
-      if (log !== null) log.access(lo, hi, 2, 1, v & 0xffff, 0, this.dv.getUint16(p, true), 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v & 0xffff; w[3] = 0; w[4] = this.dv.getUint16(p, true); w[5] = 0; log.accessWords(w, 2, 1); }
       this.dv.setUint16(p, v, true);
       return;
     }
@@ -422,7 +424,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xffc) {
       const p = t.phys[i]! + off;
-      if (log !== null) log.access(lo, hi, 4, 1, v >>> 0, 0, this.dv.getUint32(p, true), 0);
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = v >>> 0; w[3] = 0; w[4] = this.dv.getUint32(p, true); w[5] = 0; log.accessWords(w, 4, 1); }
       this.dv.setUint32(p, v, true);
       return;
     }
@@ -434,7 +436,7 @@ export class Cpu {
     const vpn = hi * 1048576 + (lo >>> 12), i = vpn & TLB_MASK, t = this.tw, off = lo & 0xfff, log = this.mlog;
     if (t.tag[i] === vpn && off <= 0xff8) {
       const p = t.phys[i]! + off;
-      if (log !== null) log.access(lo, hi, 8, 1, vlo, vhi, this.dv.getUint32(p, true), this.dv.getUint32(p + 4, true));
+      if (log !== null) { const w = this.mw; w[0] = lo; w[1] = hi; w[2] = vlo; w[3] = vhi; w[4] = this.dv.getUint32(p, true); w[5] = this.dv.getUint32(p + 4, true); log.accessWords(w, 8, 1); }
       this.dv.setUint32(p, vlo, true); this.dv.setUint32(p + 4, vhi, true);
       return;
     }

@@ -5,4 +5,9 @@
 export interface MemLog {
   /** One access: `write` 0 for a read, 1 for a write; `oldLo/oldHi` the replaced value for writes. */
   access(lo: number, hi: number, size: number, write: number, vLo: number, vHi: number, oldLo: number, oldHi: number): void;
+  /**
+   * The same for an access whose address, value and old value the processor left in `words` (lo, hi, vLo, vHi,
+   * oldLo, oldHi: no 32-bit number is boxed on the way, as arguments above 2^31 would be).
+   */
+  accessWords(words: Uint32Array, size: number, write: number): void;
 }

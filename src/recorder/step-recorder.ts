@@ -321,6 +321,19 @@ export class StepRecorder implements StepLog {
     if (n + 1 === BATCH) this.flushTable(this.mem);
   }
 
+  /** MemLog: one access of the current step, its address and values in `w`. */
+  accessWords(w: Uint32Array, size: number, write: number): void {
+    const n = this.mem.length, s = this.seq, n2 = 2 * n;
+    if (n === 0) { this.mSeq[0] = s >>> 0; this.mSeq[1] = (s / 4294967296) >>> 0; } else { const d = s - this.memLastSeq; this.mSeq[n2] = d >>> 0; this.mSeq[n2 + 1] = d > 4294967295 ? (d / 4294967296) >>> 0 : 0; }
+    this.memLastSeq = s;
+    this.mAddr[n2] = w[0]!; this.mAddr[n2 + 1] = w[1]!;
+    this.mSize[n] = size; this.mAcc[n] = write;
+    this.mVal[n2] = w[2]!; this.mVal[n2 + 1] = w[3]!;
+    this.mOld[n2] = w[4]!; this.mOld[n2 + 1] = w[5]!;
+    this.mem.length = n + 1;
+    if (n + 1 === BATCH) this.flushTable(this.mem);
+  }
+
   /** A host write into guest memory during the current (VMCALL) step, as 8-byte (or smaller) write rows. */
   hostWrite(linear: bigint, phys: number, bytes: Uint8Array): void {
     const dv = this.cpu.dv;

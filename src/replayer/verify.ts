@@ -72,7 +72,10 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
   cpu.singleIteration = true; cpu.stopOnFault = false; cpu.controls.vmcallExits = true;
   cpu.jitEnabled = false;
   const accesses: Access[] = [];
-  const log: MemLog = { access(lo, hi, size, write, vLo, vHi, oLo, oHi) { accesses.push({ lo, hi, size, write, vLo, vHi, oLo, oHi }); } };
+  const log: MemLog = {
+    access(lo, hi, size, write, vLo, vHi, oLo, oHi) { accesses.push({ lo, hi, size, write, vLo, vHi, oLo, oHi }); },
+    accessWords(w, size, write) { this.access(w[0]!, w[1]!, size, write, w[2]!, w[3]!, w[4]!, w[5]!); },
+  };
   cpu.mlog = log;
 
   const N = Math.min(reader.table('insns').rows, opts.limit ?? Infinity);
