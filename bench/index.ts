@@ -43,6 +43,12 @@ if (!only || only === 'record') {
   console.log('targets: 10 M steps/s, 12 bytes/step');
   const ours = report('compute-musl 3000', runs(['3000']));
   report('compute-musl 20000', runs(['20000']));
+  // the same programs run without recording (monitor trap flag off), each in a fresh machine: on short runs the
+  // emulator's own warm-up (V8 compiling it and the guest code) bounds any recording rate
+  for (const n of ['3000', '20000']) {
+    const p = benchMachine(image, [n]);
+    console.log(`without recording (MTF off), compute-musl ${n}: ${p.instructions} instructions in ${p.seconds.toFixed(2)} s = ${(p.instructions / p.seconds / 1e6).toFixed(2)} M/s`);
+  }
   const q = benchQemu(image, ['3000']);
   if (typeof q === 'string') console.log(`qemu: skipped: ${q}`);
   else console.log(`${q.name}: ${q.steps} instructions in ${q.seconds.toFixed(2)} s = ${(q.rate / 1e6).toFixed(2)} M/s, log ${(q.bytes! / q.steps).toFixed(0)} bytes/instruction; itrace/qemu rate ratio ${(ours.rate / q.rate).toFixed(2)}`);
