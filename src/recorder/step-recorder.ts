@@ -61,6 +61,8 @@ export class StepRecorder implements StepLog {
   readonly regs = new TableBuffer('regs', BATCH);
   /** Buffered mem rows. */
   readonly mem = new TableBuffer('mem', BATCH);
+  /** Address and values of an access given as arguments (see access). */
+  private readonly words = new Uint32Array(6);
   /** Runs of the insns cpl column in the current batch: (first row, cpl) pairs (filled in when it is handed over). */
   private readonly cplRuns: number[] = [];
   /** cpl of the current run, -1 before the first row of a batch. */
@@ -308,17 +310,11 @@ export class StepRecorder implements StepLog {
     this.logReg(seq, id, lo, hi);
   }
 
-  /** MemLog: one access of the current step. */
+  /** MemLog: one access of the current step (the slow paths' form: put into words, then as accessWords). */
   access(lo: number, hi: number, size: number, write: number, vLo: number, vHi: number, oldLo: number, oldHi: number): void {
-    const n = this.mem.length, s = this.seq, n2 = 2 * n;
-    if (n === 0) { this.mSeq[0] = s >>> 0; this.mSeq[1] = (s / 4294967296) >>> 0; } else { const d = s - this.memLastSeq; this.mSeq[n2] = d >>> 0; this.mSeq[n2 + 1] = d > 4294967295 ? (d / 4294967296) >>> 0 : 0; }
-    this.memLastSeq = s;
-    this.mAddr[n2] = lo; this.mAddr[n2 + 1] = hi;
-    this.mSize[n] = size; this.mAcc[n] = write;
-    this.mVal[n2] = vLo; this.mVal[n2 + 1] = vHi;
-    this.mOld[n2] = oldLo; this.mOld[n2 + 1] = oldHi;
-    this.mem.length = n + 1;
-    if (n + 1 === BATCH) this.flushTable(this.mem);
+    const w = this.words;
+    w[0] = lo; w[1] = hi; w[2] = vLo; w[3] = vHi; w[4] = oldLo; w[5] = oldHi;
+    this.accessWords(w, size, write);
   }
 
   /** MemLog: one access of the current step, its address and values in `w`. */
