@@ -5,6 +5,9 @@
 // fault always sees precise flags. Before the last instruction the function adds the others to c.icount and
 // c.budget (as the interpreter does); it returns the completed instructions not yet accounted. When an
 // instruction faults it records that instruction's index in `c.jitIndex` and rethrows.
+// In logging mode (compileLoggingBlock, used while recording) every flag is live, each instruction is followed
+// by the compare-and-log of the registers it can write, the index of each instruction is stored in c.jitIndex
+// before it runs (no try/catch), and the caller does the step accounting.
 import { Mnemonic } from 'iced-x86';
 import { Decoded, OpType } from '../decoded.js';
 import type { Block, Cpu } from '../cpu.js';
