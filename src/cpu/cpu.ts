@@ -597,28 +597,12 @@ export class Cpu {
     let prev: Block | null = null;
     while (this.budget > 0) {
       if (r[Off.HALTED >> 2]) return RunStatus.HALT;
-      // the next block: a cached successor of the previous one, or a lookup
-      let blk: Block | null = null;
-      const lo = r[RIP]!, hi = r[RIP + 1]!;
-      if (prev !== null && prev.chainGen === this.chainGen) {
-        const a: Block | null = prev.succ0;
-        if (a !== null && a.ipLo === lo && a.ipHi === hi) blk = a;
-        else { const b: Block | null = prev.succ1; if (b !== null && b.ipLo === lo && b.ipHi === hi) blk = b; }
-      }
+      const blk = this.nextBlock(prev);
       if (blk === null) {
-        try {
-          blk = this.blockAtRip();
-        } catch (e) {
-          prev = null;
-          const st = this.onFault(e, -1, -1);
-          if (st !== RunStatus.BUDGET) return st;
-          continue;
-        }
-        if (prev !== null) {
-          if (prev.chainGen !== this.chainGen) { prev.chainGen = this.chainGen; prev.succ0 = blk; prev.succ1 = null; }
-          else if (prev.succ0 === null) prev.succ0 = blk;
-          else { prev.succ1 = prev.succ0; prev.succ0 = blk; }
-        }
+        prev = null;
+        const st = this.onFault(this.fetchFault, -1, -1);
+        if (st !== RunStatus.BUDGET) return st;
+        continue;
       }
       const execs = blk.execs, count = execs.length, last = count - 1;
       const n = count <= this.budget ? count : this.budget;
@@ -699,8 +683,7 @@ export class Cpu {
       const blk = this.nextBlock(prev);
       if (blk === null) {
         prev = null;
-        const st = this.onFault(this.fetchFault, -1, -1);
-        if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(null, true);
+        const st = this.stepFault(this.fetchFault, null, onStep);
         if (st !== RunStatus.BUDGET) return st;
         continue;
       }
@@ -722,9 +705,7 @@ export class Cpu {
             log.seq = s0;
             log.rows(lj.rows, k);
             this.icount += k; this.budget -= k;
-            const d = insns[k]!;
-            const st = this.onFault(e, d.ipLo, d.ipHi, d);
-            if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(d, true);
+            const st = this.stepFault(e, insns[k]!, onStep);
             if (st !== RunStatus.BUDGET) return st;
             continue;
           }
@@ -744,8 +725,7 @@ export class Cpu {
           execs[i]!(this);
         } catch (e) {
           this.icount--; this.budget++;
-          const st = this.onFault(e, d.ipLo, d.ipHi, d);
-          if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(d, true);
+          const st = this.stepFault(e, d, onStep);
           if (st !== RunStatus.BUDGET) return st;
           continue outer;
         }
@@ -756,6 +736,16 @@ export class Cpu {
       if (i === insns.length) prev = blk;
     }
     return RunStatus.BUDGET;
+  }
+
+  /**
+   * Deliver the fault of a stepped instruction (`d` null: fetching it faulted, RIP is at it) and report the
+   * faulting attempt to `onStep` as a step.
+   */
+  private stepFault(e: unknown, d: Decoded | null, onStep: StepHook): RunStatus {
+    const st = d === null ? this.onFault(e, -1, -1) : this.onFault(e, d.ipLo, d.ipHi, d);
+    if (st === RunStatus.BUDGET || st === RunStatus.FAULT) onStep(d, true);
+    return st;
   }
 
   /** The fault raised by the last failed nextBlock() fetch. */

@@ -36,7 +36,7 @@ export interface StepLog extends MemLog {
   rflags(seq: number, value: number): void;
   /** Compare the registers of `tier` with the shadow and log the changes of step `seq`. */
   compare(seq: number, tier: number): void;
-  /** Register groups instruction `d` can change (0 GPRs only; bits for flags, SSE, x87; 8 for everything). */
+  /** Register groups instruction `d` can change (Tier bits). */
   tierOf(d: Decoded): number;
   /** The code-table id of instruction `d` (assigned on first use). */
   codeOf(d: Decoded): number;
@@ -44,5 +44,8 @@ export interface StepLog extends MemLog {
   rows(t: LoggedRows, n: number): void;
 }
 
-/** Tier bit meaning "compare every register" (system instructions: they may also switch rings). */
-export const TIER_ALL = 8;
+/**
+ * Register groups an instruction can change (StepLog.tierOf; cached as Decoded.logTier): GPR alone is 0; the
+ * bits add RFLAGS, the SSE state, the x87 state, or everything (system instructions: they may also switch rings).
+ */
+export const enum Tier { GPR = 0, FLAGS = 1, SSE = 2, X87 = 4, ALL = 8 }

@@ -4,14 +4,12 @@
 import type { Cpu } from '../cpu/cpu.js';
 import type { Decoded } from '../cpu/decoded.js';
 import { getFlags } from '../cpu/flags.js';
-import type { LoggedRows, StepLog } from '../cpu/step-log.js';
+import { type LoggedRows, type StepLog, Tier } from '../cpu/step-log.js';
 import { Off } from '../cpu/state.js';
 import { familyOf } from '../cpu/table.js';
 import { REGISTERS, RegisterSlot } from '../trace/registers.js';
 import { TableBuffer } from '../trace/table-buffer.js';
 
-/** Register groups an instruction can change (Decoded.logTier bits). */
-export const enum Tier { GPR = 0, FLAGS = 1, SSE = 2, X87 = 4, ALL = 8 }
 
 /** Receives a full (or final) table buffer; must write it and clear it. */
 export type TableSink = (buf: TableBuffer) => void;

@@ -6,6 +6,7 @@ import { Ctl } from './background-writer.js';
 import type { TableName, TraceMeta } from './schema.js';
 import { ColumnStore, TableBuffer } from './table-buffer.js';
 import { TraceWriter } from './trace-writer.js';
+import { reportWriterFailure } from './writer-failure.js';
 
 interface Init { dir: string; meta: TraceMeta; ctl: SharedArrayBuffer; bytes: SharedArrayBuffer; error: SharedArrayBuffer; returns: MessagePort }
 type Msg =
@@ -19,14 +20,8 @@ const bytes = new BigInt64Array(init.bytes);
 const errorText = new Uint8Array(init.error);
 
 /** Report a failure to the recording thread (which raises it at its next call). */
-export function fail(message: string): void {
-  const b = Buffer.from(message.slice(0, 1000), 'utf8');
-  errorText.set(b.subarray(0, errorText.length));
-  Atomics.store(ctl, Ctl.ERROR_LEN, Math.min(b.length, errorText.length));
-  Atomics.store(ctl, Ctl.STATE, 3);
-  Atomics.notify(ctl, Ctl.STATE);
-  Atomics.store(ctl, Ctl.PENDING, 0);
-  Atomics.notify(ctl, Ctl.PENDING);
+function fail(message: string): void {
+  reportWriterFailure(ctl, errorText, message);
 }
 
 const created = TraceWriter.create(init.dir, init.meta, { prepared: true });

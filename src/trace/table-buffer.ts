@@ -40,11 +40,7 @@ export class TableBuffer {
   /** Copies of the filled part of every column (for handing the rows to another thread). */
   copyRows(): ColumnStore[] {
     const n = this.length;
-    return this.cols.map((c, k) => {
-      if (Array.isArray(c)) return c.slice(0, n);
-      const t = this.spec.columns[k]!.type;
-      return c.slice(0, t === 'u64' || t === 'i64' ? 2 * n : n);
-    });
+    return this.cols.map((c, k) => (Array.isArray(c) ? c.slice(0, n) : c.slice(0, elementsPerRow(this.spec.columns[k]!) * n)));
   }
 
   /** The store of a column by name. */
@@ -89,13 +85,19 @@ export class TableBuffer {
   }
 }
 
-function allocate(col: ColumnSpec, n: number): ColumnStore {
+/** Typed-array elements a row takes in a column's store (64-bit columns are lo/hi words). */
+export function elementsPerRow(col: ColumnSpec): number {
+  return col.type === 'u64' || col.type === 'i64' ? 2 : 1;
+}
+
+/** An empty store for `n` rows of a column. */
+export function allocate(col: ColumnSpec, n: number): ColumnStore {
   switch (col.type) {
     case 'u8': return new Uint8Array(n);
     case 'u16': return new Uint16Array(n);
     case 'u32': return new Uint32Array(n);
     case 'i16': return new Int16Array(n);
-    case 'u64': case 'i64': return new Uint32Array(2 * n);
+    case 'u64': case 'i64': return new Uint32Array(elementsPerRow(col) * n);
     default: return [];
   }
 }

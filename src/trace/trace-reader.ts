@@ -9,7 +9,7 @@ import { batchStores, VERSION_KEY } from './arrow-io.js';
 import { Checkpoint, unpackCheckpoint } from './checkpoint.js';
 import { tableCompression } from './compression.js';
 import { Frame, readAt, scanStream, StreamScan } from './ipc-frames.js';
-import { ColumnStore } from './table-buffer.js';
+import { allocate, ColumnStore, elementsPerRow } from './table-buffer.js';
 import { TableColumns } from './table-columns.js';
 import { TableName, TABLES, tableSpec, TRACE_VERSION, TraceMeta } from './schema.js';
 import { checkpointPath } from './trace-writer.js';
@@ -191,32 +191,21 @@ export class TraceReader {
     const spec = tableSpec(name);
     const info = this.table(name);
     const total = info.rows;
-    const cols: ColumnStore[] = spec.columns.map((c) => {
-      switch (c.type) {
-        case 'u8': return new Uint8Array(total);
-        case 'u16': return new Uint16Array(total);
-        case 'u32': return new Uint32Array(total);
-        case 'i16': return new Int16Array(total);
-        case 'u64': case 'i64': return new Uint32Array(2 * total);
-        default: return [];
-      }
-    });
+    const cols: ColumnStore[] = spec.columns.map((c) => allocate(c, total));
     const s = this.stream(name);
     let rows = 0, batches = 0;
     for (const b of s) {
       b.cols.forEach((src, k) => {
         const dst = cols[k]!;
         if (Array.isArray(dst)) { for (const v of src as (string | Uint8Array)[]) dst.push(v); return; }
-        const per = spec.columns[k]!.type === 'u64' || spec.columns[k]!.type === 'i64' ? 2 : 1;
-        (dst as Uint32Array).set(src as Uint32Array, rows * per);
+        (dst as Uint32Array).set(src as Uint32Array, rows * elementsPerRow(spec.columns[k]!));
       });
       rows += b.length;
       batches++;
     }
     const trimmed = rows === total ? cols : cols.map((c, k) => {
       if (Array.isArray(c)) return c;
-      const per = spec.columns[k]!.type === 'u64' || spec.columns[k]!.type === 'i64' ? 2 : 1;
-      return c.subarray(0, rows * per);
+      return c.subarray(0, rows * elementsPerRow(spec.columns[k]!));
     });
     const read: TableRead = { columns: new TableColumns(spec, rows, trimmed), batches, truncated: info.truncated };
     const error = s.error ?? info.corrupt;

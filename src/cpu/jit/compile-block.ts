@@ -17,7 +17,7 @@ import { Off } from '../state.js';
 import { EMITTERS, mulhi } from './emit-ops.js';
 import { Emitter } from './emitter.js';
 import type { LoggedRows, StepLog } from '../step-log.js';
-import { TIER_ALL } from '../step-log.js';
+import { Tier } from '../step-log.js';
 import { writtenGprs } from './written-gprs.js';
 import { logFlagsStatements } from './log-flags.js';
 
@@ -68,7 +68,7 @@ export interface LoggingBlock {
 export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | null {
   const insns = blk.insns;
   let m = 0;
-  while (m < insns.length && (log.tierOf(insns[m]!) & TIER_ALL) === 0) m++;
+  while (m < insns.length && (log.tierOf(insns[m]!) & Tier.ALL) === 0) m++;
   if (m === 0) return null;
   const opaque = insns.map((d) => !EMITTERS.has(d.mnemonic));
   let res: ReturnType<typeof emitBlock>;
@@ -90,13 +90,20 @@ export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | nu
   ${res.e.lines.join('\n  ')}
   return ${m};
 };`;
-  const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', 'PARITY', body) as
-    (x: Block['execs'], tc: typeof testCondition, gf: typeof getFlags, mh: typeof mulhi, g: typeof gp0, p: typeof PARITY) => LoggingBlock['run'];
-  return { run: factory(blk.execs, testCondition, getFlags, mulhi, gp0, PARITY), rows };
+  return { run: instantiate<LoggingBlock['run']>(blk, body), rows };
 }
 
-/** Tier bits of registers beyond the GPRs and RFLAGS (SSE, x87, everything). */
-const TIER_WIDE = 2 | 4 | TIER_ALL;
+/** What generated code may call besides the block's handlers (`x`), by the names it uses. */
+const RUNTIME = { testCondition, getFlags, mulhi, gp0, PARITY };
+
+/** Create the function of a generated body (`return function ...`) over the block's handlers and RUNTIME. */
+function instantiate<F>(blk: Block, body: string): F {
+  const factory = new Function('x', ...Object.keys(RUNTIME), body) as (...args: unknown[]) => F;
+  return factory(blk.execs, ...Object.values(RUNTIME));
+}
+
+/** Tier bits of registers beyond the GPRs and RFLAGS. */
+const TIER_WIDE = Tier.SSE | Tier.X87 | Tier.ALL;
 
 /**
  * Statements logging what instruction `k` changed: the GPRs it can write (iced's instruction info) compared
@@ -179,7 +186,5 @@ function finish(blk: Block, e: Emitter, native: number, n: number): CompiledBloc
   } catch (err) { c.jitIndex = k; throw err; }
   return 1;
 };`;
-  const factory = new Function('x', 'testCondition', 'getFlags', 'mulhi', 'gp0', body) as
-    (x: Block['execs'], tc: typeof testCondition, gf: typeof getFlags, mh: typeof mulhi, g: typeof gp0) => CompiledBlock;
-  return factory(blk.execs, testCondition, getFlags, mulhi, gp0);
+  return instantiate<CompiledBlock>(blk, body);
 }
