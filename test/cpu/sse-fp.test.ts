@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { BareMachine } from '../../src/cpu/bare-machine.js';
 import { RunStatus } from '../../src/cpu/cpu.js';
+import { Off } from '../../src/cpu/state.js';
+import { CODE, DATA, exec as run, sseEnc as enc } from '../helpers/bare-code.js';
 
-const CODE = 0x1000, DATA = 0x200000;
-const XMM = 544, MXCSR = 364 >> 2;
+const XMM = Off.XMM, MXCSR = Off.MXCSR >> 2;
 const IE = 1, DE = 2, ZE = 4, OE = 8, UE = 0x10, PE = 0x20;
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 
@@ -21,21 +22,7 @@ function machine(mxcsr = 0x1f80): BareMachine {
   return m;
 }
 
-/** Encode a legacy-SSE instruction: prefix (0x66/0xF2/0xF3 or none), 0F opcode bytes, reg field, rm register or 'mem' ([rbx]). */
-function enc(pfx: number[], op: number[], r: number, rm: number | 'mem', imm?: number, w = false): number[] {
-  const isMem = rm === 'mem';
-  const b = isMem ? 0 : (rm >> 3) & 1;
-  const rex = (w ? 8 : 0) | (((r >> 3) & 1) << 2) | b;
-  const modrm = isMem ? ((r & 7) << 3) | 3 : 0xc0 | ((r & 7) << 3) | (rm & 7);
-  return [...pfx, ...(rex ? [0x40 | rex] : []), 0x0f, ...op, modrm, ...(imm !== undefined ? [imm] : [])];
-}
 
-function run(m: BareMachine, code: number[]): RunStatus {
-  m.load(CODE, new Uint8Array([...code, 0xf4]));
-  m.setRip(CODE);
-  m.cpu.lastFault = null;
-  return m.cpu.run(1);
-}
 
 const dv = new DataView(new ArrayBuffer(8));
 const bitsD = (x: number): bigint => { dv.setFloat64(0, x, true); return dv.getBigUint64(0, true); };

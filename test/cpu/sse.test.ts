@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { BareMachine } from '../../src/cpu/bare-machine.js';
 import { RunStatus } from '../../src/cpu/cpu.js';
+import { Off } from '../../src/cpu/state.js';
+import { DATA, exec as run, sseEnc as enc } from '../helpers/bare-code.js';
 
-const CODE = 0x1000, DATA = 0x200000;
-const XMM = 544, MXCSR = 364 >> 2;
+const XMM = Off.XMM, MXCSR = Off.MXCSR >> 2;
 
 let shared: BareMachine | undefined;
 function machine(): BareMachine {
@@ -18,20 +19,7 @@ function machine(): BareMachine {
   return m;
 }
 
-/** Encode prefix, 0F opcode, ModRM with reg r and rm register or 'mem' ([rbx]); w sets REX.W. */
-function enc(pfx: number[], op: number[], r: number, rm: number | 'mem', imm?: number, w = false): number[] {
-  const isMem = rm === 'mem';
-  const rex = (w ? 8 : 0) | (((r >> 3) & 1) << 2) | (isMem ? 0 : (rm >> 3) & 1);
-  const modrm = isMem ? ((r & 7) << 3) | 3 : 0xc0 | ((r & 7) << 3) | (rm & 7);
-  return [...pfx, ...(rex ? [0x40 | rex] : []), 0x0f, ...op, modrm, ...(imm !== undefined ? [imm] : [])];
-}
 
-function run(m: BareMachine, code: number[]): RunStatus {
-  m.load(CODE, new Uint8Array([...code, 0xf4]));
-  m.setRip(CODE);
-  m.cpu.lastFault = null;
-  return m.cpu.run(1);
-}
 
 const M128 = (1n << 128n) - 1n;
 function setX(m: BareMachine, n: number, v: bigint): void {

@@ -23,6 +23,17 @@ export function exec(m: BareMachine, code: number[], steps = 1): RunStatus {
   return m.cpu.run(steps);
 }
 
+/**
+ * Encode a legacy-SSE instruction: prefix bytes (0x66/0xF2/0xF3 or none), the 0F opcode bytes, ModRM with reg
+ * `r` and rm register `rm` or 'mem' ([rbx]), an optional imm8; `w` sets REX.W.
+ */
+export function sseEnc(pfx: number[], op: number[], r: number, rm: number | 'mem', imm?: number, w = false): number[] {
+  const isMem = rm === 'mem';
+  const rex = (w ? 8 : 0) | (((r >> 3) & 1) << 2) | (isMem ? 0 : (rm >> 3) & 1);
+  const modrm = isMem ? ((r & 7) << 3) | 3 : 0xc0 | ((r & 7) << 3) | (rm & 7);
+  return [...pfx, ...(rex ? [0x40 | rex] : []), 0x0f, ...op, modrm, ...(imm !== undefined ? [imm] : [])];
+}
+
 /** Write a little-endian value of `size` bytes. */
 export function poke(m: BareMachine, addr: number, size: number, v: bigint): void {
   let x = BigInt.asUintN(size * 8, v);
