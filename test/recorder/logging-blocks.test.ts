@@ -11,6 +11,7 @@ import { record } from '../../src/recorder/record.js';
 import { TableName } from '../../src/trace/schema.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { ROOT } from '../helpers/run-both.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 
 const TABLES: TableName[] = ['insns', 'code', 'regs', 'mem', 'events', 'syscalls'];
 
@@ -56,6 +57,6 @@ describe('compiled logging blocks record exactly what the per-step handler recor
           }
         }
       }
-    }, 120_000);
+    }, SLOW_TEST_MS);
   }
 });

@@ -3,7 +3,7 @@
 import { Code } from 'iced-x86';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import { cpuid } from '../cpuid.js';
-import { Decoded } from '../decoded.js';
+import { Decoded, OpType } from '../decoded.js';
 import { deliverEvent } from '../deliver.js';
 import { nextRandom32 } from '../entropy.js';
 import { Fault, gp, ud, Vector } from '../fault.js';
@@ -11,6 +11,7 @@ import { getFlags, setStatusFlags } from '../flags.js';
 import { regOf } from '../operands.js';
 import { Fl, Off } from '../state.js';
 import type { OpMap } from '../table.js';
+import { VENDOR_TABLE } from '../vendor-model.js';
 
 const RF = Off.RFLAGS >> 2;
 const CR4_TSD = 1 << 2;
@@ -108,8 +109,7 @@ const NOPS = [
   Code.Endbr64, Code.Endbr32, Code.Rdsspd_r32, Code.Rdsspq_r64,
   // CLDEMOTE is a hint that executes as a NOP where it is not supported
   Code.Cldemote_m8,
-  // reserved-NOP hint space 0F 0D and 0F 18..0F 1F
-  Code.Reservednop_rm16_r16_0F0D, Code.Reservednop_rm32_r32_0F0D, Code.Reservednop_rm64_r64_0F0D,
+  // reserved-NOP hint space 0F 18..0F 1F (0F 0D is vendor-dependent: reservedNop0F0D below)
   Code.Reservednop_rm16_r16_0F18, Code.Reservednop_rm32_r32_0F18, Code.Reservednop_rm64_r64_0F18,
   Code.Reservednop_rm16_r16_0F19, Code.Reservednop_rm32_r32_0F19, Code.Reservednop_rm64_r64_0F19,
   Code.Reservednop_rm16_r16_0F1A, Code.Reservednop_rm32_r32_0F1A, Code.Reservednop_rm64_r64_0F1A,
@@ -120,9 +120,19 @@ const NOPS = [
   Code.Reservednop_rm16_r16_0F1F, Code.Reservednop_rm32_r32_0F1F, Code.Reservednop_rm64_r64_0F1F,
 ];
 
+/**
+ * 0F 0D /r: the memory forms are prefetch hints on every vendor; the register form follows the CPU
+ * model (VENDOR_TABLE.reservedNop0F0DRegister: a NOP as on Intel, #UD as on AMD).
+ */
+const reservedNop0F0D: Builder = (d) =>
+  d.ops[0] === OpType.REG && VENDOR_TABLE.reservedNop0F0DRegister.model === 'ud'
+    ? () => ud('0F 0D with a register operand (PREFETCH group)')
+    : () => {};
+
 /** misc family handlers keyed by iced Code. */
 export const miscOps: OpMap = {
   ...Object.fromEntries(NOPS.map((k) => [k, nop])),
+  ...Object.fromEntries(VENDOR_TABLE.reservedNop0F0DRegister.codes().map((k) => [k, reservedNop0F0D])),
   [Code.Clc]: carry(0), [Code.Stc]: carry(1), [Code.Cmc]: carry(2),
   [Code.Cld]: direction(false), [Code.Std]: direction(true),
   [Code.Ud2]: () => () => ud('UD2'),
