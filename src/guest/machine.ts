@@ -47,6 +47,8 @@ export interface MachineOptions {
   uid?: number;
   /** Random bytes source (AT_RANDOM, getrandom). */
   random?: (n: number) => Uint8Array;
+  /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's). */
+  clock?: () => bigint;
 }
 
 /** How a service call ended. */
@@ -125,6 +127,7 @@ export class GuestMachine {
       program: { guestPath: isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath), bytes: o.image },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
+      clock: o.clock,
       uid, gid: uid,
       setFsBase: (v) => { cpu.r[Off.FS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.FS_BASE >> 2) + 1] = Number(v >> 32n); },
       getFsBase: () => (BigInt(cpu.r[(Off.FS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.FS_BASE >> 2]!),
