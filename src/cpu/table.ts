@@ -23,6 +23,8 @@ export interface OpSpec {
   build: Builder;
   /** The instruction must end its block even though iced reports sequential flow (mode, paging or exit effects). */
   ends?: boolean;
+  /** The instruction takes a value from the host (Cpu.host: RDTSC, RDTSCP, RDRAND), which a recording logs as an input. */
+  host?: boolean;
 }
 
 /** A family's part of the table, keyed by iced `Code`. */
@@ -67,6 +69,11 @@ export function lookupHandler(d: Decoded): Exec {
   const spec = TABLE[d.code];
   if (spec === undefined) return notImplemented(d, Code[d.code] ?? `code ${d.code}`);
   return spec.build(d);
+}
+
+/** True if the instruction takes a value from the host (an input row of the trace at its step). */
+export function takesHostValue(code: number): boolean {
+  return TABLE[code]?.host === true;
 }
 
 /** True if the instruction must be the last of its block. */

@@ -20,6 +20,7 @@ import type { LoggedRows, StepLog } from '../step-log.js';
 import { Tier } from '../step-log.js';
 import { writtenGprs } from './written-gprs.js';
 import { logFlagsStatements } from './log-flags.js';
+import { takesHostValue } from '../table.js';
 
 /** A compiled block: runs the whole block, returns completed instructions not yet accounted. */
 export type CompiledBlock = (c: Cpu) => number;
@@ -156,8 +157,9 @@ function emitBlock(blk: Block, opaque: boolean[], logMode: LogMode | null): { e:
       if (last > 0 && logMode === null) e.emit(`c.icount += ${last}; c.budget -= ${last};`);
     }
     e.emit(logMode !== null ? `c.jitIndex = ${k};` : `k = ${k};`);
+    // the recorder needs the step's seq for its memory rows and for the input row of a host value (RDRAND)
     const touchesMemory = opaque[k] || d.mem !== undefined || STACK_OPS.has(d.mnemonic);
-    if (logMode !== null && touchesMemory) e.emit(`L.seq = s + ${k};`);
+    if (logMode !== null && (touchesMemory || takesHostValue(d.code))) e.emit(`L.seq = s + ${k};`);
     if (d.flagsWritten !== 0) e.flagSource = null;
     e.flagsLive = (liveAfter[k]! & d.flagsWritten) !== 0;
     if (!opaque[k]) {
