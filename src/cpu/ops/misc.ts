@@ -10,6 +10,7 @@ import { getFlags, setStatusFlags } from '../flags.js';
 import { HostValue } from '../host-values.js';
 import { regOf } from '../operands.js';
 import { Fl, Off } from '../state.js';
+import { Implicit } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 
 const RF = Off.RFLAGS >> 2;
@@ -130,8 +131,9 @@ export const miscOps: OpMap = {
   [Code.Ud1_r16_rm16]: () => () => ud('UD1'), [Code.Ud1_r32_rm32]: () => () => ud('UD1'),
   [Code.Ud1_r64_rm64]: () => () => ud('UD1'),
   [Code.Incsspd_r32]: () => () => ud('INCSSP with CET disabled'), [Code.Incsspq_r64]: () => () => ud('INCSSP with CET disabled'),
-  [Code.Int3]: { build: int3, ends: true },
-  [Code.Int_imm8]: { build: intN, ends: true },
+  // software interrupts deliver through the IDT (a ring switch)
+  [Code.Int3]: { build: int3, ends: true, writes: Implicit.SYSTEM },
+  [Code.Int_imm8]: { build: intN, ends: true, writes: Implicit.SYSTEM },
   [Code.Cpuid]: { build: cpuidOp, ends: true },
   [Code.Rdtsc]: { build: rdtsc(false), ends: true, host: true },
   [Code.Rdtscp]: { build: rdtsc(true), ends: true, host: true },
