@@ -28,6 +28,8 @@ export const enum Implicit {
   X87 = 4,
   /** System state: segment and descriptor-table registers, MSRs, control registers, CPL, HALTED (or anything). */
   SYSTEM = 8,
+  /** RFLAGS, where iced reports no modified flag for some operand values although the processor writes one. */
+  FLAGS = 16,
 }
 
 /** A family's part of the table, keyed by iced `Code`. */

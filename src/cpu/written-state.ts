@@ -34,6 +34,7 @@ function implicitTier(w: number): number {
   if (w & Implicit.MXCSR) t |= Tier.MXCSR;
   if (w & Implicit.X87) t |= Tier.X87;
   if (w & Implicit.SYSTEM) t |= Tier.ALL;
+  if (w & Implicit.FLAGS) t |= Tier.FLAGS;
   return (w & Implicit.XMM) !== 0 ? t + ALL_XMM : t;
 }
 

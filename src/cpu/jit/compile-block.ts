@@ -114,7 +114,7 @@ const TIER_WIDE = Tier.MXCSR | Tier.X87 | Tier.ALL;
 function emitLogCompare(e: Emitter, d: Decoded, k: number, tier: number, emitted: boolean): void {
   if ((tier & TIER_WIDE) !== 0 || tier >= Tier.XMM0) { e.emit(`L.compare(s + ${k}, ${tier});`); return; }
   compareGprs(e, writtenState(d).gprs, k);
-  if (d.flagsWritten === 0) return;
+  if ((tier & Tier.FLAGS) === 0) return;
   const inline = emitted && e.flagSource !== null ? logFlagsStatements(e.flagSource, `s + ${k}`) : null;
   e.emit(inline ?? `L.flags(s + ${k});`);
 }
