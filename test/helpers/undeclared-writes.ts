@@ -21,6 +21,14 @@ export function decodeAt(bytes: Uint8Array, ip: number): Decoded {
   }
 }
 
+/** Names of the registers of the trace (RIP aside) that differ between the states `before` and `after`. */
+export function changedRegisters(before: Uint32Array, after: Uint32Array): string[] {
+  return REGISTERS.filter((slot) => {
+    const w = slot.off >> 2;
+    return slot.id !== RIP_ID && (before[w] !== after[w] || (slot.bytes === 8 && before[w + 1] !== after[w + 1]));
+  }).map((slot) => slot.name);
+}
+
 /** Names of the registers that differ between the states `before` and `after` (32-bit views, flags materialised) and that `d` does not declare. */
 export function undeclaredWrites(d: Decoded, before: Uint32Array, after: Uint32Array): string[] {
   const { gprs, tier } = writtenState(d);
