@@ -28,7 +28,7 @@ function envImage(size: number): Uint8Array {
   a[4] = 0x00; a[5] = 0x28; // FSW: TOP = 5
   a[8] = 0x00; a[9] = 0x00; // tag word: all valid
   for (let i = 28; i < size; i++) a[i] = (i * 13 + 1) & 0xff;
-  for (let r = 0; r < 8; r++) { a[28 + 10 * r + 7] |= 0x80; a[28 + 10 * r + 8] = 0xff; a[28 + 10 * r + 9] = 0x3f; } // normal numbers
+  for (let r = 0; r < 8; r++) { a[28 + 10 * r + 7] = a[28 + 10 * r + 7]! | 0x80; a[28 + 10 * r + 8] = 0xff; a[28 + 10 * r + 9] = 0x3f; } // normal numbers
   return a;
 }
 
