@@ -3,6 +3,7 @@
 // (VMCALL services, fatal events); the plain runner and the recorder both drive the VM through it.
 import { isAbsolute, resolve } from 'node:path';
 import { Cpu } from '../cpu/cpu.js';
+import { loggedHostValues, modelHostValues } from '../cpu/host-values.js';
 import { PhysMemory } from '../cpu/phys-memory.js';
 import { Off } from '../cpu/state.js';
 import { ExitReason } from '../vmx/exit-reason.js';
@@ -101,6 +102,9 @@ export class GuestMachine {
     const as = new AddressSpace(mem, sink, (p, n) => cpu.notifyPhysWrite(p, n));
     const kernel = boot(cpu);
     const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
+    // RDRAND draws from the same random bytes as getrandom; RDTSC, RDTSCP and RDRAND values are inputs
+    const host = modelHostValues(random);
+    cpu.host = obs.input === undefined ? host : loggedHostValues(host, (kind, data) => obs.input?.(kind, data));
     const uid = o.uid ?? 1000;
     const loaded = loadProgram(o.image, {
       target: {
