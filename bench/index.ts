@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { benchCpu } from './cpu.js';
 import { benchMachine } from './machine.js';
+import { benchPrograms } from './programs.js';
 import { benchRecordCore } from './record-core.js';
 import { benchGdb, benchQemu, benchRecord } from './record.js';
 import { benchStep, printStepBench } from './step.js';
@@ -84,4 +85,9 @@ if (only === 'diff') {
   const d = benchDiff(root);
   for (const r of d.recorded) console.log(`recorded ${r}`);
   for (const r of d.runs) console.log(`${r.name.padEnd(56)} ${r.steps[0]} / ${r.steps[1]} steps: first divergence ${r.seq === null ? 'none' : `at step ${r.seq}`} in ${r.firstMs.toFixed(0)} ms (${r.skipped} batches skipped by bytes, ${r.decoded} decoded); whole diff ${r.wholeMs.toFixed(0)} ms`);
+}
+
+if (!only || only === 'programs') {
+  console.log('\n== real programs: native, qemu-user and the trace CLI in fresh processes ==');
+  benchPrograms(root, process.argv[3]);
 }
