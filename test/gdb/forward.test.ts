@@ -1,0 +1,33 @@
+// A forward gdb session against a recording prints what the same session prints on the program itself
+// (gdb running it natively), for a -O0 and a -O2 build of test/gdb/sample.c.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildSample, gdbNative, gdbTrace, gdbUnavailable, normalise, recordProgram } from './gdb-harness.js';
+
+const why = gdbUnavailable();
+if (why !== undefined) console.warn(`SKIPPED test/gdb/forward.test.ts: ${why}`);
+
+describe.skipIf(why !== undefined)('gdb forward session: recording vs native', () => {
+  let o0: { exe: string; trace: string }, o2: { exe: string; trace: string };
+  beforeAll(() => {
+    const e0 = buildSample('-O0'), e2 = buildSample('-O2');
+    o0 = { exe: e0, trace: recordProgram(e0) };
+    o2 = { exe: e2, trace: recordProgram(e2) };
+  });
+
+  it('break, continue, next, step, finish, bt, p, info registers, x, to the exit (-O0)', () => {
+    const cmds = ['break add', 'continue', 'bt', 'p *p', 'next', 'step', 'bt', 'finish', 'next', 'p s', 'info registers rip',
+      'x/8gx $rsp', 'p counter', 'up', 'p sum', 'p pts', 'info registers rip eflags cs ss ds es fs gs fs_base rbx rbp rsp',
+    'p $xmm0', 'info frame', 'continue'];
+    const native = normalise(gdbNative(o0.exe, cmds)), recorded = normalise(gdbTrace(o0.exe, o0.trace, cmds));
+    expect(native).toMatch(/Breakpoint 1, add/);
+    expect(recorded).toBe(native);
+  }, 300_000);
+
+  it('the same session on an -O2 build (inlined calls, registers for variables)', () => {
+    const cmds = ['break square', 'continue', 'bt', 'p v', 'finish', 'next', 'step', 'bt', 'info registers rip', 'x/4gx $rsp',
+      'break fib', 'continue', 'bt', 'p n', 'delete', 'continue'];
+    const native = normalise(gdbNative(o2.exe, cmds)), recorded = normalise(gdbTrace(o2.exe, o2.trace, cmds));
+    expect(native).toMatch(/Breakpoint 1\.1, /);
+    expect(recorded).toBe(native);
+  }, 300_000);
+});
