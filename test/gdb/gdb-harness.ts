@@ -76,7 +76,7 @@ export function normalise(text: string): string {
     .replace(/\(process \d+\)|\(Remote target\)/g, '(PROCESS)')
     // gdb's own teardown at the end of a batch session: it detaches from a remote target
     .replace(/\[Inferior \d+ \(PROCESS\) detached\]\n?$/, '')
-    .replace(/0x00007ff[0-9a-f]{9}|0x7ff[0-9a-f]{9}/g, 'STACK');
+    .replace(/0x00007ff[0-9a-f]{9}|0x7ff[0-9a-f]{9}|\b1407[0-9]{11}\b/g, 'STACK');
 }
 
 /** The 1-based line of sample.c holding `marker`. */
