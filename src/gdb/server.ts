@@ -39,7 +39,7 @@ const toHexText = (s: string): string => Buffer.from(s, 'latin1').toString('hex'
 export class GdbServer {
   readonly session: StepSession;
   readonly timeline: Timeline;
-  /** Current position (the state before this step). */
+  /** Current position (the state before this step; the step count once gdb ran off the end). */
   position: number;
   /** Software and hardware breakpoints: address → type. */
   readonly breakpoints = new Map<bigint, PointType>();
@@ -69,9 +69,9 @@ export class GdbServer {
     this.image = ImageMemory.open(this.exe, meta.imageSha256, BigInt(`0x${meta.loadBias.replace(/^0x/, '')}`));
   }
 
-  /** Move the position (the state follows lazily). */
+  /** Move the position, 0..steps (the state follows lazily). */
   seek(seq: number): void {
-    this.position = Math.max(0, Math.min(seq, this.timeline.steps - 1));
+    this.position = Math.max(0, Math.min(seq, this.timeline.steps));
   }
 
   /** The replay state at the current position. */

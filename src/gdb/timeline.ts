@@ -25,7 +25,7 @@ export type StopReason =
 
 /** Where a move stopped and why. */
 export interface Stop {
-  /** The new position. */
+  /** The new position (the trace's step count after running off its end: the state after the last step). */
   seq: number;
   /** Why. */
   reason: StopReason;
@@ -109,7 +109,7 @@ export class Timeline {
   step(p: number, back: boolean, watches: readonly Watchpoint[]): Stop {
     if (!back) {
       const q = this.next(p);
-      if (q >= this.steps) return { seq: p, reason: { kind: 'history', at: 'end' } };
+      if (q >= this.steps) return { seq: this.steps, reason: { kind: 'history', at: 'end' } };
       for (const w of watches) { const a = this.access(w, p, false); if (a !== undefined && a < q) return { seq: q, reason: { kind: 'watch', watch: w } }; }
       return { seq: q, reason: { kind: 'step' } };
     }
@@ -137,6 +137,6 @@ export class Timeline {
       if (best === undefined || (back ? q >= best.seq : q <= best.seq)) best = s;
     }
     if (best !== undefined) return best;
-    return back ? { seq: this.first(), reason: { kind: 'history', at: 'begin' } } : { seq: p, reason: { kind: 'history', at: 'end' } };
+    return back ? { seq: this.first(), reason: { kind: 'history', at: 'begin' } } : { seq: this.steps, reason: { kind: 'history', at: 'end' } };
   }
 }
