@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeSync } from 'node:fs';
 import { StepSession } from '../replayer/step-session.js';
+import { closeMonitorSessions } from '../gdb/monitor.js';
 import { listen, PacketLog, serveStream } from '../gdb/serve.js';
 import { GdbServer } from '../gdb/server.js';
 
@@ -38,6 +39,7 @@ export default class Gdbserver extends Command {
       : undefined;
     if (flags.stdio) {
       await serveStream(server, process.stdin, (b) => { writeSync(1, b); }, log);
+      closeMonitorSessions();
       s.closeSync();
       process.exit(0);
     }

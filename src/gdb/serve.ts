@@ -12,15 +12,19 @@ export type PacketLog = (direction: '<' | '>', data: Uint8Array) => void;
 export function serveStream(server: GdbServer, input: NodeJS.ReadableStream, write: (b: Buffer) => void, log?: PacketLog): Promise<void> {
   return new Promise((done) => {
     let closed = false;
+    // packets are answered one at a time, in order (a monitor command's answer can take a while)
+    let queue: Promise<void> = Promise.resolve();
     const finish = (): void => { if (!closed) { closed = true; input.removeListener('data', onData); done(); } };
     const conn = new GdbConnection(write, {
       packet: (data) => {
-        if (closed) return;
-        log?.('<', data);
-        const a = server.handle(parseRequest(data));
-        for (const r of a.replies) { log?.('>', typeof r === 'string' ? Buffer.from(r, 'latin1') : r); conn.send(r); }
-        if (a.noAck) conn.noAck = true;
-        if (a.close) finish();
+        queue = queue.then(async () => {
+          if (closed) return;
+          log?.('<', data);
+          const a = await server.handle(parseRequest(data));
+          for (const r of a.replies) { log?.('>', typeof r === 'string' ? Buffer.from(r, 'latin1') : r); conn.send(r); }
+          if (a.noAck) conn.noAck = true;
+          if (a.close) finish();
+        });
       },
       interrupt: () => { /* every move completes at once: nothing is running to interrupt */ },
     });

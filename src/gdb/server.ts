@@ -173,8 +173,8 @@ export class GdbServer {
     return 'OK';
   }
 
-  /** Answer one request. */
-  handle(req: GdbRequest): Answer {
+  /** Answer one request (monitor commands may run SQL, so answers can be promises). */
+  handle(req: GdbRequest): Answer | Promise<Answer> {
     const one = (reply: string | Uint8Array): Answer => ({ replies: [reply] });
     switch (req.kind) {
       case 'supported':
@@ -209,10 +209,8 @@ export class GdbServer {
       case 'point': return one(this.point(req.insert, req.type, req.addr, req.length));
       case 'detach': return { replies: ['OK'], close: true };
       case 'kill': return { replies: [], close: true };
-      case 'monitor': {
-        const out = monitorCommand(this, req.command);
-        return { replies: [...out.map((l) => `O${toHexText(l + '\n')}`), 'OK'] };
-      }
+      case 'monitor':
+        return monitorCommand(this, req.command).then((out) => ({ replies: [...out.lines.map((l) => `O${toHexText(l + '\n')}`), 'OK'] }));
       case 'file': return one(this.files.handle(req.op, req.args));
       case 'unsupported': return one('');
     }

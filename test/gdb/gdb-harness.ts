@@ -50,8 +50,14 @@ function gdb(exe: string, setup: string[], commands: string[]): string {
   args.push('-ex', `echo ${MARK}\\n`);
   for (const c of commands) args.push('-ex', c);
   args.push(exe);
-  const r = spawnSync('gdb', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
-  const text = `${r.stdout}${r.stderr}`;
+  // stdout and stderr into one file, so their lines keep their order (gdb prints monitor output on stderr)
+  const file = join(mkdtempSync(join(tmpdir(), 'itrace-gdbout-')), 'out'), fd = openSync(file, 'w');
+  try {
+    spawnSync('gdb', args, { stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const text = readFileSync(file, 'utf8');
   const at = text.indexOf(MARK);
   if (at < 0) throw new Error(`gdb did not get through its setup:\n${text}`);
   return text.slice(at + MARK.length + 1);

@@ -12,6 +12,7 @@ import { recordSample } from '../replayer/recordings.js';
 
 const ask = (s: GdbServer, packet: string): string => {
   const a = s.handle(parseRequest(Buffer.from(packet, 'latin1')));
+  if (a instanceof Promise) throw new Error(`${packet} was answered asynchronously`);
   const r = a.replies[a.replies.length - 1];
   return r === undefined ? '' : typeof r === 'string' ? r : Buffer.from(r).toString('latin1');
 };
@@ -123,10 +124,13 @@ describe('GDB server on a recording', () => {
     expect(ask(s, `z2,${rsp.toString(16)},8`)).toBe('OK');
   });
 
-  it('answers monitor commands with console output', () => {
-    const a = s.handle(parseRequest(Buffer.from(`qRcmd,${Buffer.from('when').toString('hex')}`)));
+  it('answers monitor commands with console output', async () => {
+    const a = await s.handle(parseRequest(Buffer.from(`qRcmd,${Buffer.from('when').toString('hex')}`)));
     const text = Buffer.from((a.replies[0] as string).slice(1), 'hex').toString();
     expect(text).toBe(`step ${s.position} of ${s.timeline.steps}\n`);
+    const seek = await s.handle(parseRequest(Buffer.from(`qRcmd,${Buffer.from('seek 3').toString('hex')}`)));
+    expect(seek.replies.length).toBeGreaterThan(1);
+    expect(s.position).toBe(s.timeline.owner(3));
     expect(a.replies[a.replies.length - 1]).toBe('OK');
   });
 });
