@@ -93,5 +93,5 @@ if (only === 'gdb') {
   const g = await benchGdbServer(join(root, 'guests/bin/compute-musl'), join(root, 'guests/root'), process.argv[3]);
   if (g.recordSeconds !== null) console.log(`recorded ${g.steps} steps in ${g.recordSeconds.toFixed(1)} s`);
   console.log(`${g.steps} steps; server open (step index built or loaded, trace opened): ${g.openSeconds.toFixed(2)} s; read index for rwatch/awatch (first use): ${g.readIndexSeconds.toFixed(2)} s`);
-  for (const s of g.series) console.log(`${s.name.padEnd(52)} median ${s.medianMs.toFixed(3).padStart(8)} ms  max ${s.maxMs.toFixed(3).padStart(8)} ms  (${s.count} requests; last reply ${JSON.stringify(s.sample)})`);
+  for (const s of g.series) console.log(`${s.name.padEnd(50)} first ${s.firstMs.toFixed(1).padStart(6)} ms, then median ${s.medianMs.toFixed(3).padStart(7)} ms  max ${s.maxMs.toFixed(3).padStart(8)} ms  (${s.count} requests; last reply ${JSON.stringify(s.sample)})`);
 }

@@ -32,6 +32,9 @@ export interface ServerOptions {
   kernel?: boolean;
 }
 
+/** First address above the user half of the address space. */
+const USER_END = 0x0000_8000_0000_0000n;
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const toHexText = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 
@@ -86,6 +89,8 @@ export class GdbServer {
     let k = 0;
     while (k < length) {
       const a = BigInt.asUintN(64, addr + BigInt(k));
+      // in user mode the kernel's upper half is not the program's to read (Linux answers EIO)
+      if (!this.timeline.kernel && a >= USER_END) break;
       const lo = Number(a & 0xffffffffn), hi = Number(a >> 32n);
       const p = d.translate(lo, hi);
       const n = Math.min(length - k, 4096 - (lo & 0xfff));
@@ -127,6 +132,12 @@ export class GdbServer {
     const stop = action === 'step'
       ? this.timeline.step(this.position, back, this.watches)
       : this.timeline.continue(this.position, back, this.breakpoints.keys(), this.watches);
+    // a fatal signal is first reported where it was raised (the faulting instruction), as on Linux
+    const fault = this.fatalFault();
+    if (!back && stop.reason.kind === 'history' && this.end.kind === 'signal' && fault !== undefined && this.position < fault) {
+      this.seek(fault);
+      return `T${this.end.signal.toString(16).padStart(2, '0')}thread:1;`;
+    }
     this.seek(stop.seq);
     return this.stopReply(stop);
   }
@@ -145,6 +156,13 @@ export class GdbServer {
     out[0] = (offset + length >= data.length ? 'l' : 'm').charCodeAt(0);
     out.set(part, 1);
     return out;
+  }
+
+  /** The last faulted user-mode step, when the recording ended with a fatal signal (the instruction that raised it). */
+  private fatalFault(): number | undefined {
+    const f = this.timeline.index.faults;
+    for (let i = f.length - 1; i >= 0; i--) if (this.timeline.index.cplAt(f[i]!) === 3) return f[i];
+    return undefined;
   }
 
   /** The auxv from the initial stack (computed once). */

@@ -1,6 +1,8 @@
 // A forward gdb session against a recording prints what the same session prints on the program itself
 // (gdb running it natively), for a -O0 and a -O2 build of test/gdb/sample.c.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { recordSample } from '../replayer/recordings.js';
 import { buildSample, gdbNative, gdbTrace, gdbUnavailable, normalise, recordProgram } from './gdb-harness.js';
 
 const why = gdbUnavailable();
@@ -29,5 +31,15 @@ describe.skipIf(why !== undefined)('gdb forward session: recording vs native', (
     const native = normalise(gdbNative(o2.exe, cmds)), recorded = normalise(gdbTrace(o2.exe, o2.trace, cmds));
     expect(native).toMatch(/Breakpoint 1\.1, /);
     expect(recorded).toBe(native);
+  }, 300_000);
+
+  it('a fatal signal: reported where it was raised, then the process is gone (as natively)', () => {
+    const exe = resolve('guests/bin/segv-musl'), { dir } = recordSample('segv-musl', []);
+    const cmds = ['continue', 'bt', 'info registers rip', 'continue'];
+    // the program's own output line goes to the same terminal natively
+    const native = normalise(gdbNative(exe, cmds)).replace('about to fault\n', '');
+    expect(native).toContain('Program received signal SIGSEGV');
+    expect(native).toContain('Program terminated with signal SIGSEGV');
+    expect(normalise(gdbTrace(exe, dir, cmds))).toBe(native);
   }, 300_000);
 });
