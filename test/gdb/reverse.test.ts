@@ -53,6 +53,18 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     expect(out).toMatch(/Old value = 5\nNew value = 30\n/);
   }, 300_000);
 
+  it('rwatch and awatch backwards stop before the reading or accessing instruction; hbreak forwards', () => {
+    const out = gdbTrace(exe, trace, [`break sample.c:${line('L_SYSCALL')}`, 'continue', 'rwatch total', 'reverse-continue', 'x/i $pc',
+      'reverse-continue', 'delete', 'awatch counter', 'reverse-continue', 'delete', 'hbreak fib', 'continue', 'p n']);
+    // total is read by the third add() before it adds 61 (value 30), by the second before it adds 25 (value 5)
+    expect(out).toMatch(new RegExp(`Hardware read watchpoint 2: total\\n\\nValue = 30\\n[^\\n]*sample.c:${line('L_TOTAL')}\\n`));
+    expect(out).toMatch(/=> 0x[0-9a-f]+ <add\+\d+>:\tmov +0x[0-9a-f]+\(%rip\),%r\w+ +# 0x[0-9a-f]+ <total>/);
+    expect(out).toMatch(/Value = 5\n/);
+    // back from the second add(): its second square() call (v = 4) last wrote counter, 3 -> 4
+    expect(out).toMatch(/Hardware access \(read\/write\) watchpoint 3: counter\n\nOld value = 4\nNew value = 3\n[^\n]*square \(v=4\)/);
+    expect(out).toMatch(/Hardware assisted breakpoint 4 at [^\n]*\n\nBreakpoint 4, fib \(n=7\)[^$]*\$1 = 7\n/);
+  }, 300_000);
+
   it('reverse-continue without breakpoints reaches the start of the recording, the native entry point', () => {
     const out = gdbTrace(exe, trace, [`break sample.c:${line('L_RETURN')}`, 'continue', 'delete', 'reverse-continue', 'info registers rip']);
     expect(out).toContain('\nNo more reverse-execution history.\n');
