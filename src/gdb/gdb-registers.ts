@@ -61,14 +61,15 @@ function build(): GdbRegister[] {
   for (const n of ['cs', 'ss', 'ds', 'es', 'fs', 'gs']) out.push({ name: n, bits: 32, type: 'int32', feature: core, read: fromSlot(n, 4) });
   // ST(i) is physical register (TOP + i) mod 8: 64-bit mantissa, then sign and exponent
   const top = slot('ftop');
+  const mant = Array.from({ length: 8 }, (_, k) => slot(`fpr${k}_mant`)), se = Array.from({ length: 8 }, (_, k) => slot(`fpr${k}_se`));
   for (let i = 0; i < 8; i++) {
     out.push({
       name: `st${i}`, bits: 80, type: 'i387_ext', feature: core,
       read: (s) => {
-        const phys = (s.u32[top.off >> 2]! + i) & 7, mant = slot(`fpr${phys}_mant`), se = slot(`fpr${phys}_se`);
+        const phys = (s.u32[top.off >> 2]! + i) & 7, m = mant[phys]!, e = se[phys]!;
         const v = new Uint8Array(10);
-        v.set(s.u8.subarray(mant.off, mant.off + 8));
-        v.set(s.u8.subarray(se.off, se.off + 2), 8);
+        v.set(s.u8.subarray(m.off, m.off + 8));
+        v.set(s.u8.subarray(e.off, e.off + 2), 8);
         return v;
       },
     });

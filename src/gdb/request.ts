@@ -32,7 +32,7 @@ export type GdbRequest =
   | { kind: 'vcont-query' } // vCont?
   | { kind: 'point'; insert: boolean; type: PointType; addr: bigint; length: number } // Z / z
   | { kind: 'detach' } // D
-  | { kind: 'kill' } // k, vKill
+  | { kind: 'kill'; reply: boolean } // k (no reply), vKill (OK)
   | { kind: 'monitor'; command: string } // qRcmd
   | { kind: 'file'; op: string; args: string[] } // vFile:OP:ARGS (host I/O)
   | { kind: 'unsupported'; packet: string }; // answered with an empty packet
@@ -91,7 +91,8 @@ export function parseRequest(data: Buffer): GdbRequest {
     return { kind: 'point', insert: p[0] === 'Z', type: POINT_TYPES[Number(m[1])]!, addr: hexBig(m[2])!, length: parseInt(m[3]!, 16) };
   }
   if (p === 'D' || p.startsWith('D;')) return { kind: 'detach' };
-  if (p === 'k' || p.startsWith('vKill')) return { kind: 'kill' };
+  if (p === 'k') return { kind: 'kill', reply: false };
+  if (p.startsWith('vKill')) return { kind: 'kill', reply: true };
   if (p.startsWith('vFile:')) {
     const rest = p.slice(6), i = rest.indexOf(':');
     return { kind: 'file', op: i < 0 ? rest : rest.slice(0, i), args: i < 0 ? [] : rest.slice(i + 1).split(',') };

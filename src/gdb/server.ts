@@ -226,7 +226,8 @@ export class GdbServer {
       case 'resume': return one(this.resume(req.resume.action, req.resume.back));
       case 'point': return one(this.point(req.insert, req.type, req.addr, req.length));
       case 'detach': return { replies: ['OK'], close: true };
-      case 'kill': return { replies: [], close: true };
+      // the session ends; the recording is untouched
+      case 'kill': return { replies: req.reply ? ['OK'] : [], close: true };
       case 'monitor':
         return monitorCommand(this, req.command).then((out) => ({ replies: [...out.lines.map((l) => `O${toHexText(l + '\n')}`), 'OK'] }));
       case 'file': return one(this.files.handle(req.op, req.args));

@@ -19,7 +19,8 @@ describe.skipIf(why !== undefined)('gdb forward session: recording vs native', (
   it('break, continue, next, step, finish, bt, p, info registers, x, to the exit (-O0)', () => {
     const cmds = ['break add', 'continue', 'bt', 'p *p', 'next', 'step', 'bt', 'finish', 'next', 'p s', 'info registers rip',
       'x/8gx $rsp', 'p counter', 'up', 'p sum', 'p pts', 'info registers rip eflags cs ss ds es fs gs fs_base rbx rbp rsp',
-    'p $xmm0', 'info frame', 'continue'];
+    'p $xmm0', 'info registers fctrl fstat ftag fiseg fioff foseg fooff fop mxcsr', 'p $st0', 'info registers orig_rax fs_base gs_base',
+    'info frame', 'continue'];
     const native = normalise(gdbNative(o0.exe, cmds)), recorded = normalise(gdbTrace(o0.exe, o0.trace, cmds));
     expect(native).toMatch(/Breakpoint 1, add/);
     expect(recorded).toBe(native);

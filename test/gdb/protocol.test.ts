@@ -53,6 +53,8 @@ describe('GDB remote protocol framing', () => {
     expect(p(`qRcmd,${Buffer.from('seek 5').toString('hex')}`)).toEqual({ kind: 'monitor', command: 'seek 5' });
     expect(p('M401000,1:90').kind).toBe('write');
     expect(p('qTStatus').kind).toBe('unsupported');
+    expect(p('k')).toEqual({ kind: 'kill', reply: false });
+    expect(p('vKill;1')).toEqual({ kind: 'kill', reply: true });
   });
 });
 
