@@ -40,7 +40,9 @@ const toHexText = (s: string): string => Buffer.from(s, 'latin1').toString('hex'
 
 /** One debugging session over one trace (state survives reconnections). */
 export class GdbServer {
+  /** The trace opened for stepping: index, navigator, state, symbols. */
   readonly session: StepSession;
+  /** What gdb sees of it and how it moves. */
   readonly timeline: Timeline;
   /** Current position (the state before this step; the step count once gdb ran off the end). */
   position: number;

@@ -33,7 +33,9 @@ export interface Stop {
 
 /** The visible timeline of one trace. */
 export class Timeline {
+  /** The trace's step index. */
   readonly index: StepIndex;
+  /** The replayer's navigation over it (rings, addresses, writes). */
   readonly nav: Navigator;
   /** Show ring-0 steps too (`--kernel`). */
   readonly kernel: boolean;

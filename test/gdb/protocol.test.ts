@@ -1,7 +1,10 @@
 // The wire and the server without gdb: framing (checksums, escapes, split packets, acks), request parsing, and the
 // server's answers on a recording of hello-musl: refused writes, unmapped memory, the target description, the
 // stop replies at both ends, breakpoints and watchpoints backwards.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseElf } from '../../src/guest/elf.js';
 import { checksum, frame, GdbConnection, unescape } from '../../src/gdb/connection.js';
 import { GDB_REGISTERS } from '../../src/gdb/gdb-registers.js';
 import { parseRequest } from '../../src/gdb/request.js';
@@ -85,6 +88,20 @@ describe('GDB server on a recording', () => {
     expect(ask(s, 'qC')).toBe('QC1');
     expect(ask(s, 'qfThreadInfo')).toBe('m1');
     expect(ask(s, 'qsThreadInfo')).toBe('l');
+  });
+
+  it('serves the auxv from the initial stack: AT_ENTRY is the ELF entry point, AT_PAGESZ 4096', () => {
+    const r = ask(s, 'qXfer:auxv:read::0,1000');
+    expect(r[0]).toBe('l');
+    const words = new BigUint64Array(new Uint8Array(Buffer.from(r.slice(1), 'latin1')).buffer);
+    const aux = new Map<bigint, bigint>();
+    for (let k = 0; k + 1 < words.length; k += 2) aux.set(words[k]!, words[k + 1]!);
+    expect(words[words.length - 2]).toBe(0n); // AT_NULL last
+    const elf = parseElf(readFileSync(resolve('guests/bin/hello-musl')));
+    if (!elf.ok) throw new Error(elf.error);
+    expect(aux.get(9n)).toBe(elf.image.header.entry); // AT_ENTRY
+    expect(aux.get(6n)).toBe(4096n); // AT_PAGESZ
+    expect(ask(s, 'qXfer:exec-file:read::0,1000')).toBe(`l${resolve('guests/bin/hello-musl')}`);
   });
 
   it('refuses writes and reads of unmapped memory', () => {
