@@ -40,6 +40,7 @@ export default class Gdb extends Command {
     // everything after `--`, verbatim (oclif's parser would read gdb's own options)
     const dash = process.argv.indexOf('--');
     const extra = dash >= 0 ? process.argv.slice(dash + 1) : [];
+    if (image !== undefined && !existsSync(image)) writeSync(2, `trace gdb: the recorded executable ${image} is not there; name it after -- for symbols\n`);
     const server = [process.execPath, process.argv[1]!, 'gdbserver', '--stdio', ...(flags.kernel ? ['--kernel'] : []), resolve(args.trace)];
     const r = spawnSync(gdb, gdbArguments(server, image !== undefined && existsSync(image) ? image : undefined, extra), { stdio: 'inherit' });
     if (r.error !== undefined) return fail(r.error.message);
