@@ -20,6 +20,8 @@ export interface ProgramSpec {
   stdinFile?: string;
   /** Source of the random bytes the guest receives (default: the host's); tests make runs repeatable with it. */
   random?: (n: number) => Uint8Array;
+  /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's); tests fix it. */
+  clock?: () => bigint;
   /** Host fds for stdout and stderr (default 1 and 2). */
   stdout?: number;
   stderr?: number;
@@ -46,7 +48,7 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
   const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
   const m = GuestMachine.create({
     image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root,
-    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random,
+    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, clock: spec.clock,
   });
   const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };
   if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }
