@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SLOW_TEST_MS, SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 import { recordSample } from '../replayer/recordings.js';
 import { gdbUnavailable } from './gdb-harness.js';
 
@@ -16,19 +17,19 @@ describe('trace gdb and trace gdbserver', () => {
   beforeAll(() => { dir = recordSample('hello-musl', []).dir; });
 
   it('trace gdb reports a missing gdb in one line with status 2', () => {
-    const r = spawnSync(process.execPath, [BIN, 'gdb', dir], { encoding: 'utf8', env: { ...process.env, GDB: '/nonexistent/gdb' } });
+    const r = spawnSync(process.execPath, [BIN, 'gdb', dir], { encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS, env: { ...process.env, GDB: '/nonexistent/gdb' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('trace gdb: gdb is not installed (Debian: apt-get install gdb), or $GDB does not run\n');
-  }, 120_000);
+  }, SLOW_TEST_MS);
 
   it.skipIf(why !== undefined)('trace gdb opens gdb on the recording with the recorded executable', () => {
     const r = spawnSync(process.execPath, [BIN, 'gdb', dir, '--', '-batch', '-nx', '-ex', 'break main', '-ex', 'continue', '-ex', 'info symbol $pc', '-ex', 'continue'],
-      { encoding: 'utf8' });
+      { encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Breakpoint 1, 0x[0-9a-f]+ in main \(\)/);
     expect(r.stdout).toContain('main in section .text');
     expect(r.stdout).toContain('[Inferior 1 (Remote target) exited normally]');
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it.skipIf(why !== undefined)('trace gdbserver --port serves gdb over TCP, and a second connection can go back from the end', async () => {
     const server = spawn(process.execPath, [BIN, 'gdbserver', dir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -43,12 +44,12 @@ describe('trace gdb and trace gdbserver', () => {
         server.once('exit', () => fail(new Error(`gdbserver exited: ${err}`)));
       });
       const gdb = (cmds: string[]): string => spawnSync('gdb', ['-batch', '-nx', '-ex', `target remote 127.0.0.1:${port}`, ...cmds.flatMap((c) => ['-ex', c]), EXE],
-        { encoding: 'utf8' }).stdout;
+        { encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS }).stdout;
       expect(gdb(['break main', 'continue', 'continue'])).toMatch(/Breakpoint 1, [^\n]*main[^]*exited normally/);
       // the session stayed at the end: backwards from there
       expect(gdb(['break main', 'reverse-continue', 'info symbol $pc'])).toMatch(/Breakpoint 1, [^\n]*main[^]*main in section .text/);
     } finally {
       server.kill();
     }
-  }, 300_000);
+  }, SLOW_TEST_MS);
 });

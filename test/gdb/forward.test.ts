@@ -1,6 +1,7 @@
 // A forward gdb session against a recording prints what the same session prints on the program itself
 // (gdb running it natively), for a -O0 and a -O2 build of test/gdb/sample.c.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 import { resolve } from 'node:path';
 import { recordSample } from '../replayer/recordings.js';
 import { buildSample, gdbNative, gdbTrace, gdbUnavailable, normalise, recordProgram } from './gdb-harness.js';
@@ -24,7 +25,7 @@ describe.skipIf(why !== undefined)('gdb forward session: recording vs native', (
     const native = normalise(gdbNative(o0.exe, cmds)), recorded = normalise(gdbTrace(o0.exe, o0.trace, cmds));
     expect(native).toMatch(/Breakpoint 1, add/);
     expect(recorded).toBe(native);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('the same session on an -O2 build (inlined calls, registers for variables)', () => {
     const cmds = ['break square', 'continue', 'bt', 'p v', 'finish', 'next', 'step', 'bt', 'info registers rip', 'x/4gx $rsp',
@@ -32,7 +33,7 @@ describe.skipIf(why !== undefined)('gdb forward session: recording vs native', (
     const native = normalise(gdbNative(o2.exe, cmds)), recorded = normalise(gdbTrace(o2.exe, o2.trace, cmds));
     expect(native).toMatch(/Breakpoint 1\.1, /);
     expect(recorded).toBe(native);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('a fatal signal: reported where it was raised, then the process is gone (as natively)', () => {
     const exe = resolve('guests/bin/segv-musl'), { dir } = recordSample('segv-musl', []);
@@ -42,5 +43,5 @@ describe.skipIf(why !== undefined)('gdb forward session: recording vs native', (
     expect(native).toContain('Program received signal SIGSEGV');
     expect(native).toContain('Program terminated with signal SIGSEGV');
     expect(normalise(gdbTrace(exe, dir, cmds))).toBe(native);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 });

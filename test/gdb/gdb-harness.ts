@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { record } from '../../src/recorder/record.js';
 import { ROOT } from '../helpers/run-both.js';
 import { haveTool } from '../native/native-tools.js';
+import { SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 import { fixedRandom } from '../replayer/recordings.js';
 
 const BIN = resolve('bin/run.js');
@@ -53,7 +54,7 @@ function gdb(exe: string, setup: string[], commands: string[]): string {
   // stdout and stderr into one file, so their lines keep their order (gdb prints monitor output on stderr)
   const file = join(mkdtempSync(join(tmpdir(), 'itrace-gdbout-')), 'out'), fd = openSync(file, 'w');
   try {
-    spawnSync('gdb', args, { stdio: ['ignore', fd, fd] });
+    spawnSync('gdb', args, { stdio: ['ignore', fd, fd], timeout: SPAWN_TIMEOUT_MS });
   } finally {
     closeSync(fd);
   }

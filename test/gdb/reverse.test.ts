@@ -3,6 +3,7 @@
 // recursion walked backwards against the native call sequence. Oracles: the program's source (its line markers
 // and the values it computes) and gdb on the program run natively.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 import { buildSample, gdbNative, gdbTrace, gdbUnavailable, line, normalise, recordProgram } from './gdb-harness.js';
 
 const why = gdbUnavailable();
@@ -24,7 +25,7 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     expect(c).toBe(a);
     const native = gdbNative(exe, head);
     expect(normalise(a)).toBe(normalise(native.slice(native.indexOf('@A\n')).split('\n').filter((l) => /^\w+\s+0x/.test(l)).join('\n')));
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('reverse-next and reverse-finish do what gdb\'s own `record full` does on the native program', () => {
     // a call on the same line as the stop: reverse-next first stops at the line-table entry after the second call
@@ -39,7 +40,7 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     const nativeFinish = normalise(gdbNative(exe, finish(true)));
     expect(nativeFinish).toMatch(/=> 0x[0-9a-f]+ <add\+\d+>:\tcall +0x[0-9a-f]+ <square>/);
     expect(normalise(gdbTrace(exe, trace, finish(false)))).toBe(nativeFinish);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('watch + reverse-continue stops at the last writer with the old and new values', () => {
     const out = gdbTrace(exe, trace, [`break sample.c:${line('L_SYSCALL')}`, 'continue', 'watch total', 'reverse-continue', 'p p->x',
@@ -51,7 +52,7 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     expect(out).toMatch(/\$2 = 3\n/);
     // forwards again: the write is redone
     expect(out).toMatch(/Old value = 5\nNew value = 30\n/);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('rwatch and awatch backwards stop before the reading or accessing instruction; hbreak forwards', () => {
     const out = gdbTrace(exe, trace, [`break sample.c:${line('L_SYSCALL')}`, 'continue', 'rwatch total', 'reverse-continue', 'x/i $pc',
@@ -63,7 +64,7 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     // back from the second add(): its second square() call (v = 4) last wrote counter, 3 -> 4
     expect(out).toMatch(/Hardware access \(read\/write\) watchpoint 3: counter\n\nOld value = 4\nNew value = 3\n[^\n]*square \(v=4\)/);
     expect(out).toMatch(/Hardware assisted breakpoint 4 at [^\n]*\n\nBreakpoint 4, fib \(n=7\)[^$]*\$1 = 7\n/);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('reverse-continue without breakpoints reaches the start of the recording, the native entry point', () => {
     const out = gdbTrace(exe, trace, [`break sample.c:${line('L_RETURN')}`, 'continue', 'delete', 'reverse-continue', 'info registers rip']);
@@ -72,7 +73,7 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     const native = /^rip +0x[0-9a-f]+ .*$/m.exec(gdbNative(exe, ['info registers rip']))?.[0];
     expect(native).toMatch(/<_start/);
     expect(rip).toBe(native);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('stepi crosses a SYSCALL as one instruction, and reverse-stepi crosses it back', () => {
     const fwd = ['break *syscall_insn', 'continue', 'p $rax', 'p $pc', 'stepi', 'p $rax', 'p $pc', 'echo @R\\n'];
@@ -88,7 +89,7 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     // with --kernel the same stepi enters the guest kernel
     const k = gdbTrace(exe, trace, ['break *syscall_insn', 'continue', 'stepi', 'p/x $pc', 'p $cs'], ['--kernel']);
     expect(k).toMatch(/\$1 = 0xffffffff8[0-9a-f]+\n\$2 = 16\n/);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('a conditional breakpoint in a recursion, hit backwards, gives the native call sequence reversed', () => {
     // fib(7) calls fib(2) F(6) = 8 times
@@ -103,5 +104,5 @@ describe.skipIf(why !== undefined)('gdb reverse execution on a recording', () =>
     expect(new Set(n).size).toBeGreaterThan(1); // different depths: the sequence is informative
     expect(r).toEqual([...n].reverse());
     expect(out).toContain('No more reverse-execution history.');
-  }, 300_000);
+  }, SLOW_TEST_MS);
 });
