@@ -6,6 +6,7 @@ import { benchMachine } from './machine.js';
 import { benchPrograms } from './programs.js';
 import { benchRecordCore } from './record-core.js';
 import { benchGdb, benchQemu, benchRecord } from './record.js';
+import { benchGdbServer } from './gdbserver.js';
 import { benchStep, printStepBench } from './step.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -85,6 +86,15 @@ if (only === 'diff') {
   const d = benchDiff(root);
   for (const r of d.recorded) console.log(`recorded ${r}`);
   for (const r of d.runs) console.log(`${r.name.padEnd(56)} ${r.steps[0]} / ${r.steps[1]} steps: first divergence ${r.seq === null ? 'none' : `at step ${r.seq}`} in ${r.firstMs.toFixed(0)} ms (${r.skipped} batches skipped by bytes, ${r.decoded} decoded); whole diff ${r.wholeMs.toFixed(0)} ms`);
+}
+
+// `npm run bench gdb [TRACE]`: the gdb server's packet latencies on a 20 M-step recording
+if (only === 'gdb') {
+  console.log('== trace gdbserver: packet latencies over a compute-musl 11000 recording (target: reverse-continue < 50 ms) ==');
+  const g = await benchGdbServer(join(root, 'guests/bin/compute-musl'), join(root, 'guests/root'), process.argv[3]);
+  if (g.recordSeconds !== null) console.log(`recorded ${g.steps} steps in ${g.recordSeconds.toFixed(1)} s`);
+  console.log(`${g.steps} steps; server open (step index built or loaded, trace opened): ${g.openSeconds.toFixed(2)} s; read index for rwatch/awatch (first use): ${g.readIndexSeconds.toFixed(2)} s`);
+  for (const s of g.series) console.log(`${s.name.padEnd(50)} first ${s.firstMs.toFixed(1).padStart(6)} ms, then median ${s.medianMs.toFixed(3).padStart(7)} ms  max ${s.maxMs.toFixed(3).padStart(8)} ms  (${s.count} requests; last reply ${JSON.stringify(s.sample)})`);
 }
 
 if (!only || only === 'programs') {

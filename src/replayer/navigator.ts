@@ -1,7 +1,7 @@
 // Debugger navigation over a trace, every move a lookup in the step index. A position is a step: the state before
 // it, its instruction being the next to execute (as a debugger shows it). Moves return where they land and
 // whether they hit an end of the trace (the ends are outcomes, not errors).
-import { addressKey, Kind, lowerBound, NO_RETURN, StepIndex, upperBound } from './step-index.js';
+import { addressKey, Kind, lowerBound, NO_RETURN, StepIndex, upperBound, WriteIndex } from './step-index.js';
 
 /** Where a move landed. */
 export interface Landing {
@@ -187,26 +187,31 @@ export class Navigator {
 
   /** Next (or previous) step after (before) p that wrote any byte of [addr, addr+len). */
   toWrite(p: number, addr: bigint, len: number, back: boolean): Landing {
-    const w = this.index.writeIndex();
-    const k0 = addressKey(addr);
-    let best = back ? -1 : Infinity;
-    // a write of up to 8 bytes starting up to 7 bytes below the range can overlap it
-    for (let i = lowerBound(w.key, k0 - 7); i < w.key.length && w.key[i]! < k0 + len;) {
-      const key = w.key[i]!;
-      let j = i;
-      while (j < w.key.length && w.key[j] === key) j++;
-      // writes at this address: [i, j), ascending seq; those overlapping the range count
-      const seqs = w.seq.subarray(i, j), sizes = w.size.subarray(i, j);
-      if (back) {
-        for (let m = lowerBound(seqs, p) - 1; m >= 0; m--) if (key + sizes[m]! > k0) { best = Math.max(best, seqs[m]!); break; }
-      } else {
-        for (let m = upperBound(seqs, p); m < seqs.length; m++) if (key + sizes[m]! > k0) { best = Math.min(best, seqs[m]!); break; }
-      }
-      i = j;
-    }
-    if (back) return best < 0 ? { seq: 0, end: 'start' } : { seq: best, wrote: best };
-    return best === Infinity ? { seq: this.index.steps - 1, end: 'end' } : { seq: best, wrote: best };
+    return toAccess(this.index.writeIndex(), this.index.steps, p, addr, len, back);
   }
+}
+
+/** Next (or previous) step after (before) p with an access in `w` (sorted by address, then seq) that touches any
+ * byte of [addr, addr+len); `steps` is the trace's length (the end landing). */
+export function toAccess(w: WriteIndex, steps: number, p: number, addr: bigint, len: number, back: boolean): Landing {
+  const k0 = addressKey(addr);
+  let best = back ? -1 : Infinity;
+  // an access of up to 8 bytes starting up to 7 bytes below the range can overlap it
+  for (let i = lowerBound(w.key, k0 - 7); i < w.key.length && w.key[i]! < k0 + len;) {
+    const key = w.key[i]!;
+    let j = i;
+    while (j < w.key.length && w.key[j] === key) j++;
+    // accesses at this address: [i, j), ascending seq; those overlapping the range count
+    const seqs = w.seq.subarray(i, j), sizes = w.size.subarray(i, j);
+    if (back) {
+      for (let m = lowerBound(seqs, p) - 1; m >= 0; m--) if (key + sizes[m]! > k0) { best = Math.max(best, seqs[m]!); break; }
+    } else {
+      for (let m = upperBound(seqs, p); m < seqs.length; m++) if (key + sizes[m]! > k0) { best = Math.min(best, seqs[m]!); break; }
+    }
+    i = j;
+  }
+  if (back) return best < 0 ? { seq: 0, end: 'start' } : { seq: best, wrote: best };
+  return best === Infinity ? { seq: steps - 1, end: 'end' } : { seq: best, wrote: best };
 }
 
 /** How many calls of `list` (indices into callSeq, ascending) were made before step p. */
