@@ -117,7 +117,7 @@ export function traceInfo(dir: string): TraceInfo | { error: string } {
   for (const b of events) for (const k of b.strings('kind')) eventsByKind[k] = (eventsByKind[k] ?? 0) + 1;
   noteError('events', events.error);
 
-  const cps = rd.listCheckpoints();
+  const cps = c.checkpoints.map((x) => x.seq);
   const checkpointBytes = cps.reduce((a, seq) => a + fileSize(join(dir, 'checkpoints', `${String(seq).padStart(12, '0')}.msgpack`)), 0);
   let bytes = checkpointBytes;
   for (const name of readdirSync(dir)) bytes += name === 'checkpoints' ? 0 : fileSize(join(dir, name));
