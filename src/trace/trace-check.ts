@@ -218,21 +218,30 @@ function checkCheckpoint(dir: string, r: { seq: number; bytes: number; crc: numb
   return problem === undefined ? { ...r } : { ...r, problem };
 }
 
-const cache = new Map<string, TraceCheck | { error: string }>();
+/** Checks done in this process, by directory and the size, time and inode of its files. */
+const cache = new Map<string, TraceCheck>();
 
 /**
  * Check a trace directory. `deep` compares every CRC (reads every byte); otherwise only the manifest, file sizes
  * and the JSON files are checked, and readers compare each batch's CRC when they read it. Results are cached per
- * process (a trace does not change under a command); `fresh` forces a new check.
+ * process while no file of the trace changes size, time or inode; `fresh` forces a new check.
  */
 export function checkTrace(dir: string, deep: boolean, fresh = false): TraceCheck | { error: string } {
-  const key = `${resolve(dir)}\0${deep}`;
+  const files = ['meta.json', MANIFEST_FILE, 'symbols.json', ...TABLES.map((t) => `${t.name}.arrows`)].map((f) => {
+    try {
+      const st = statSync(join(dir, f));
+      return `${st.size}:${st.mtimeMs}:${st.ino}`;
+    } catch {
+      return '-';
+    }
+  });
+  const base = `${resolve(dir)}\0${files.join(',')}`;
   if (!fresh) {
-    const hit = cache.get(`${resolve(dir)}\0true`) ?? (deep ? undefined : cache.get(key));
+    const hit = cache.get(`${base}\0true`) ?? (deep ? undefined : cache.get(`${base}\0false`));
     if (hit !== undefined) return hit;
   }
   const r = check(dir, deep);
-  cache.set(key, r);
+  if (!('error' in r)) cache.set(`${base}\0${deep}`, r);
   return r;
 }
 
@@ -258,7 +267,6 @@ function check(dir: string, deep: boolean): TraceCheck | { error: string } {
   const checkpoints = records.filter((r): r is ManifestRecord & { kind: Kind.CHECKPOINT } => r.kind === Kind.CHECKPOINT)
     .map((r) => checkCheckpoint(dir, r, deep)).sort((a, b) => a.seq - b.seq);
   for (const c of checkpoints) if (c.problem !== undefined) damage.push(c.problem);
-  if (!checkpoints.some((c) => c.seq === 0)) damage.push(`${join(dir, 'checkpoints')}: checkpoint 0 (the state before the first step) is not recorded`);
 
   const symbols = loadTraceSymbols(dir);
   if ('error' in symbols) damage.push(symbols.error);
@@ -268,8 +276,8 @@ function check(dir: string, deep: boolean): TraceCheck | { error: string } {
   const fits = (s: { rows: readonly number[] }): boolean => checked.every((t, k) => s.rows[k]! <= t.rows);
   const allEnded = checked.every((t) => t.status === 'ok');
   const whole = meta.complete && allEnded && damage.length === 0;
-  if (meta.complete && allEnded && checked[0]!.rows !== (meta.steps ?? -1)) {
-    damage.push(`${join(dir, 'insns.arrows')}: ${checked[0]!.rows} rows, meta.json says ${meta.steps ?? '(none)'} steps`);
+  if (meta.complete && allEnded && meta.steps !== undefined && checked[0]!.rows !== meta.steps) {
+    damage.push(`${join(dir, 'insns.arrows')}: ${checked[0]!.rows} rows, meta.json says ${meta.steps} steps`);
   }
   let steps = 0;
   let rows: readonly number[] = TABLES.map(() => 0);

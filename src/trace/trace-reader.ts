@@ -267,9 +267,10 @@ export class TraceReader {
     return error === undefined ? read : { ...read, error };
   }
 
-  /** The seqs of the checkpoints the manifest records within the prefix (and intact as far as checked), ascending. */
+  /** The seqs of the checkpoints the manifest records (intact as far as checked; within the prefix when a prefix is
+   * served), ascending. */
   listCheckpoints(): number[] {
-    return this.check.checkpoints.filter((c) => c.problem === undefined && c.seq <= Math.max(this.check.steps, 0)).map((c) => c.seq);
+    return this.check.checkpoints.filter((c) => c.problem === undefined && (this.check.whole || c.seq <= this.check.steps)).map((c) => c.seq);
   }
 
   /** The checkpoint taken before step seq, checked against its recorded size and CRC-32. */

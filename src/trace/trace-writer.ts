@@ -156,6 +156,8 @@ export class TraceWriter {
     let manifest: ManifestWriter | undefined;
     try {
       writeFileAtomic(join(dir, 'meta.json'), sealJson(m));
+      // no symbols until the recorder writes them (writeSymbols replaces this file)
+      writeFileAtomic(join(dir, 'symbols.json'), sealJson({ symbols: [] }));
       manifest = new ManifestWriter(dir);
       TABLES.forEach((spec, index) => {
         const fd = openSync(join(dir, `${spec.name}.arrows`), 'wx');
