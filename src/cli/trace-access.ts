@@ -16,7 +16,7 @@ export const allowPartialFlag = Flags.boolean({
 
 /** Admit a trace: null if it may be used (with a note when only a prefix is), else the refusal. */
 export function admitTrace(dir: string, allow: boolean): { error: string } | { note?: string } {
-  if (allow) allowPartial(dir);
+  allowPartial(dir, allow);
   const deep = checkTrace(dir, true);
   if ('error' in deep) return deep;
   const c = admitCheck(dir, allow);

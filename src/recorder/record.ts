@@ -31,6 +31,8 @@ export interface RecordOptions extends ProgramSpec {
   checkpointEvery?: number;
   /** Called about every 250 ms with the progress so far. */
   onProgress?: (p: { steps: number; stepsPerSecond: number; bytes: number }) => void;
+  /** Steps between sync points (default SYNC_EVERY; tests use small values to get several in a short run). */
+  syncEvery?: number;
   /** Write on a worker thread when possible (default true). */
   background?: boolean;
   /** Let hot blocks log their own steps as compiled code (default true; false steps every instruction through the handler). */
@@ -165,7 +167,8 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
 
   const maxSteps = opts.maxSteps ?? Number.MAX_SAFE_INTEGER;
   let lastSyscallSeq = -1;
-  let nextSync = SYNC_EVERY, syncDue = false;
+  const syncEvery = opts.syncEvery ?? SYNC_EVERY;
+  let nextSync = syncEvery, syncDue = false;
   let nextCheckpoint = checkpointEvery;
   let nextProgress = 1 << 18;
   let lastTime = t0, lastSteps = 0;
@@ -196,7 +199,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     }
     if (steps.seq >= nextCheckpoint) { nextCheckpoint += checkpointEvery; checkpoint(); }
     if (steps.seq >= nextProgress) { nextProgress += 1 << 18; progress(); }
-    if (steps.seq >= nextSync) { nextSync += SYNC_EVERY; syncDue = true; cpu.budget = 0; }
+    if (steps.seq >= nextSync) { nextSync += syncEvery; syncDue = true; cpu.budget = 0; }
     if (steps.seq >= maxSteps) cpu.budget = 0;
     steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps, nextSnapshot, nextSync);
   };

@@ -65,9 +65,10 @@ export interface OpenOptions {
 /** Trace directories (resolved) a command admitted with --allow-partial. */
 const partialDirs = new Set<string>();
 
-/** Let readers of `dir` in this process serve the consistent prefix of a damaged trace (--allow-partial). */
-export function allowPartial(dir: string): void {
-  partialDirs.add(resolve(dir));
+/** Let readers of `dir` in this process serve the consistent prefix of a damaged trace (--allow-partial), or not. */
+export function allowPartial(dir: string, allow = true): void {
+  if (allow) partialDirs.add(resolve(dir));
+  else partialDirs.delete(resolve(dir));
 }
 
 /** True if `dir` was admitted with allowPartial. */
