@@ -32,7 +32,7 @@ export function admitTrace(dir: string, allow: boolean): { error: string } | { n
 export function admitTraceOrExit(verb: string, dir: string, allow: boolean): void {
   const a = admitTrace(dir, allow);
   if ('error' in a) {
-    writeSync(2, `trace ${verb}: ${a.error}\n`);
+    writeSync(2, `trace ${verb}: ${a.error.replace(/\s*\n\s*/g, ' ')}\n`);
     process.exit(2);
   }
   if (a.note !== undefined) writeSync(2, `trace ${verb}: note: ${a.note}\n`);

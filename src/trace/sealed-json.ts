@@ -23,7 +23,7 @@ export function unsealJson(text: string): Record<string, unknown> | { error: str
   try {
     m = JSON.parse(text);
   } catch (e) {
-    return { error: `not JSON (${(e as Error).message})` };
+    return { error: `not JSON (${(e as Error).message.split('\n')[0]!.trim()})` };
   }
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return { error: 'not a JSON object' };
   const o = { ...(m as Record<string, unknown>) };
