@@ -178,7 +178,7 @@ export class TraceReader {
     const spec = tableSpec(name);
     const state: { error: string | undefined } = { error: undefined };
     const { schema, batches } = this.frames(name);
-    const self = this;
+    const readFrame = (fd: number, f: RecordedFrame, what: string): Uint8Array | { error: string } => this.readFrame(name, fd, f, what);
     function* iterate(): Generator<TableColumns> {
       if (schema === null || batches.length === 0) return;
       let fd: number;
@@ -189,13 +189,13 @@ export class TraceReader {
         return;
       }
       try {
-        const first = self.readFrame(name, fd, schema, 'schema');
+        const first = readFrame(fd, schema, 'schema');
         if ('error' in first) { state.error = first.error; return; }
         let failed = false;
         function* messages(): Generator<Uint8Array> {
           yield first as Uint8Array;
           for (let k = 0; k < batches.length; k++) {
-            const b = self.readFrame(name, fd, batches[k]!.frame, `batch ${k}`);
+            const b = readFrame(fd, batches[k]!.frame, `batch ${k}`);
             if ('error' in b) { state.error = b.error; failed = true; return; }
             yield b;
           }

@@ -202,8 +202,8 @@ describe('damaged copies of a trace', () => {
   it('the CLI refuses damaged copies with exit status 2 and one line, no stack trace', () => {
     if (!existsSync(resolve('dist/src/commands/info.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json']);
     const cases: [string, (d: string) => void][] = [
-      ['flip in regs.arrows', (d) => { const b = readFileSync(join(d, 'regs.arrows')); b[b.length - 100] ^= 4; writeFileSync(join(d, 'regs.arrows'), b); }],
-      ['meta.json flipped', (d) => { const b = readFileSync(join(d, 'meta.json')); b[256] ^= 4; writeFileSync(join(d, 'meta.json'), b); }],
+      ['flip in regs.arrows', (d) => { const b = readFileSync(join(d, 'regs.arrows')); b[b.length - 100] = b[b.length - 100]! ^ 4; writeFileSync(join(d, 'regs.arrows'), b); }],
+      ['meta.json flipped', (d) => { const b = readFileSync(join(d, 'meta.json')); b[256] = b[256]! ^ 4; writeFileSync(join(d, 'meta.json'), b); }],
     ];
     for (const [name, apply] of cases) {
       const dir = join(tmp.dir, `cli-${name.replace(/\W/g, '-')}`);

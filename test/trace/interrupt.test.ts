@@ -114,7 +114,7 @@ describe('trace record interrupted', () => {
     const { signal } = await done;
     expect(signal).toBe('SIGKILL');
     const syncs = readManifest(dir, TABLES.length)!.records.filter((x) => x.kind === Kind.SYNC);
-    const last = syncs.at(-1)! as { through: number; rows: number[] };
+    const last = syncs.at(-1)! as { readonly through: number; readonly rows: readonly number[] };
     const c = checkTrace(dir, true, true);
     if ('error' in c) throw new Error(c.error);
     expect(c.damage).toEqual([]);
