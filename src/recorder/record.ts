@@ -303,7 +303,8 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     try {
       writer.close({ complete: false, stopped });
     } catch (e) {
-      message = `${message ?? ''}; ${e instanceof Error ? e.message : String(e)}`;
+      const text = e instanceof Error ? e.message : String(e);
+      if (!crashed.includes(text)) message = `${message ?? ''}; ${text}`;
     }
     message = `${message}; the trace keeps the steps of the last sync point (see trace info)`;
   }
