@@ -4,6 +4,7 @@ import { diffSql } from '../diff/diff-sql.js';
 import { diffTraces } from '../diff/diff-traces.js';
 import { formatDiff } from '../diff/format-diff.js';
 import { Format, FORMATS, formatResult } from '../query/format-result.js';
+import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 
 export default class Diff extends Command {
   static override description = 'Compare two recordings: the first step where they part and why, then where they differ after it.\n' +
@@ -30,10 +31,12 @@ export default class Diff extends Command {
     'first-only': Flags.boolean({ description: 'stop after the first divergence (no alignment or profile)' }),
     sql: Flags.string({ description: 'run SQL over a, b and the diff tables instead of printing the diff' }),
     format: Flags.string({ description: 'output format of --sql', options: [...FORMATS], default: 'table' }),
+    'allow-partial': allowPartialFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Diff);
+    for (const t of [args.a, args.b]) admitTraceOrExit('diff', t, flags['allow-partial']);
     const r = diffTraces(args.a, args.b, { context: flags.context, depth: flags.depth, firstOnly: flags['first-only'] });
     if ('error' in r) fail(r.error);
     if (flags.sql !== undefined) {

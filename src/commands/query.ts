@@ -3,6 +3,7 @@ import { readFileSync, statSync, writeSync } from 'node:fs';
 import { describeSchema } from '../query/describe-schema.js';
 import { Format, FORMATS, formatResult } from '../query/format-result.js';
 import { parseTraceArgs, QuerySession } from '../query/query-session.js';
+import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 
 const isDir = (p: string): boolean => {
   try { return statSync(p).isDirectory(); } catch { return false; }
@@ -31,6 +32,7 @@ export default class Query extends Command {
   static override flags = {
     file: Flags.string({ char: 'f', description: 'read the SQL from this file' }),
     format: Flags.string({ description: 'output format', options: [...FORMATS], default: 'table' }),
+    'allow-partial': allowPartialFlag,
   };
 
   async run(): Promise<void> {
@@ -48,7 +50,9 @@ export default class Query extends Command {
       if (sql !== undefined) fail('give the SQL either as an argument or with -f, not both');
       try { sql = readFileSync(flags.file, 'utf8'); } catch (e) { fail(`cannot read ${flags.file}: ${(e as Error).message}`); }
     }
-    const session = await QuerySession.open(parseTraceArgs(traceArgs));
+    const traces = parseTraceArgs(traceArgs);
+    for (const t of traces) admitTraceOrExit('query', t.dir, flags['allow-partial']);
+    const session = await QuerySession.open(traces);
     if ('error' in session) fail(session.error);
     try {
       if (sql === undefined) {

@@ -2,7 +2,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../guest/seeded-random.js';
-import { record, RecordSummary } from '../recorder/record.js';
+import { RecordControl, recordAsync, RecordSummary } from '../recorder/record.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -28,7 +28,9 @@ export function formatSummary(s: RecordSummary): string {
 export default class Record extends Command {
   static override description = 'Record a static Linux x86-64 program instruction by instruction into a trace directory.\n' +
     'Every step (instruction, REP iteration, faulting attempt), ring switch, page fault and system call is written as ' +
-    'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s.';
+    'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s.\n' +
+    'SIGINT (Ctrl-C) or SIGTERM stops the guest at the next sync point (every 262,144 steps), writes every table up to ' +
+    'that step and exits with status 130 (SIGINT) or 143 (SIGTERM); an internal error or a full disk exits with 70.';
 
   static override examples = [
     '<%= config.bin %> record',
@@ -61,12 +63,17 @@ export default class Record extends Command {
     const image = args.image ?? join(this.config.root, 'guests/bin/compute-musl');
     const guestArgs = [...(argv as string[]).slice(args.image ? 1 : 0), ...guestTail];
     const tty = process.stderr.isTTY === true;
-    const res = record({
+    // SIGINT/SIGTERM stop the guest at the next sync point; the trace is written up to that step
+    const control: RecordControl = { stop: null };
+    const onSignal = (sig: string): void => { control.stop ??= sig; };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const res = await recordAsync({
       image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out: flags.out,
       maxSteps: flags['max-steps'], checkpointEvery: flags['checkpoint-every'],
       random: flags.seed === undefined ? undefined : seededRandom(flags.seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
-    });
+    }, control);
     if (tty) process.stderr.write('\r\x1b[K');
     if ('error' in res) {
       writeSync(2, `trace record: ${res.error}\n`);
@@ -78,6 +85,7 @@ export default class Record extends Command {
       const { message: _m, ...json } = res;
       writeFileSync(flags['summary-json'], JSON.stringify(json, null, 2) + '\n');
     }
+    if (res.interrupted !== undefined) process.exit(res.interrupted === 'SIGTERM' ? 143 : 130);
     process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : 70));
   }
 }

@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import { interactive } from '../replayer/interactive.js';
 import { StepJson } from '../replayer/step-view.js';
 import { StepSession } from '../replayer/step-session.js';
+import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 
 export default class Step extends Command {
   static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.';
@@ -32,12 +33,14 @@ export default class Step extends Command {
     write: Flags.string({ description: 'run to the next (or previous) write to ADDR[:LEN] (a watchpoint)', exclusive: ['to'] }),
     regs: Flags.boolean({ description: 'print the registers and flags at the landing position', default: false }),
     mem: Flags.string({ description: 'dump memory ADDR[:LEN] at the landing position', multiple: true }),
+    'allow-partial': allowPartialFlag,
     interactive: Flags.boolean({ char: 'i', description: 'open an interactive session (i, p, gu, i-, p-, gu-, g, g-, ba, r, db, q)', default: false }),
   };
 
   async run(): Promise<StepJson> {
     const { args, flags } = await this.parse(Step);
     const fail = (msg: string): never => { writeSync(2, `trace step: ${msg}\n`); process.exit(2); };
+    admitTraceOrExit('step', args.trace, flags['allow-partial']);
     const s = StepSession.open(args.trace, { at: flags.at });
     if ('error' in s) return fail(s.error);
     try {

@@ -132,7 +132,7 @@ async function writeBulkTables(reader: TraceReader, files: readonly BulkFile[], 
   for (const f of files) {
     const t = f.table;
     const writer = new ParquetWriter(f.file, t.columns);
-    const batches = rawBatches(reader.dir, t.source);
+    const batches = rawBatches(reader, t.source);
     try {
       for (const b of batches) {
         let first: bigint, last: bigint;

@@ -1,5 +1,6 @@
 // The identity of what an index was built from: the index format version and the size and modification time of
-// every file of the trace it reads, and the trace directory's absolute path (the index's views name its Parquet
+// every file of the trace it reads (manifest.bin included: its sync points decide the prefix indexed), and the
+// trace directory's absolute path (the index's views name its Parquet
 // files by absolute path, so a moved trace is re-indexed). A cached index whose key differs from the trace's
 // current key is rebuilt.
 import { statSync } from 'node:fs';
@@ -14,7 +15,7 @@ export const INDEX_FILE = 'query.duckdb';
 
 /** The cache key of a trace directory (a JSON string). */
 export function cacheKey(dir: string): string {
-  const files = ['meta.json', 'symbols.json', 'checkpoints/000000000000.msgpack', ...TABLES.map((t) => `${t.name}.arrows`)];
+  const files = ['meta.json', 'symbols.json', 'manifest.bin', 'checkpoints/000000000000.msgpack', ...TABLES.map((t) => `${t.name}.arrows`)];
   const parts = files.map((f) => {
     try {
       const st = statSync(join(dir, f));

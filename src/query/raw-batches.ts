@@ -1,15 +1,16 @@
 // The record batches of a trace table with their column bodies as stored: for each fixed-width column, the zstd
 // frame Arrow wrote (or the raw bytes when Arrow stored it uncompressed), so the index can put the same frames into
 // its Parquet pages without recompressing. Columns are decompressed only on request (the call tree needs insns
-// and regs; statistics need seq). Like TraceReader.stream, only complete batches are read (a truncated recording
-// yields every complete one) and the table format version is checked.
+// and regs; statistics need seq). Like TraceReader.stream, only the trace's consistent prefix is read (the last
+// batch cut to it, then stored uncompressed), every batch is checked against its CRC-32 from the manifest, and the
+// table format version is checked.
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Message, Schema } from 'apache-arrow';
 import { deltaDecode, VERSION_KEY } from '../trace/arrow-io.js';
 import { zstdDecompress } from '../trace/compression.js';
-import { readAt, scanStream } from '../trace/ipc-frames.js';
 import { ColumnStore } from '../trace/table-buffer.js';
+import { TraceReader } from '../trace/trace-reader.js';
 import { TableColumns } from '../trace/table-columns.js';
 import { TableName, tableSpec, TRACE_VERSION } from '../trace/schema.js';
 
@@ -70,12 +71,16 @@ export function decodeBatch(name: TableName, b: RawBatch, only?: readonly string
 }
 
 /** A table's batches, read one at a time; `error` is set when reading stops early (the caller must fail). */
-export function rawBatches(dir: string, name: TableName): { readonly error: string | undefined; [Symbol.iterator](): Iterator<RawBatch> } {
+export function rawBatches(source: TraceReader | string, name: TableName): { readonly error: string | undefined; [Symbol.iterator](): Iterator<RawBatch> } {
   const spec = tableSpec(name);
-  const path = join(dir, `${name}.arrows`);
   const state: { error: string | undefined } = { error: undefined };
   for (const c of spec.columns) if (WIDTH[c.type] === undefined) throw new Error(`${name}.${c.name} is not fixed-width`);
   function* iterate(): Generator<RawBatch> {
+    const reader = typeof source === 'string' ? TraceReader.open(source) : source;
+    if ('error' in reader) { state.error = reader.error; return; }
+    const path = join(reader.dir, `${name}.arrows`);
+    const { schema: schemaFrame, batches } = reader.frames(name);
+    if (schemaFrame === null || batches.length === 0) return;
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -84,16 +89,15 @@ export function rawBatches(dir: string, name: TableName): { readonly error: stri
       return;
     }
     try {
-      const scan = scanStream(fd);
-      if (scan.corrupt !== undefined) { state.error = `${path}: ${scan.corrupt}`; return; }
-      if (scan.schema === null || scan.batches.length === 0) return;
-      const schemaBytes = readAt(fd, scan.schema.offset, scan.schema.end - scan.schema.offset);
+      const schemaBytes = reader.readFrame(name, fd, schemaFrame, 'schema');
+      if ('error' in schemaBytes) { state.error = schemaBytes.error; return; }
       const schema = Message.decode(schemaBytes.subarray(8)).header() as Schema;
       const v = schema.metadata.get(VERSION_KEY);
       if (v !== String(TRACE_VERSION)) { state.error = `${path}: table format version ${v ?? '(none)'} is not supported (this build reads ${TRACE_VERSION})`; return; }
-      for (let i = 0; i < scan.batches.length; i++) {
-        const f = scan.batches[i]!;
-        const bytes = readAt(fd, f.offset, f.end - f.offset);
+      for (let i = 0; i < batches.length; i++) {
+        const { frame: f, take } = batches[i]!;
+        const bytes = reader.readFrame(name, fd, f, `batch ${i}`);
+        if ('error' in bytes) { state.error = bytes.error; return; }
         const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const metaLen = dv.getInt32(4, true);
         const msg = Message.decode(bytes.subarray(8, 8 + metaLen));
@@ -101,6 +105,7 @@ export function rawBatches(dir: string, name: TableName): { readonly error: stri
         const h = msg.header();
         const body = 8 + metaLen;
         const n = Number(h.length);
+        if (n !== f.rows) { state.error = `${path}: batch ${i}: ${n} rows, ${f.rows} recorded`; return; }
         const compressed = h.compression !== null;
         if (h.buffers.length !== 2 * spec.columns.length) { state.error = `${path}: batch ${i}: ${h.buffers.length} buffers for ${spec.columns.length} columns`; return; }
         const cols = spec.columns.map((c, k): RawColumn => {
@@ -116,10 +121,18 @@ export function rawBatches(dir: string, name: TableName): { readonly error: stri
           // one: either way, it is not -1 and the zstd frame itself records its content size)
           return { stored, compressed: true, size };
         });
-        yield { length: n, cols };
+        if (take === n) { yield { length: n, cols }; continue; }
+        // the batch reaches past the consistent prefix: its first `take` rows, uncompressed
+        yield {
+          length: take,
+          cols: spec.columns.map((c, k): RawColumn => {
+            const size = take * WIDTH[c.type]!;
+            return { stored: columnBytes(cols[k]!).slice(0, size), compressed: false, size };
+          }),
+        };
       }
     } catch (e) {
-      state.error = (e as Error).message;
+      state.error = `${path}: ${(e as Error).message}`;
     } finally {
       closeSync(fd);
     }

@@ -94,6 +94,11 @@ export class EventRecorder {
     this.add(this.inputs, [seq, kind, data.slice()]);
   }
 
+  /** Write every buffered row (at a sync point: a system call in progress is written when it returns). */
+  flushRows(): void {
+    for (const b of [this.events, this.syscalls, this.inputs]) if (b.length) this.sink(b);
+  }
+
   /** Write every buffered row; a system call that never returned (exit) gets return_seq -1. */
   flushAll(): void {
     if (this.open !== null) this.closeSyscall(-1);

@@ -31,6 +31,8 @@ export interface RecordOptions extends ProgramSpec {
   checkpointEvery?: number;
   /** Called about every 250 ms with the progress so far. */
   onProgress?: (p: { steps: number; stepsPerSecond: number; bytes: number }) => void;
+  /** Steps between sync points (default SYNC_EVERY; tests use small values to get several in a short run). */
+  syncEvery?: number;
   /** Write on a worker thread when possible (default true). */
   background?: boolean;
   /** Let hot blocks log their own steps as compiled code (default true; false steps every instruction through the handler). */
@@ -39,6 +41,16 @@ export interface RecordOptions extends ProgramSpec {
   snapshotAt?: ReadonlySet<number>;
   /** Tests: receives the live processor at each position of `snapshotAt`. */
   onSnapshot?: (seq: number, cpu: Cpu) => void;
+}
+
+/** Steps between sync points: every table is flushed and the manifest records that all of them hold exactly the
+ * rows of the steps so far (the prefix readers use after a crash); the asynchronous recorder also yields there. */
+export const SYNC_EVERY = 1 << 18;
+
+/** Asks a recording in progress to stop at the next sync point (recordAsync). */
+export interface RecordControl {
+  /** Set to the signal name (SIGINT, SIGTERM) to stop at the next step boundary the recorder checks. */
+  stop: string | null;
 }
 
 /** The summary `trace record` prints and writes with --summary-json. */
@@ -65,6 +77,10 @@ export interface RecordSummary {
   bytes: number;
   /** A line for stderr (fatal signal, stop reason), if any. */
   message?: string;
+  /** Set when a signal stopped the recording: its name (the trace holds every step up to there). */
+  interrupted?: string;
+  /** Set when the recording could not be finished (internal error, trace writer failure such as a full disk). */
+  failed?: string;
 }
 
 const VERSION = '0.1.0';
@@ -82,6 +98,28 @@ const RIP = Off.RIP >> 2;
 
 /** Record a program; returns the summary or a one-line error. */
 export function record(opts: RecordOptions): RecordSummary | SpecError {
+  const g = recording(opts, { stop: null });
+  for (;;) {
+    const r = g.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * Record a program, returning to the event loop at every sync point (so signal handlers run) and stopping at the
+ * next one once `control.stop` is set: every table is then written up to that step and meta.json says so.
+ */
+export async function recordAsync(opts: RecordOptions, control: RecordControl): Promise<RecordSummary | SpecError> {
+  const g = recording(opts, control);
+  for (;;) {
+    const r = g.next();
+    if (r.done === true) return r.value;
+    await new Promise((res) => setImmediate(res));
+  }
+}
+
+/** The recording, yielding at each sync point. */
+function* recording(opts: RecordOptions, control: RecordControl): Generator<void, RecordSummary | SpecError> {
   const image = readImage(opts);
   if ('error' in image) return image;
   const dir = opts.out ?? defaultTraceDir(opts.image);
@@ -129,6 +167,8 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
 
   const maxSteps = opts.maxSteps ?? Number.MAX_SAFE_INTEGER;
   let lastSyscallSeq = -1;
+  const syncEvery = opts.syncEvery ?? SYNC_EVERY;
+  let nextSync = syncEvery, syncDue = false;
   let nextCheckpoint = checkpointEvery;
   let nextProgress = 1 << 18;
   let lastTime = t0, lastSteps = 0;
@@ -159,14 +199,15 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
     }
     if (steps.seq >= nextCheckpoint) { nextCheckpoint += checkpointEvery; checkpoint(); }
     if (steps.seq >= nextProgress) { nextProgress += 1 << 18; progress(); }
+    if (steps.seq >= nextSync) { nextSync += syncEvery; syncDue = true; cpu.budget = 0; }
     if (steps.seq >= maxSteps) cpu.budget = 0;
-    steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps, nextSnapshot);
+    steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps, nextSnapshot, nextSync);
   };
   // hot blocks log their own steps (no call of the handler above) while they end before the next position
   // where the handler has work: a checkpoint, a progress report, --max-steps, a test's snapshot
   vm.mtfLog = opts.loggingBlocks === false ? null : steps;
   let nextSnapshot = Number.MAX_SAFE_INTEGER;
-  steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps);
+  steps.quietUntil = Math.min(nextCheckpoint, nextProgress, maxSteps, nextSync);
   const snap = opts.snapshotAt, onSnap = opts.onSnapshot;
   if (snap !== undefined && onSnap !== undefined) {
     const inner = vm.mtfHandler;
@@ -188,10 +229,23 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   }
 
   let outcome: ServiceOutcome | null = null;
+  /** Set when an exception stopped the machine in the middle of a step (rows of that step may be half written). */
+  let crashed: string | undefined;
   try {
     while (outcome === null && steps.seq < maxSteps) {
+      if (control.stop !== null) break;
       const reason = vm.enter(maxSteps - steps.seq);
-      if (reason === ExitReason.PREEMPTION_TIMER) continue;
+      if (reason === ExitReason.PREEMPTION_TIMER) {
+        if (syncDue) {
+          // a step boundary: every row of steps [0, seq) is buffered; write them all, then record the sync point
+          syncDue = false;
+          steps.flushAll();
+          events.flushRows();
+          writer.sync(steps.seq);
+          yield;
+        }
+        continue;
+      }
       if (reason !== ExitReason.VMCALL) { outcome = m.service(); break; }
       // the VMCALL step: the host's work (memory writes, the result register) belongs to it
       const seq = steps.seq, cpl = steps.shadowCpl;
@@ -214,7 +268,11 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
       if (out.kind !== 'continue') outcome = out;
     }
   } catch (e) {
-    outcome = { kind: 'error', message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+    const text = e instanceof Error ? e.message : String(e);
+    crashed = /ENOSPC/.test(text)
+      ? `disk full at step ${steps.seq} after writing ${writer.bytesWritten()} bytes (${text})`
+      : text.startsWith('trace writer:') ? `${text} (at step ${steps.seq})` : `internal error at step ${steps.seq}: ${text}`;
+    outcome = { kind: 'error', message: crashed };
   } finally {
     cpu.mlog = null;
     vm.mtfHandler = null;
@@ -230,16 +288,33 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
     message = d.message;
     if (outcome.kind === 'exit') events.event(last, 'exit', -1, outcome.status, 0n, 0, 0, 0n, 0n);
     else if (outcome.kind === 'signal') events.event(last, 'signal', outcome.signal.signal, outcome.status, 0n, 3, 3, 0n, 0n);
+  } else if (control.stop !== null) {
+    message = `interrupted at step ${steps.seq} (${control.stop}); the trace holds every step up to there`;
   } else {
     message = `stopped after ${steps.seq} steps (--max-steps)`;
   }
-  steps.flushAll();
-  events.flushAll();
-  writer.close({ complete: outcome === null || outcome.kind !== 'error', steps: steps.seq, exitStatus: exitStatus ?? undefined });
+  const stopped = control.stop !== null && outcome === null ? `interrupted at step ${steps.seq} (${control.stop})` : crashed;
+  if (crashed === undefined) {
+    steps.flushAll();
+    events.flushAll();
+    writer.close({ complete: true, steps: steps.seq, exitStatus: exitStatus ?? undefined, stopped });
+  } else {
+    // rows of the step that was cut short may be buffered: keep only what the last sync point covers
+    try {
+      writer.close({ complete: false, stopped });
+    } catch (e) {
+      const text = e instanceof Error ? e.message : String(e);
+      if (!crashed.includes(text)) message = `${message ?? ''}; ${text}`;
+    }
+    message = `${message}; the trace keeps the steps of the last sync point (see trace info)`;
+  }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return {
+  const summary: RecordSummary = {
     trace: dir, exitStatus, steps: steps.seq, userSteps: steps.userSteps, kernelSteps: steps.seq - steps.userSteps,
     ringSwitches: events.counts.ringSwitches, pageFaults: events.counts.pageFaults, syscalls: events.counts.syscalls,
     seconds, bytes: writer.bytesWritten(), message,
   };
+  if (control.stop !== null && outcome === null) summary.interrupted = control.stop;
+  if (crashed !== undefined) summary.failed = crashed;
+  return summary;
 }

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTraceSymbols, SymbolTable } from '../trace/symbols.js';
+import { checkTrace } from '../trace/trace-check.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { openStepIndex } from './index-builder.js';
 import { Landing, Motion, Navigator } from './navigator.js';
@@ -73,6 +74,9 @@ export class StepSession {
   static open(dir: string, opts: { snapshotEvery?: number; at?: number } = {}): StepSession | { error: string } {
     // a current index opens from the trace's meta.json alone; otherwise the trace is opened and indexed
     let index = opts.snapshotEvery === undefined ? StepIndex.loadDir(dir) : undefined;
+    // a cached index must cover exactly the steps the trace serves (its consistent prefix)
+    const served = checkTrace(dir, false);
+    if (index !== undefined && ('error' in served || index.steps !== served.steps)) { index.closeSync(); index = undefined; }
     let reader: TraceReader | undefined;
     if (index === undefined) {
       const r = TraceReader.open(dir);

@@ -83,7 +83,13 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
   cpu.host = hostRows.host;
 
   const N = Math.min(reader.table('insns').rows, opts.limit ?? Infinity);
-  const insns = new Cursor(reader.stream('insns')), regs = new Cursor(reader.stream('regs')), memRows = new Cursor(reader.stream('mem'));
+  const streams = [reader.stream('insns'), reader.stream('regs'), reader.stream('mem')] as const;
+  const insns = new Cursor(streams[0]), regs = new Cursor(streams[1]), memRows = new Cursor(streams[2]);
+  // a table that could not be read (checksum mismatch, undecodable batch) is an error, never a divergence
+  const readError = (): { error: string } | undefined => {
+    const e = streams.find((x) => x.error !== undefined)?.error;
+    return e === undefined ? undefined : { error: e };
+  };
   // expected registers: checkpoint 0 plus the recorded regs rows so far
   const expect = cpu.r.slice();
   getFlags(cpu.r); getFlags(expect);
@@ -188,12 +194,14 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
     }
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
+    const bad = readError();
+    if (bad !== undefined) return bad;
     if (e instanceof Divergence) return { ok: false, seq: e.seq, what: e.what, recorded: e.recorded, replayed: e.replayed, steps: seq, seconds };
     return { ok: false, seq, what: `internal error: ${(e as Error).message}`, recorded: '', replayed: '', steps: seq, seconds };
   } finally {
     cpu.mlog = null;
   }
-  return { ok: true, steps: seq, seconds: (performance.now() - t0) / 1000 };
+  return readError() ?? { ok: true, steps: seq, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The one-line report. */

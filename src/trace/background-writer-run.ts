@@ -12,6 +12,7 @@ interface Init { dir: string; meta: TraceMeta; ctl: SharedArrayBuffer; bytes: Sh
 type Msg =
   | { kind: 'batch'; table: TableName; length: number; capacity: number; cols: ColumnStore[]; recycle: boolean; deltaCoded: boolean }
   | { kind: 'checkpoint'; seq: number; state: Uint8Array; pages: [number, Uint8Array][]; extra: Record<string, unknown> }
+  | { kind: 'sync'; through: number }
   | { kind: 'close'; update: Partial<TraceMeta> };
 
 const init = workerData as Init;
@@ -40,6 +41,7 @@ if ('error' in created) {
         if (m.recycle) init.returns.postMessage({ table: m.table, capacity: m.capacity, cols: m.cols }, m.cols.map((c) => (c as Uint8Array).buffer as ArrayBuffer));
       }
       else if (m.kind === 'checkpoint') writer.writeCheckpoint(m.seq, m.state, new Map(m.pages), m.extra);
+      else if (m.kind === 'sync') writer.sync(m.through);
       else writer.close(m.update);
       Atomics.store(bytes, 0, BigInt(writer.bytesWritten()));
       if (m.kind === 'close') { Atomics.store(ctl, Ctl.STATE, 2); Atomics.notify(ctl, Ctl.STATE); }

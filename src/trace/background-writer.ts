@@ -119,6 +119,12 @@ export class BackgroundTraceWriter implements TraceSink {
     return this.free.get(`${buf.spec.name}:${buf.capacity}`)?.pop() ?? new TableBuffer(buf.spec.name, buf.capacity).cols;
   }
 
+  sync(through: number): void {
+    if (this.closed) throw new Error('sync after close');
+    this.drain(MAX_PENDING);
+    this.post({ kind: 'sync', through }, []);
+  }
+
   writeCheckpoint(seq: number, state: Uint8Array, pages: Map<number, Uint8Array>, extra: Record<string, unknown>): void {
     this.drain(MAX_PENDING);
     const list = [...pages];

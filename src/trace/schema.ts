@@ -3,8 +3,12 @@
 // instruction, one iteration of a REP string instruction, or an attempt that faulted. This file is the single
 // source of truth for table and column names, types and meanings.
 
-/** Version of the trace format; readers refuse other versions. 2: delta-coded seq columns, per-column zstd levels. */
-export const TRACE_VERSION = 2;
+/**
+ * Version of the trace format; readers refuse other versions. 2: delta-coded seq columns, per-column zstd levels.
+ * 3: manifest.bin (CRC-32 of every schema, batch, end marker and checkpoint; sync points), checksummed meta.json
+ * and symbols.json.
+ */
+export const TRACE_VERSION = 3;
 
 /** Column types, as stored in Arrow. u64 columns are BigUint64 in Arrow and lo/hi u32 pairs while recording. */
 export type ColumnType = 'u8' | 'u16' | 'u32' | 'u64' | 'i16' | 'i64' | 'utf8' | 'binary';
@@ -162,4 +166,6 @@ export interface TraceMeta {
   loadBias: string;
   /** Steps between checkpoints. */
   checkpointEvery: number;
+  /** Why the recording stopped early, if it did: "interrupted at step N (SIGINT)", an internal or disk error. */
+  stopped?: string;
 }

@@ -1,8 +1,11 @@
 // Function symbols of a trace: the program's (from its ELF symbol table, with the load bias applied) and the
-// guest kernel's routines. Written as symbols.json when recording, so a trace names its code on its own.
-import { readFileSync, writeFileSync } from 'node:fs';
+// guest kernel's routines. Written as symbols.json when recording, so a trace names its code on its own; the file
+// carries its own checksum (sealed-json.ts).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSymbols } from '../guest/elf.js';
+import { sealJson, unsealJson } from './sealed-json.js';
+import { writeFileAtomic } from './trace-writer.js';
 
 /** One function symbol. */
 export interface TraceSymbol {
@@ -76,18 +79,34 @@ export function collectSymbols(image: Uint8Array, loadBias: bigint, kernel: read
 
 interface SymbolJson { name: string; address: string; size: string; source: 'elf' | 'kernel' }
 
-/** Write symbols.json into a trace directory. */
+/** Write symbols.json into a trace directory (atomically, with its checksum). */
 export function writeSymbols(dir: string, symbols: readonly TraceSymbol[]): void {
   const rows: SymbolJson[] = symbols.map((s) => ({ name: s.name, address: s.address.toString(16), size: s.size.toString(), source: s.source }));
-  writeFileSync(join(dir, 'symbols.json'), JSON.stringify(rows) + '\n');
+  writeFileAtomic(join(dir, 'symbols.json'), sealJson({ symbols: rows }));
 }
 
-/** Read symbols.json of a trace directory (empty table if absent or unreadable). */
-export function readTraceSymbols(dir: string): SymbolTable {
+/** The symbols of symbols.json in a trace directory, or what is wrong with the file. */
+export function loadTraceSymbols(dir: string): TraceSymbol[] | { error: string } {
+  const path = join(dir, 'symbols.json');
+  let text: string;
   try {
-    const rows = JSON.parse(readFileSync(join(dir, 'symbols.json'), 'utf8')) as SymbolJson[];
-    return new SymbolTable(rows.map((r) => ({ name: r.name, address: BigInt(`0x${r.address}`), size: BigInt(r.size), source: r.source })));
+    text = readFileSync(path, 'utf8');
   } catch {
-    return new SymbolTable([]);
+    return { error: `${path}: missing` };
   }
+  const o = unsealJson(text);
+  if ('error' in o) return { error: `${path}: ${o.error}` };
+  const rows = o.symbols;
+  if (!Array.isArray(rows)) return { error: `${path}: no symbol list` };
+  try {
+    return (rows as SymbolJson[]).map((r) => ({ name: r.name, address: BigInt(`0x${r.address}`), size: BigInt(r.size), source: r.source }));
+  } catch (e) {
+    return { error: `${path}: ${(e as Error).message}` };
+  }
+}
+
+/** Read symbols.json of a trace directory (an empty table if it is missing or damaged: trace checks report that). */
+export function readTraceSymbols(dir: string): SymbolTable {
+  const s = loadTraceSymbols(dir);
+  return new SymbolTable('error' in s ? [] : s);
 }

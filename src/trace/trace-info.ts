@@ -1,25 +1,42 @@
 // The facts `trace info` prints about a trace directory: its metadata, whether the recording finished, each table's
-// rows, batches and size, and counts derived from the tables (user and kernel steps from insns.cpl, events by kind,
-// system calls, page faults, checkpoints). Tables are streamed batch by batch, so memory stays bounded.
+// rows, batches, size, last complete step and integrity status (every checksum is compared), whether the trace as a
+// whole is usable, and counts derived from the consistent prefix (user and kernel steps from insns.cpl, events by
+// kind, system calls, page faults, checkpoints). Tables are streamed batch by batch, so memory stays bounded.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TableName, TraceMeta } from './schema.js';
+import { checkTrace } from './trace-check.js';
 import { TraceReader } from './trace-reader.js';
 
 /** One table's line. */
 export interface TableSummary {
   /** Table name. */
   name: TableName;
-  /** Rows readable. */
+  /** Rows served (the table's part of the consistent prefix). */
   rows: number;
-  /** Complete record batches. */
+  /** Rows intact in the file (more than `rows` when the table runs past the prefix). */
+  rowsInFile: number;
+  /** Record batches intact in the file. */
   batches: number;
   /** File size in bytes. */
   bytes: number;
-  /** True if the file ends inside a message (an interrupted recording). */
-  truncated: boolean;
-  /** Why some of it could not be read, if so. */
+  /** Last step whose rows the table holds completely (-1: none). */
+  lastCompleteSeq: number;
+  /** ok, unfinished (not closed: an interrupted recording), missing, "truncated at byte N", "corrupt batch K". */
+  status: string;
+  /** The problem as a one-line message naming the file, if the table is damaged (or could not be read). */
   error?: string;
+}
+
+/** Whether the trace can be used, in one word plus why. */
+export interface Usability {
+  /** complete: the whole recording; prefix: an interrupted recording, its consistent prefix is served;
+   * damaged: refused unless --allow-partial (which serves `steps`); unusable: nothing to serve. */
+  state: 'complete' | 'prefix' | 'damaged' | 'unusable';
+  /** Steps served (by default for complete and prefix, with --allow-partial for damaged). */
+  steps: number;
+  /** The problems found, one line each (empty unless damaged). */
+  problems: string[];
 }
 
 /** Everything `trace info` reports. */
@@ -28,9 +45,11 @@ export interface TraceInfo {
   dir: string;
   /** meta.json. */
   meta: TraceMeta;
-  /** True if the recording ended normally. */
+  /** True if the recording ended normally and is intact. */
   complete: boolean;
-  /** Steps readable (rows of insns). */
+  /** Whether the trace is usable as a whole. */
+  usable: Usability;
+  /** Steps of the consistent prefix (the steps commands use). */
   steps: number;
   /** Steps at CPL 3. */
   userSteps: number;
@@ -64,11 +83,17 @@ function fileSize(path: string): number {
 
 /** Summarise a trace directory; a one-line error if it is not a readable trace. */
 export function traceInfo(dir: string): TraceInfo | { error: string } {
-  const rd = TraceReader.open(dir);
+  const deep = checkTrace(dir, true);
+  if ('error' in deep) return deep;
+  const rd = TraceReader.open(dir, { allowPartial: true });
   if ('error' in rd) return rd;
-  const tables: TableSummary[] = rd.tables().map((t) => {
-    const s: TableSummary = { name: t.name, rows: t.rows, batches: t.batches, bytes: t.bytes, truncated: t.truncated };
-    if (t.corrupt !== undefined) s.error = t.corrupt;
+  const c = rd.check;
+  const tables: TableSummary[] = c.tables.map((t) => {
+    const s: TableSummary = {
+      name: t.name, rows: t.prefixRows, rowsInFile: t.rows, batches: t.batches.length, bytes: t.bytes,
+      lastCompleteSeq: t.completeThrough - 1, status: t.summary,
+    };
+    if (t.problem !== undefined) s.error = t.problem;
     return s;
   });
   const noteError = (name: TableName, error: string | undefined): void => {
@@ -92,13 +117,19 @@ export function traceInfo(dir: string): TraceInfo | { error: string } {
   for (const b of events) for (const k of b.strings('kind')) eventsByKind[k] = (eventsByKind[k] ?? 0) + 1;
   noteError('events', events.error);
 
-  const cps = rd.listCheckpoints();
+  const cps = c.checkpoints.map((x) => x.seq);
   const checkpointBytes = cps.reduce((a, seq) => a + fileSize(join(dir, 'checkpoints', `${String(seq).padStart(12, '0')}.msgpack`)), 0);
   let bytes = checkpointBytes;
   for (const name of readdirSync(dir)) bytes += name === 'checkpoints' ? 0 : fileSize(join(dir, name));
-  const steps = rd.table('insns').rows;
+  const steps = rd.steps;
+  const problems = [...c.damage];
+  for (const t of tables) if (t.error !== undefined && !problems.includes(t.error)) problems.push(t.error);
+  const usable: Usability = {
+    state: problems.length > 0 ? (steps > 0 ? 'damaged' : 'unusable') : c.whole ? 'complete' : steps > 0 ? 'prefix' : 'unusable',
+    steps, problems,
+  };
   return {
-    dir, meta: rd.meta, complete: rd.complete, steps, userSteps, kernelSteps, eventsByKind,
+    dir, meta: rd.meta, complete: rd.complete, usable, steps, userSteps, kernelSteps, eventsByKind,
     syscalls: rd.table('syscalls').rows, pageFaults: eventsByKind.page_fault ?? 0,
     checkpoints: cps.length, checkpointBytes, tables, bytes, bytesPerStep: steps > 0 ? bytes / steps : null,
   };
@@ -129,11 +160,17 @@ export function formatTraceInfo(info: TraceInfo): string[] {
   if (m.root !== undefined) kv('root', m.root);
   kv('started', m.started);
   kv('version', `trace format ${m.version}, written by ${m.tool}`);
-  if (info.complete) {
-    kv('status', `complete${m.exitStatus !== undefined ? `, exit status ${m.exitStatus}` : ''}`);
+  const u = info.usable;
+  if (u.state === 'complete') {
+    kv('status', `complete${m.exitStatus !== undefined ? `, exit status ${m.exitStatus}` : ''}${m.stopped !== undefined ? ` (${m.stopped})` : ''}`);
+  } else if (u.state === 'prefix') {
+    kv('status', `incomplete${m.stopped !== undefined ? ` (${m.stopped})` : ': the recording was interrupted'}; commands use the consistent prefix, steps 0..${u.steps - 1}`);
+  } else if (u.state === 'damaged') {
+    kv('status', `damaged: commands refuse it; with --allow-partial they use the consistent prefix, steps 0..${u.steps - 1}`);
   } else {
-    kv('status', `incomplete: the recording was interrupted; ${info.steps} steps readable`);
+    kv('status', `unusable: ${u.problems.length > 0 ? 'damaged, ' : ''}no step is complete in every table`);
   }
+  for (const p of u.problems) kv('problem', p);
   kv('steps', `${info.steps} (user ${info.userSteps}, kernel ${info.kernelSteps})`);
   const kinds = Object.entries(info.eventsByKind).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   kv('events', kinds.length === 0 ? '0' : kinds.map(([k, n]) => `${k} ${n}`).join(', '));
@@ -142,10 +179,10 @@ export function formatTraceInfo(info: TraceInfo): string[] {
   kv('checkpoints', `${info.checkpoints} (${formatBytes(info.checkpointBytes)}${m.checkpointEvery ? `, every ${m.checkpointEvery} steps` : ''})`);
   kv('size', `${formatBytes(info.bytes)}${info.bytesPerStep === null ? '' : `, ${info.bytesPerStep.toFixed(2)} bytes/step`}`);
   lines.push('');
-  lines.push(`${'table'.padEnd(10)}${'rows'.padStart(14)}${'batches'.padStart(9)}${'bytes'.padStart(12)}`);
+  lines.push(`${'table'.padEnd(10)}${'rows'.padStart(14)}${'batches'.padStart(9)}${'bytes'.padStart(12)}${'last complete seq'.padStart(19)}  status`);
   for (const t of info.tables) {
-    const note = t.error !== undefined ? `  error: ${t.error}` : t.truncated ? '  (last batch cut off)' : '';
-    lines.push(`${t.name.padEnd(10)}${String(t.rows).padStart(14)}${String(t.batches).padStart(9)}${formatBytes(t.bytes).padStart(12)}${note}`);
+    const rows = t.rowsInFile > t.rows ? `${t.rows} (+${t.rowsInFile - t.rows})` : String(t.rows);
+    lines.push(`${t.name.padEnd(10)}${rows.padStart(14)}${String(t.batches).padStart(9)}${formatBytes(t.bytes).padStart(12)}${String(t.lastCompleteSeq).padStart(19)}  ${t.status}`);
   }
   return lines;
 }

@@ -1,36 +1,40 @@
-// Reads a trace directory, complete or not. Opening frames every table file (no body is decoded), so the row and
-// batch counts are known at once; a table whose file ends inside a message (a killed recording) yields every
-// complete batch and says `truncated`. Tables are read whole (columns concatenated across batches) or streamed one
-// batch at a time with bounded memory. Nothing here throws for a bad trace: errors are values.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// Reads a trace directory, complete or not, serving only its consistent prefix (trace-check.ts): every table cut to
+// the rows of the same steps [0, steps), so a killed recording reads as a shorter trace, never an uneven one.
+// Opening checks the manifest, file sizes and JSON files; every batch's CRC-32 is compared when it is read, and
+// a mismatch stops reading with an error. A damaged trace is refused at open unless `allowPartial` (then every CRC
+// is compared first and the prefix is the part every table holds intact). Tables are read whole (columns
+// concatenated across batches) or streamed one batch at a time with bounded memory. Nothing here throws for a bad
+// trace: errors are values.
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { RecordBatch, RecordBatchReader } from 'apache-arrow';
 import { batchStores, VERSION_KEY } from './arrow-io.js';
 import { Checkpoint, unpackCheckpoint } from './checkpoint.js';
-import { tableCompression } from './compression.js';
-import { Frame, readAt, scanStream, StreamScan } from './ipc-frames.js';
+import { crc32 } from './crc32.js';
+import { readAt } from './ipc-frames.js';
 import { allocate, ColumnStore, elementsPerRow } from './table-buffer.js';
 import { TableColumns } from './table-columns.js';
 import { TableName, TABLES, tableSpec, TRACE_VERSION, TraceMeta } from './schema.js';
+import { checkTrace, RecordedFrame, TableCheck, TraceCheck } from './trace-check.js';
 import { checkpointPath } from './trace-writer.js';
 
-/** What opening found about one table. */
+/** What opening found about one table (the part readers serve). */
 export interface TableInfo {
   /** The table. */
   readonly name: TableName;
-  /** False if `<name>.arrows` does not exist (then it counts as empty). */
+  /** False if `<name>.arrows` does not exist. */
   readonly present: boolean;
   /** File size in bytes. */
   readonly bytes: number;
-  /** Complete record batches. */
+  /** Record batches holding the rows served. */
   readonly batches: number;
-  /** Rows in them. */
+  /** Rows served (the table's part of the consistent prefix). */
   readonly rows: number;
-  /** True if the file ends inside a message (ignored). */
+  /** True if the table is not closed or is cut (rows beyond the prefix are not served). */
   readonly truncated: boolean;
-  /** True if the writer closed the stream (end-of-stream marker present). */
+  /** True if the writer closed the stream (end-of-stream marker recorded). */
   readonly ended: boolean;
-  /** Why reading stopped at a complete but undecodable message, if it did (later bytes are ignored). */
+  /** What is wrong with the file, if it is damaged. */
   readonly corrupt?: string;
 }
 
@@ -40,9 +44,9 @@ export interface TableRead {
   readonly columns: TableColumns;
   /** Batches read. */
   readonly batches: number;
-  /** True if the file ends inside a message. */
+  /** True if the file holds more than the rows served (an interrupted or damaged recording). */
   readonly truncated: boolean;
-  /** Set if a batch could not be decoded: columns then hold the batches before it. */
+  /** Set if a batch could not be read or failed its checksum: columns then hold the batches before it. */
   readonly error?: string;
 }
 
@@ -52,26 +56,45 @@ export interface TableStream extends Iterable<TableColumns> {
   readonly error: string | undefined;
 }
 
-function parseMeta(dir: string): TraceMeta | { error: string } {
-  const path = join(dir, 'meta.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return { error: `${dir} is not a trace: no meta.json` };
+/** Options of TraceReader.open. */
+export interface OpenOptions {
+  /** Serve the consistent prefix of a damaged trace instead of refusing it (default: allowPartial() for the dir). */
+  readonly allowPartial?: boolean;
+}
+
+/** Trace directories (resolved) a command admitted with --allow-partial. */
+const partialDirs = new Set<string>();
+
+/** Let readers of `dir` in this process serve the consistent prefix of a damaged trace (--allow-partial), or not. */
+export function allowPartial(dir: string, allow = true): void {
+  if (allow) partialDirs.add(resolve(dir));
+  else partialDirs.delete(resolve(dir));
+}
+
+/** True if `dir` was admitted with allowPartial. */
+export function partialAllowed(dir: string): boolean {
+  return partialDirs.has(resolve(dir));
+}
+
+/**
+ * Check a trace for reading: the check, or a one-line refusal (not a trace, another format version, damaged
+ * without allowPartial).
+ */
+export function admitCheck(dir: string, allow: boolean): TraceCheck | { error: string } {
+  const light = checkTrace(dir, false);
+  if ('error' in light) return light;
+  if (light.damage.length === 0) return light;
+  if (!allow) {
+    const more = light.damage.length > 1 ? ` (and ${light.damage.length - 1} more problem${light.damage.length > 2 ? 's' : ''})` : '';
+    return { error: `damaged trace: ${light.damage[0]}${more}; see trace fsck ${dir}, or use --allow-partial` };
   }
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch (e) {
-    return { error: `${path} is corrupt: ${(e as Error).message}` };
-  }
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) return { error: `${path} is corrupt: not an object` };
-  const o = m as Record<string, unknown>;
-  if (typeof o.version !== 'number') return { error: `${path} is corrupt: no format version` };
-  if (o.version !== TRACE_VERSION) return { error: `${dir}: trace format version ${o.version} is not supported (this build reads version ${TRACE_VERSION})` };
-  if (typeof o.complete !== 'boolean') return { error: `${path} is corrupt: no "complete" field` };
-  return m as TraceMeta;
+  return checkTrace(dir, true);
+}
+
+/** A table's rows cut to the first n. */
+function firstRows(t: TableColumns, n: number): TableColumns {
+  if (n >= t.length) return t;
+  return new TableColumns(t.spec, n, t.cols.map((c, k) => (Array.isArray(c) ? c.slice(0, n) : c.subarray(0, n * elementsPerRow(t.spec.columns[k]!)))));
 }
 
 /** A trace directory opened for reading. */
@@ -80,55 +103,68 @@ export class TraceReader {
   readonly dir: string;
   /** meta.json. */
   readonly meta: TraceMeta;
-  private readonly scans: Map<TableName, StreamScan | null>;
+  /** What checking the trace found (the prefix served, each table's status, damage). */
+  readonly check: TraceCheck;
 
-  private constructor(dir: string, meta: TraceMeta, scans: Map<TableName, StreamScan | null>) {
+  private constructor(dir: string, check: TraceCheck) {
     this.dir = dir;
-    this.meta = meta;
-    this.scans = scans;
+    this.meta = check.meta;
+    this.check = check;
   }
 
-  /** Open a trace directory; a one-line error if it is not a readable trace. */
-  static open(dir: string): TraceReader | { error: string } {
-    let st;
-    try {
-      st = statSync(dir);
-    } catch {
-      return { error: `${dir}: no such directory` };
-    }
-    if (!st.isDirectory()) return { error: `${dir} is not a directory` };
-    const meta = parseMeta(dir);
-    if ('error' in meta) return meta;
-    const scans = new Map<TableName, StreamScan | null>();
-    for (const t of TABLES) {
-      const path = join(dir, `${t.name}.arrows`);
-      if (!existsSync(path)) { scans.set(t.name, null); continue; }
-      let fd: number;
-      try {
-        fd = openSync(path, 'r');
-      } catch (e) {
-        return { error: `cannot read ${path}: ${(e as Error).message}` };
-      }
-      try {
-        scans.set(t.name, scanStream(fd));
-      } finally {
-        closeSync(fd);
-      }
-    }
-    return new TraceReader(dir, meta, scans);
+  /** Open a trace directory; a one-line error if it is not a readable trace or is damaged (see OpenOptions). */
+  static open(dir: string, opts: OpenOptions = {}): TraceReader | { error: string } {
+    const c = admitCheck(dir, opts.allowPartial ?? partialAllowed(dir));
+    if ('error' in c) return c;
+    return new TraceReader(dir, c);
   }
 
-  /** True once the recording ended normally (meta.complete). */
+  /** True once the recording ended normally and the whole of it is served (meta.complete, nothing damaged). */
   get complete(): boolean {
-    return this.meta.complete;
+    return this.meta.complete && this.check.whole;
+  }
+
+  /** Steps served: the consistent prefix. */
+  get steps(): number {
+    return this.check.steps;
+  }
+
+  private tableCheck(name: TableName): TableCheck {
+    return this.check.tables[TABLES.findIndex((t) => t.name === name)]!;
+  }
+
+  /** The recorded batches holding the rows served, with the rows to take from each (the last may be cut). */
+  frames(name: TableName): { schema: RecordedFrame | null; batches: { frame: RecordedFrame; take: number }[] } {
+    const t = this.tableCheck(name);
+    const out: { frame: RecordedFrame; take: number }[] = [];
+    let left = t.prefixRows;
+    for (const b of t.batches) {
+      if (left <= 0) break;
+      const take = Math.min(left, b.rows);
+      if (b.rows > 0) out.push({ frame: b, take });
+      left -= take;
+    }
+    return { schema: t.schema, batches: out };
+  }
+
+  /** The bytes of a recorded frame of a table file, checked against its CRC-32; or what is wrong. */
+  readFrame(name: TableName, fd: number, f: RecordedFrame, what: string): Uint8Array | { error: string } {
+    const b = readAt(fd, f.offset, f.end - f.offset);
+    const path = join(this.dir, `${name}.arrows`);
+    if (b.length !== f.end - f.offset) return { error: `${path}: truncated at byte ${f.offset + b.length} (${what})` };
+    if (crc32(b) !== f.crc) return { error: `${path}: corrupt ${what}: checksum mismatch` };
+    return b;
   }
 
   /** What opening found about a table. */
   table(name: TableName): TableInfo {
-    const s = this.scans.get(name) ?? null;
-    if (s === null) return { name, present: false, bytes: 0, batches: 0, rows: 0, truncated: false, ended: false };
-    const info: TableInfo = { name, present: true, bytes: s.bytes, batches: s.batches.length, rows: s.rows, truncated: s.truncated, ended: s.ended };
-    return s.corrupt === undefined ? info : { ...info, corrupt: s.corrupt };
+    const t = this.tableCheck(name);
+    const f = this.frames(name);
+    const info: TableInfo = {
+      name, present: t.status !== 'missing', bytes: t.bytes, batches: f.batches.length, rows: t.prefixRows,
+      truncated: t.prefixRows < t.rows || !t.ended, ended: t.ended,
+    };
+    return t.problem === undefined ? info : { ...info, corrupt: t.problem };
   }
 
   /** Every table, in schema order. */
@@ -136,24 +172,33 @@ export class TraceReader {
     return TABLES.map((t) => this.table(t.name));
   }
 
-  /** The batches of a table one at a time (each read from disk when reached: memory stays one batch). */
+  /** The batches of a table one at a time (each read from disk and checked when reached: memory stays one batch). */
   stream(name: TableName): TableStream {
-    const scan = this.scans.get(name) ?? null;
     const path = join(this.dir, `${name}.arrows`);
     const spec = tableSpec(name);
     const state: { error: string | undefined } = { error: undefined };
+    const { schema, batches } = this.frames(name);
+    const readFrame = (fd: number, f: RecordedFrame, what: string): Uint8Array | { error: string } => this.readFrame(name, fd, f, what);
     function* iterate(): Generator<TableColumns> {
-      if (scan === null || scan.schema === null || scan.batches.length === 0) return;
-      if (tableCompression === null && scan.batches.some((b) => b.compressed)) {
-        state.error = `${path}: compressed with zstd, but zstd-napi is not installed (run npm ci)`;
+      if (schema === null || batches.length === 0) return;
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch (e) {
+        state.error = `cannot read ${path}: ${(e as Error).message}`;
         return;
       }
-      const fd = openSync(path, 'r');
       try {
-        const schemaFrame = scan.schema;
+        const first = readFrame(fd, schema, 'schema');
+        if ('error' in first) { state.error = first.error; return; }
+        let failed = false;
         function* messages(): Generator<Uint8Array> {
-          yield frameBytes(fd, schemaFrame);
-          for (const b of scan!.batches) yield frameBytes(fd, b);
+          yield first as Uint8Array;
+          for (let k = 0; k < batches.length; k++) {
+            const b = readFrame(fd, batches[k]!.frame, `batch ${k}`);
+            if ('error' in b) { state.error = b.error; failed = true; return; }
+            yield b;
+          }
         }
         const reader = RecordBatchReader.from(messages()) as unknown as Iterable<RecordBatch> & RecordBatchReader;
         let i = 0;
@@ -166,7 +211,11 @@ export class TraceReader {
             state.error = `${path}: batch ${i}: ${(e as Error).message}`;
             return;
           }
-          if (r.done) return;
+          if (failed) return;
+          if (r.done) {
+            if (i < batches.length) state.error = `${path}: batch ${i}: not a record batch`;
+            return;
+          }
           if (i === 0) {
             const v = reader.schema.metadata.get(VERSION_KEY);
             if (v !== String(TRACE_VERSION)) {
@@ -174,11 +223,18 @@ export class TraceReader {
               return;
             }
           }
+          if (i >= batches.length || r.value.numRows !== batches[i]!.frame.rows) {
+            state.error = `${path}: batch ${i}: ${r.value.numRows} rows, ${batches[i]?.frame.rows ?? 0} recorded`;
+            return;
+          }
           const stores = batchStores(spec, r.value);
           if ('error' in stores) { state.error = `${path}: batch ${i}: ${stores.error}`; return; }
-          yield new TableColumns(spec, r.value.numRows, stores);
+          yield firstRows(new TableColumns(spec, r.value.numRows, stores), batches[i]!.take);
           i++;
+          if (i === batches.length) return;
         }
+      } catch (e) {
+        state.error = `${path}: ${(e as Error).message}`;
       } finally {
         closeSync(fd);
       }
@@ -208,34 +264,29 @@ export class TraceReader {
       return c.subarray(0, rows * elementsPerRow(spec.columns[k]!));
     });
     const read: TableRead = { columns: new TableColumns(spec, rows, trimmed), batches, truncated: info.truncated };
-    const error = s.error ?? info.corrupt;
+    const error = s.error ?? (rows !== total ? `${join(this.dir, `${name}.arrows`)}: ${rows} rows read, ${total} expected` : undefined);
     return error === undefined ? read : { ...read, error };
   }
 
-  /** The seqs of the checkpoints, ascending. */
+  /** The seqs of the checkpoints the manifest records (intact as far as checked; within the prefix when a prefix is
+   * served), ascending. */
   listCheckpoints(): number[] {
-    let names: string[];
-    try {
-      names = readdirSync(join(this.dir, 'checkpoints'));
-    } catch {
-      return [];
-    }
-    return names.filter((n) => /^\d{12}\.msgpack$/.test(n)).map((n) => Number(n.slice(0, 12))).sort((a, b) => a - b);
+    return this.check.checkpoints.filter((c) => c.problem === undefined && (this.check.whole || c.seq <= this.check.steps)).map((c) => c.seq);
   }
 
-  /** The checkpoint taken before step seq. */
+  /** The checkpoint taken before step seq, checked against its recorded size and CRC-32. */
   readCheckpoint(seq: number): Checkpoint | { error: string } {
     const path = checkpointPath(this.dir, seq);
+    const rec = this.check.checkpoints.find((c) => c.seq === seq);
+    if (rec === undefined) return { error: `no checkpoint at step ${seq} is recorded (${path})` };
+    if (rec.problem !== undefined) return { error: rec.problem };
     let data: Uint8Array;
     try {
       data = readFileSync(path);
     } catch {
       return { error: `no checkpoint at step ${seq} (${path})` };
     }
+    if (data.length !== rec.bytes || crc32(data) !== rec.crc) return { error: `${path}: checksum mismatch` };
     return unpackCheckpoint(data);
   }
-}
-
-function frameBytes(fd: number, f: Frame): Uint8Array {
-  return readAt(fd, f.offset, f.end - f.offset);
 }

@@ -1,13 +1,18 @@
 // Writes a trace directory while a recording runs. Every table is an Arrow IPC stream file (`<table>.arrows`)
 // that grows by one record batch per writeBatch; every write is a synchronous write(2), so once a call returns
-// its bytes are in the OS page cache and a SIGKILL loses nothing. meta.json is written first with
-// complete=false and replaced atomically (write + rename) by close().
+// its bytes are in the OS page cache and a SIGKILL loses nothing. After the bytes of each schema, batch,
+// end-of-stream marker and checkpoint, a record with their CRC-32 is appended to manifest.bin; sync() records
+// that every table holds exactly the rows of the steps so far. meta.json (with its own checksum) is written
+// first with complete=false and replaced atomically (write + rename) by close().
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecordBatchStreamWriter } from 'apache-arrow';
 import { arrowSchema, columnLevels, deltaEncode, toRecordBatch } from './arrow-io.js';
 import { packCheckpoint } from './checkpoint.js';
 import { tableCompression, withLevels } from './compression.js';
+import { crc32 } from './crc32.js';
+import { Kind, ManifestWriter } from './manifest.js';
+import { sealJson } from './sealed-json.js';
 import { TableBuffer } from './table-buffer.js';
 import { TableName, TABLES, TraceMeta } from './schema.js';
 
@@ -40,6 +45,13 @@ function writeChunks(fd: number, chunks: readonly Uint8Array[]): number {
     total += c.length;
   }
   return total;
+}
+
+/** CRC-32 of the chunks, in order. */
+function chunksCrc(chunks: readonly Uint8Array[]): number {
+  let c = 0;
+  for (const x of chunks) c = crc32(x, c);
+  return c;
 }
 
 /** The file of a checkpoint inside a trace directory. */
@@ -87,8 +99,16 @@ export interface TraceWriterOptions {
 }
 
 interface OpenTable {
+  /** Index in TABLES (the manifest's table number). */
+  readonly index: number;
   readonly fd: number;
   readonly writer: ChunkWriter;
+  /** Bytes written to the file so far. */
+  pos: number;
+  /** Rows written so far. */
+  rows: number;
+  /** Record batches written so far. */
+  batches: number;
 }
 
 /** An open trace directory being recorded. */
@@ -98,14 +118,28 @@ export class TraceWriter {
   /** meta.json as last written. */
   private meta: TraceMeta;
   private readonly tables: Map<TableName, OpenTable>;
+  /** The checksums of everything written. */
+  private readonly manifest: ManifestWriter;
   private bytes = 0;
   private closed = false;
 
-  private constructor(dir: string, meta: TraceMeta, tables: Map<TableName, OpenTable>, bytes: number) {
+  private constructor(dir: string, meta: TraceMeta, tables: Map<TableName, OpenTable>, manifest: ManifestWriter, bytes: number) {
     this.dir = dir;
     this.meta = meta;
     this.tables = tables;
+    this.manifest = manifest;
     this.bytes = bytes;
+  }
+
+  /** Write the chunks at the end of a table's file and append their manifest record. */
+  private append(t: OpenTable, chunks: readonly Uint8Array[], kind: Kind.SCHEMA | Kind.BATCH | Kind.END, rows: number): void {
+    const n = writeChunks(t.fd, chunks);
+    const range = { table: t.index, offset: t.pos, end: t.pos + n, crc: chunksCrc(chunks) };
+    t.pos += n;
+    this.bytes += n;
+    if (kind === Kind.BATCH) { t.rows += rows; this.manifest.append({ kind, ...range, index: t.batches++, rows }); }
+    else if (kind === Kind.END) this.manifest.append({ kind, ...range, rows: t.rows });
+    else this.manifest.append({ kind, ...range });
   }
 
   /**
@@ -118,22 +152,36 @@ export class TraceWriter {
       if (prepared !== null) return prepared;
     }
     const m: TraceMeta = { ...meta, complete: false };
-    let bytes = 0;
     const tables = new Map<TableName, OpenTable>();
+    let manifest: ManifestWriter | undefined;
     try {
-      writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(m, null, 2)}\n`);
-      for (const spec of TABLES) {
+      writeFileAtomic(join(dir, 'meta.json'), sealJson(m));
+      // no symbols until the recorder writes them (writeSymbols replaces this file)
+      writeFileAtomic(join(dir, 'symbols.json'), sealJson({ symbols: [] }));
+      manifest = new ManifestWriter(dir);
+      TABLES.forEach((spec, index) => {
         const fd = openSync(join(dir, `${spec.name}.arrows`), 'wx');
         const writer = new ChunkWriter({ compressionType: options.compress === false ? null : tableCompression, autoDestroy: false });
-        tables.set(spec.name, { fd, writer });
-        writer.reset(undefined, arrowSchema(spec));
-        bytes += writeChunks(fd, writer.take());
+        tables.set(spec.name, { index, fd, writer, pos: 0, rows: 0, batches: 0 });
+      });
+    } catch (e) {
+      for (const t of tables.values()) closeSync(t.fd);
+      manifest?.close();
+      return { error: `cannot write ${dir}: ${(e as Error).message}` };
+    }
+    const w = new TraceWriter(dir, m, tables, manifest, 0);
+    try {
+      for (const spec of TABLES) {
+        const t = tables.get(spec.name)!;
+        t.writer.reset(undefined, arrowSchema(spec));
+        w.append(t, t.writer.take(), Kind.SCHEMA, 0);
       }
     } catch (e) {
       for (const t of tables.values()) closeSync(t.fd);
+      manifest.close();
       return { error: `cannot write ${dir}: ${(e as Error).message}` };
     }
-    return new TraceWriter(dir, m, tables, bytes);
+    return w;
   }
 
   /**
@@ -146,9 +194,18 @@ export class TraceWriter {
       const t = this.tables.get(buf.spec.name)!;
       if (!buf.deltaCoded) buf.spec.columns.forEach((c, k) => { if (c.delta === true) deltaEncode(buf.cols[k] as Uint32Array, buf.length); });
       withLevels(columnLevels(buf.spec), () => t.writer.write(toRecordBatch(buf)));
-      this.bytes += writeChunks(t.fd, t.writer.take());
+      this.append(t, t.writer.take(), Kind.BATCH, buf.length);
     }
     buf.clear();
+  }
+
+  /**
+   * Record a sync point: every table now holds exactly the rows of steps [0, through) (the caller has written
+   * every buffered row of those steps and none of later ones).
+   */
+  sync(through: number): void {
+    if (this.closed) throw new Error('TraceWriter.sync after close');
+    this.manifest.append({ kind: Kind.SYNC, through, rows: TABLES.map((s) => this.tables.get(s.name)!.rows) });
   }
 
   /**
@@ -157,20 +214,25 @@ export class TraceWriter {
    */
   writeCheckpoint(seq: number, state: Uint8Array, pages: Map<number, Uint8Array>, extra: Record<string, unknown>): void {
     if (this.closed) throw new Error('TraceWriter.writeCheckpoint after close');
-    this.bytes += writeFileAtomic(checkpointPath(this.dir, seq), packCheckpoint(seq, state, pages, extra));
+    const data = packCheckpoint(seq, state, pages, extra);
+    this.bytes += writeFileAtomic(checkpointPath(this.dir, seq), data);
+    this.manifest.append({ kind: Kind.CHECKPOINT, seq, bytes: data.length, crc: crc32(data) });
   }
 
-  /** End every table stream and rewrite meta.json with complete=true plus the update. */
+  /** End every table stream and rewrite meta.json with the update (complete=true unless it says otherwise). */
   close(update: Partial<TraceMeta>): void {
     if (this.closed) return;
+    // a finished recording's last sync point: all of it (a failed one keeps its last sync point as the prefix)
+    if (update.complete !== false && update.steps !== undefined) this.sync(update.steps);
     this.closed = true;
     for (const t of this.tables.values()) {
       t.writer.finish();
-      this.bytes += writeChunks(t.fd, t.writer.take());
+      this.append(t, t.writer.take(), Kind.END, 0);
       closeSync(t.fd);
     }
-    this.meta = { ...this.meta, ...update, complete: true };
-    writeFileAtomic(join(this.dir, 'meta.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+    this.manifest.close();
+    this.meta = { ...this.meta, ...update, complete: update.complete ?? true };
+    writeFileAtomic(join(this.dir, 'meta.json'), sealJson(this.meta));
   }
 
   /** Bytes of tables and checkpoints written so far (meta.json not counted). */

@@ -1,10 +1,10 @@
 // `trace info`'s facts (the library function the command prints): metadata, completeness, per-table rows, batches
 // and bytes, user/kernel steps, events by kind, system calls, page faults, checkpoints, bytes per step; on a
-// complete trace and on one whose recording was cut off in the middle of a batch.
-import { statSync, truncateSync } from 'node:fs';
+// complete trace, on an interrupted one (the consistent prefix of its last sync point), and on damaged ones (a table
+// cut inside a recorded batch, a flipped byte).
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scanStreamFile } from '../../src/trace/ipc-frames.js';
 import { TableBuffer } from '../../src/trace/table-buffer.js';
 import { formatTraceInfo, traceInfo, TraceInfo } from '../../src/trace/trace-info.js';
 import { TraceWriter } from '../../src/trace/trace-writer.js';
@@ -13,16 +13,14 @@ import { tempDir, testMeta } from './helpers.js';
 const tmp = tempDir('itrace-info-');
 afterAll(tmp.cleanup);
 
-/** A small trace: `steps` steps, every 10th in the kernel, 2 steps per batch of 500; a few events and syscalls. */
+/**
+ * A small trace: `steps` steps, every 10th in the kernel, 500 steps per batch with a sync point after each full one;
+ * a few events and syscalls (all before step 500, written first).
+ */
 function record(dir: string, steps: number, close: boolean): void {
   const w = TraceWriter.create(dir, testMeta());
   if ('error' in w) throw new Error(w.error);
-  const insns = new TableBuffer('insns', 500);
-  for (let s = 0; s < steps; s++) {
-    insns.push([s, 0x401000 + 3 * s, s % 10 === 9 ? 0 : 3, 3, s % 7, 0]);
-    if (insns.full) w.writeBatch(insns);
-  }
-  w.writeBatch(insns);
+  w.writeCheckpoint(0, new Uint8Array(64), new Map([[1, new Uint8Array(4096)]]), {});
   const events = new TableBuffer('events', 16);
   for (const [seq, kind] of [[9, 'syscall'], [19, 'sysret'], [29, 'page_fault'], [39, 'page_fault'], [49, 'syscall']] as const) {
     events.push([seq, kind, kind === 'page_fault' ? 14 : -1, 0, kind === 'page_fault' ? 0x1000 : 0, 3, 0, 0x401000, 0xffff800000001000n]);
@@ -32,7 +30,12 @@ function record(dir: string, steps: number, close: boolean): void {
   sys.push([9, 19, 1, 'write', 1, 0x4020, 5, 0, 0, 0, 5]);
   sys.push([49, -1, 60, 'exit', 0, 0, 0, 0, 0, 0, 0]);
   w.writeBatch(sys);
-  w.writeCheckpoint(0, new Uint8Array(64), new Map([[1, new Uint8Array(4096)]]), {});
+  const insns = new TableBuffer('insns', 500);
+  for (let s = 0; s < steps; s++) {
+    insns.push([s, 0x401000 + 3 * s, s % 10 === 9 ? 0 : 3, 3, s % 7, 0]);
+    if (insns.full) { w.writeBatch(insns); w.sync(s + 1); }
+  }
+  w.writeBatch(insns);
   w.writeCheckpoint(1000, new Uint8Array(64), new Map([[1, new Uint8Array(4096).fill(1)]]), {});
   if (close) w.close({ steps, exitStatus: 0 });
 }
@@ -53,10 +56,11 @@ describe('traceInfo', () => {
       eventsByKind: { syscall: 2, sysret: 1, page_fault: 2 },
     });
     expect(i.meta).toMatchObject({ image: 'guests/bin/hello-musl', argv: ['hello-musl', 'x y'], env: ['A=1'], exitStatus: 0 });
-    expect(i.tables.map((t) => [t.name, t.rows, t.batches, t.truncated])).toEqual([
-      ['insns', 1234, 3, false], ['code', 0, 0, false], ['regs', 0, 0, false], ['mem', 0, 0, false],
-      ['events', 5, 1, false], ['syscalls', 2, 1, false], ['inputs', 0, 0, false],
+    expect(i.tables.map((t) => [t.name, t.rows, t.batches, t.lastCompleteSeq, t.status])).toEqual([
+      ['insns', 1234, 3, 1233, 'ok'], ['code', 0, 0, 1233, 'ok'], ['regs', 0, 0, 1233, 'ok'], ['mem', 0, 0, 1233, 'ok'],
+      ['events', 5, 1, 1233, 'ok'], ['syscalls', 2, 1, 1233, 'ok'], ['inputs', 0, 0, 1233, 'ok'],
     ]);
+    expect(i.usable).toEqual({ state: 'complete', steps: 1234, problems: [] });
     expect(i.tables[0]!.bytes).toBe(statSync(join(dir, 'insns.arrows')).size);
     expect(i.bytes).toBeGreaterThan(i.tables.reduce((a, t) => a + t.bytes, 0) + i.checkpointBytes);
     expect(i.bytesPerStep).toBeCloseTo(i.bytes / 1234);
@@ -68,18 +72,45 @@ describe('traceInfo', () => {
     expect(text).toMatch(/^insns +1234 +3 /m);
   });
 
-  it('an interrupted trace: incomplete, the readable steps, the cut-off table marked', () => {
+  it('an interrupted trace: incomplete, the consistent prefix, a torn write ignored', () => {
     const dir = join(tmp.dir, 'killed');
     record(dir, 1234, false);
-    const file = join(dir, 'insns.arrows');
-    const last = scanStreamFile(file)!.batches.at(-1)!;
-    truncateSync(file, last.end - 10);
+    appendFileSync(join(dir, 'insns.arrows'), Buffer.alloc(77, 0xff)); // a write the kill cut short: not recorded
     const i = info(dir);
+    // the last sync point is after step 999: the 234 rows written after it are not served
     expect(i).toMatchObject({ complete: false, steps: 1000, userSteps: 900, kernelSteps: 100 });
-    expect(i.tables[0]).toMatchObject({ name: 'insns', rows: 1000, batches: 2, truncated: true });
+    expect(i.usable).toEqual({ state: 'prefix', steps: 1000, problems: [] });
+    expect(i.tables[0]).toMatchObject({ name: 'insns', rows: 1000, rowsInFile: 1234, batches: 3, lastCompleteSeq: 999, status: 'unfinished' });
     const text = formatTraceInfo(i).join('\n');
-    expect(text).toContain('status      incomplete: the recording was interrupted; 1000 steps readable');
-    expect(text).toMatch(/^insns +1000 +2 .*\(last batch cut off\)$/m);
+    expect(text).toContain('status      incomplete: the recording was interrupted; commands use the consistent prefix, steps 0..999');
+    expect(text).toMatch(/^insns +1000 \(\+234\) +3 .* 999 {2}unfinished$/m);
+  });
+
+  it('a table cut inside a recorded batch: damaged, truncated at byte N, the prefix before it', () => {
+    const dir = join(tmp.dir, 'cut');
+    record(dir, 1234, true);
+    const file = join(dir, 'insns.arrows');
+    const size = statSync(file).size;
+    truncateSync(file, size - 300);
+    const i = info(dir);
+    expect(i.usable.state).toBe('damaged');
+    expect(i.usable.steps).toBe(1000);
+    expect(i.usable.problems[0]).toMatch(new RegExp(`insns.arrows: truncated at byte ${size - 300} \\(batch 2 ends at byte \\d+\\)$`));
+    expect(i.tables[0]).toMatchObject({ rows: 1000, status: `truncated at byte ${size - 300}`, lastCompleteSeq: 999 });
+    expect(formatTraceInfo(i).join('\n')).toContain('status      damaged: commands refuse it; with --allow-partial they use the consistent prefix, steps 0..999');
+  });
+
+  it('a flipped byte: corrupt batch K', () => {
+    const dir = join(tmp.dir, 'flip');
+    record(dir, 1234, true);
+    const file = join(dir, 'insns.arrows');
+    const b = readFileSync(file);
+    b[b.length - 400] = b[b.length - 400]! ^ 0x20;
+    writeFileSync(file, b);
+    const i = info(dir);
+    expect(i.usable).toMatchObject({ state: 'damaged', steps: 1000 });
+    expect(i.tables[0]!.status).toBe('corrupt batch 2');
+    expect(i.usable.problems).toEqual([expect.stringMatching(/insns.arrows: corrupt batch 2: checksum mismatch$/)]);
   });
 
   it('errors are one-line values', () => {

@@ -1,10 +1,11 @@
 // Opening and creating trace directories: the one-line errors of TraceReader.open (not a directory, no meta.json,
 // corrupt meta.json, unsupported version), TraceWriter.create refusing a non-empty directory, and meta.json being
-// replaced atomically (a new file renamed over the old one, never rewritten in place).
+// replaced atomically (a new file renamed over the old one, never rewritten in place) and carries its checksum.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TRACE_VERSION } from '../../src/trace/schema.js';
+import { sealJson, unsealJson } from '../../src/trace/sealed-json.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { TraceWriter } from '../../src/trace/trace-writer.js';
 import { tempDir, testMeta } from './helpers.js';
@@ -32,22 +33,26 @@ describe('TraceReader.open errors', () => {
     const dir = join(tmp.dir, 'bad');
     mkdirSync(dir);
     for (const [text, want] of [
-      ['{"version": 1, "compl', /meta.json is corrupt: /],
-      ['[1, 2]', /meta.json is corrupt: not an object$/],
-      ['{"complete": true}', /meta.json is corrupt: no format version$/],
-      [JSON.stringify({ version: TRACE_VERSION }), /meta.json is corrupt: no "complete" field$/],
-      [JSON.stringify({ ...testMeta(), version: TRACE_VERSION + 1 }), new RegExp(`trace format version ${TRACE_VERSION + 1} is not supported \\(this build reads version ${TRACE_VERSION}\\)$`)],
+      ['{"version": 3, "compl', /meta.json: not JSON /],
+      ['[1, 2]', /meta.json: not a JSON object$/],
+      ['{"complete": true}', /meta.json: no checksum$/],
+      [JSON.stringify(testMeta()), /meta.json: no checksum$/],
+      [sealJson(testMeta()).replace('"complete": false', '"complete": true'), /meta.json: checksum mismatch$/],
+      [sealJson({ version: TRACE_VERSION }), /meta.json: fields missing$/],
+      [JSON.stringify({ ...testMeta(), version: TRACE_VERSION + 1 }), new RegExp(`trace format version ${TRACE_VERSION + 1} is not supported \\(this build reads version ${TRACE_VERSION}; record it again\\)$`)],
+      [JSON.stringify({ ...testMeta(), version: 2 }), /trace format version 2 is not supported/],
     ] as const) {
       writeFileSync(join(dir, 'meta.json'), text);
       expect(errorOf(TraceReader.open(dir))).toMatch(want);
     }
   });
 
-  it('a trace without table files opens with empty tables', () => {
+  it('a trace without manifest and table files is damaged: refused, or empty with allowPartial', () => {
     const dir = join(tmp.dir, 'meta-only');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify(testMeta()));
-    const r = TraceReader.open(dir);
+    writeFileSync(join(dir, 'meta.json'), sealJson(testMeta()));
+    expect(errorOf(TraceReader.open(dir))).toMatch(/^damaged trace: .*manifest.bin: missing \(and \d+ more problems\); see trace fsck/);
+    const r = TraceReader.open(dir, { allowPartial: true });
     if ('error' in r) throw new Error(r.error);
     expect(r.table('insns')).toMatchObject({ present: false, rows: 0 });
     expect(r.readTable('insns').columns.length).toBe(0);
@@ -79,14 +84,14 @@ describe('meta.json', () => {
     const w = TraceWriter.create(dir, testMeta({ complete: true }));
     if ('error' in w) throw new Error(w.error);
     const path = join(dir, 'meta.json');
-    const first = JSON.parse(readFileSync(path, 'utf8'));
+    const first = unsealJson(readFileSync(path, 'utf8'));
     expect(first).toEqual(testMeta({ complete: false }));
     const ino = statSync(path).ino;
     w.close({ steps: 5, exitStatus: 1 });
     expect(statSync(path).ino).not.toBe(ino); // rename of a new file, not a rewrite in place
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(testMeta({ complete: true, steps: 5, exitStatus: 1 }));
+    expect(unsealJson(readFileSync(path, 'utf8'))).toEqual(testMeta({ complete: true, steps: 5, exitStatus: 1 }));
     expect(existsSync(`${path}.tmp`)).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['checkpoints', 'code.arrows', 'events.arrows', 'inputs.arrows', 'insns.arrows', 'mem.arrows', 'meta.json', 'regs.arrows', 'syscalls.arrows']);
+    expect(readdirSync(dir).sort()).toEqual(['checkpoints', 'code.arrows', 'events.arrows', 'inputs.arrows', 'insns.arrows', 'manifest.bin', 'mem.arrows', 'meta.json', 'regs.arrows', 'symbols.json', 'syscalls.arrows']);
   });
 
   it('a temporary file left by a crash during close is ignored: the old meta.json is read', () => {

@@ -51,7 +51,7 @@ for (const compress of [true, false]) describe(`TraceWriter → TraceReader roun
     const onDisk = readdirSync(dir).filter((f) => f.endsWith('.arrows')).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
     expect(w.bytesWritten()).toBe(onDisk);
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
-    expect(meta).toEqual(testMeta({ complete: true, steps: 1778, exitStatus: 3 }));
+    expect(meta).toEqual({ ...testMeta({ complete: true, steps: 1778, exitStatus: 3 }), checksum: expect.stringMatching(/^crc32:[0-9a-f]{8}$/) });
   });
 
   it('reads every value back, whole and batch by batch', () => {

@@ -1,6 +1,7 @@
 // `trace index` (this file is commands/index/index.ts because oclif reads commands/index.ts as the root command).
 import { Args, Command } from '@oclif/core';
 import { writeSync } from 'node:fs';
+import { admitTraceOrExit, allowPartialFlag } from '../../cli/trace-access.js';
 import { buildIndex } from '../../query/build-index.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -15,8 +16,13 @@ export default class Index extends Command {
     trace: Args.string({ description: 'trace directory (written by `trace record`)', required: true }),
   };
 
+  static override flags = {
+    'allow-partial': allowPartialFlag,
+  };
+
   async run(): Promise<void> {
-    const { args } = await this.parse(Index);
+    const { args, flags } = await this.parse(Index);
+    admitTraceOrExit('index', args.trace, flags['allow-partial']);
     const tty = process.stderr.isTTY === true;
     let last = 0;
     const bar = (done: number, total: number): void => {
