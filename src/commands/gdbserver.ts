@@ -1,5 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeSync } from 'node:fs';
+import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 import { StepSession } from '../replayer/step-session.js';
 import { closeMonitorSessions } from '../gdb/monitor.js';
 import { listen, PacketLog, serveStream } from '../gdb/serve.js';
@@ -26,11 +27,13 @@ export default class Gdbserver extends Command {
     host: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
     kernel: Flags.boolean({ description: 'show ring-0 steps (the guest kernel) too', default: false }),
     debug: Flags.boolean({ description: 'log every packet to stderr', default: false }),
+    'allow-partial': allowPartialFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Gdbserver);
     const fail = (msg: string): never => { writeSync(2, `trace gdbserver: ${msg}\n`); process.exit(2); };
+    admitTraceOrExit('gdbserver', args.trace, flags['allow-partial']);
     const s = StepSession.open(args.trace, { at: 0 });
     if ('error' in s) return fail(s.error);
     const server = new GdbServer(s, { kernel: flags.kernel });
