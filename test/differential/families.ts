@@ -428,7 +428,7 @@ function sseMemFill(rng: Rng, ci: CodeInfo, size: number): Uint8Array {
   return b;
 }
 
-const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu)$/;
+const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu|Pcmp[ei]str[im])$/;
 
 const sse: Family = {
   name: 'sse', count: 4500, codes: () => [...sseCodes(), Code.Maskmovdqu_rDI_xmm_xmm], detail: { xmm: true },
@@ -470,6 +470,94 @@ const sse: Family = {
           }
         },
       });
+    }
+  },
+};
+
+// ---- sse4: SSE3, SSSE3, SSE4.1, SSE4.2 (with the string compares and CRC32) ----------------------------
+
+const SSE4_FEATURES = new Set<number>([CpuidFeature.SSE3, CpuidFeature.SSSE3, CpuidFeature.SSE4_1, CpuidFeature.SSE4_2]);
+let sse4List: number[] | undefined;
+const sse4Codes = (): number[] => {
+  if (sse4List) return sse4List;
+  sse4List = legacyCodes().filter((c) => {
+    const ci = info(c);
+    const xmm = ci.kinds.some((k) => k === K.xmm_reg || k === K.xmm_rm || k === K.xmm_or_mem);
+    if (!xmm && ci.mnemonic !== 'Crc32') return false;
+    const ins = Instruction.create(c);
+    const feats = Array.from(ins.cpuidFeatures());
+    ins.free();
+    return feats.length > 0 && feats.every((f) => SSE4_FEATURES.has(f));
+  });
+  return sse4List;
+};
+
+/** 16 bytes that look like text for the string compares: a small alphabet, element-size nulls, sometimes random. */
+function stringBytes(rng: Rng, words: boolean): Uint8Array {
+  const b = new Uint8Array(16);
+  if (rng.chance(0.1)) return rng.bytes(16);
+  const alphabet = rng.pick([[0x61, 0x62, 0x63], [0x61, 0x62, 0x7a, 0x41, 0x30], [0x00, 0x61, 0x80, 0xff, 0x7f, 0x01], [0x20, 0x61, 0x62, 0x63, 0x64, 0x2c]]);
+  const size = words ? 2 : 1;
+  for (let i = 0; i < 16; i += size) {
+    b[i] = rng.pick(alphabet);
+    if (words) b[i + 1] = rng.chance(0.7) ? 0 : rng.pick(alphabet);
+  }
+  if (rng.chance(0.5)) { const at = rng.int(16 / size) * size; b.fill(0, at, at + size); } // a terminator
+  return b;
+}
+
+/** An explicit string length for PCMPESTRx: small, negative, beyond the register, or a 64-bit edge value. */
+function stringLength(rng: Rng): bigint {
+  const k = rng.int(100);
+  if (k < 60) return BigInt.asUintN(64, BigInt(rng.range(-18, 18)));
+  if (k < 75) return (rng.u64() & ~0xffffffffn) | BigInt.asUintN(32, BigInt(rng.range(-18, 18))); // upper half random
+  return interesting64(rng);
+}
+
+const STRING_CMP = /^Pcmp[ei]str[im]$/;
+
+const sse4: Family = {
+  name: 'sse4', count: 3500, codes: sse4Codes, detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    const k = rng.int(100);
+    let mx = 0x1f80;
+    if (k < 15) mx = 0x1f80 | (rng.int(4) << 13);
+    else if (k < 27) mx = 0x1f80 | rng.pick([0x8000, 0x40, 0x8040]) | (rng.int(4) << 13);
+    else if (k < 35) mx = 0x1f80 | rng.int(64);
+    else if (k < 40) mx = (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
+    dv.setUint32(24, mx, true);
+    ctx.seq = rng.chance(0.2);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = rng.pick(sse4Codes()), ci = info(code);
+      const str = STRING_CMP.test(ci.mnemonic), explicitLen = /^Pcmpestr/.test(ci.mnemonic);
+      const imm = str ? (rng.chance(0.9) ? rng.int(128) : rng.int(256)) : 0; // chosen first: the operands depend on its format
+      randomInsn(ctx, code, {
+        memP: 0.35,
+        memOpts: (c, ci2) => ({
+          fill: str ? stringBytes(c.rng, (imm & 1) === 1) : sseMemFill(c.rng, ci2, ci2.memSize || 16),
+          align: ci2.memSize === 16 && !UNALIGNED_OK.test(ci2.mnemonic) && !str ? 16 : 1, alignP: 0.93,
+          avoid: explicitLen ? [0, 2] : [],
+        }),
+        imm: (_c, ci2, kk) => {
+          if (kk !== K.imm8) return undefined;
+          if (STRING_CMP.test(ci2.mnemonic)) return imm;
+          if (/^Round/.test(ci2.mnemonic)) return rng.chance(0.85) ? rng.int(16) : rng.int(256);
+          return rng.int(256);
+        },
+        after: (c, ci2, regs) => {
+          const fl = fpFlavour(ci2);
+          for (const r of regs) {
+            if (r >= Register.XMM0 && r <= Register.XMM15 && rng.chance(0.8)) {
+              c.fx.set(str ? stringBytes(rng, (imm & 1) === 1) : xmmValue(rng, fl), 160 + 16 * (r - Register.XMM0));
+            }
+          }
+          if (explicitLen) { c.pin(0, stringLength(rng)); c.pin(2, stringLength(rng)); }
+        },
+      });
+      // implicit writes the generator does not see as operands: the index in ECX, the mask in XMM0
+      if (/^Pcmp[ei]stri$/.test(ci.mnemonic)) ctx.writtenRegs.add(1);
     }
   },
 };
@@ -651,7 +739,7 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, x87, system, smc];
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, x87, system, smc];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {
