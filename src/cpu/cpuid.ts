@@ -18,12 +18,16 @@ const SIGNATURE = CPU_MODEL.signature;
 /** Leaf 1 EBX: CLFLUSH line 8 x 8 = 64 bytes (bits 15:8), 1 logical processor (23:16), APIC id 0. */
 const LEAF1_EBX = 0x00010800;
 
-/** Leaf 1 ECX feature bits. */
+/** Leaf 1 ECX feature bits: with CX16, POPCNT and LAHF-SAHF (leaf 0x80000001) the x86-64-v2 level. */
 const LEAF1_ECX =
+  (1 << 0) | // SSE3
+  (1 << 9) | // SSSE3
   (1 << 13) | // CX16: CMPXCHG16B
+  (1 << 19) | // SSE4.1
+  (1 << 20) | // SSE4.2 (with CRC32 and the PCMPxSTRx string compares)
   (1 << 23) | // POPCNT
   (1 << 30); // RDRAND
-// not set: SSE3 SSSE3 SSE4.1/4.2 AVX FMA XSAVE OSXSAVE MOVBE AES PCLMUL F16C, hypervisor (bit 31)
+// not set: AVX FMA XSAVE OSXSAVE MOVBE AES PCLMUL F16C MONITOR (3), hypervisor (bit 31)
 
 /** Leaf 1 EDX feature bits. */
 const LEAF1_EDX =
