@@ -40,7 +40,7 @@ const LEAF1_EDX =
   (1 << 13) | // PGE: CR4.PGE accepted (global pages may be flushed like others, which is allowed)
   (1 << 15) | // CMOV
   (1 << 19) | // CLFSH: CLFLUSH
-  (1 << 23) | // MMX: part of the x86-64 baseline glibc checks; no MMX instruction is implemented
+  (1 << 23) | // MMX (with the x87 aliasing, ops/mmx.ts)
   (1 << 24) | // FXSR: FXSAVE/FXRSTOR, CR4.OSFXSR
   (1 << 25) | // SSE
   (1 << 26); // SSE2

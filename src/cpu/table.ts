@@ -9,6 +9,7 @@ import { bitOps } from './ops/bit.js';
 import { branchOps } from './ops/branch.js';
 import { crc32Ops } from './ops/crc32.js';
 import { miscOps } from './ops/misc.js';
+import { mmxOps } from './ops/mmx.js';
 import { movOps } from './ops/mov.js';
 import { muldivOps } from './ops/muldiv.js';
 import { shiftOps } from './ops/shift.js';
@@ -31,7 +32,7 @@ export type OpMap = Partial<Record<Code, Builder | OpSpec>>;
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
-  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mov', movOps], ['muldiv', muldivOps],
+  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
   ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops],
 ];
 

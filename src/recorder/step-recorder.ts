@@ -41,6 +41,7 @@ function tierOf(d: Decoded): number {
   let t = d.flagsWritten !== 0 ? Tier.FLAGS : 0;
   if (fam === 'sse') t |= Tier.SSE;
   else if (fam === 'x87') t |= Tier.X87 | Tier.FLAGS;
+  else if (fam === 'mmx') t |= Tier.X87 | Tier.SSE; // MMX registers alias the x87 registers; some forms write XMM or MXCSR
   else if (fam === 'system' || fam === '') t |= Tier.ALL; // system state, or an unimplemented instruction (#UD)
   return t;
 }

@@ -562,6 +562,79 @@ const sse4: Family = {
   },
 };
 
+// ---- mmx: MMX registers, the x87/MMX transition, EMMS -------------------------------------------------
+
+let mmxList: number[] | undefined;
+const mmxCodes = (): number[] => {
+  mmxList ??= [...legacyCodes().filter((c) => info(c).kinds.some((k) => k === K.mm_reg || k === K.mm_rm || k === K.mm_or_mem)), Code.Emms];
+  return mmxList;
+};
+/** x87 instructions mixed into MMX sequences (the aliasing seen from the x87 side, and back). */
+const X87_AFTER_MMX = [Code.Fld1, Code.Fldz, Code.Fchs, Code.Fabs, Code.Fincstp, Code.Fdecstp];
+
+/** The x87 state an MMX instruction meets: any TOP, some registers empty, MMX-written or x87 values, maybe a pending #MF. */
+function mmxState(ctx: Ctx): number {
+  const rng = ctx.rng, fx = ctx.fx, dv = new DataView(fx.buffer);
+  const top = rng.chance(0.5) ? 0 : rng.int(8);
+  let fsw = top << 11;
+  if (rng.chance(0.3)) fsw |= rng.u32() & 0x4700;
+  let fcw = 0x37f;
+  if (rng.chance(0.06)) { const e = 1 << rng.int(6); fsw |= e | 0x80 | 0x8000; fcw &= ~e; } // unmasked and pending: #MF
+  dv.setUint16(0, fcw, true);
+  dv.setUint16(2, fsw, true);
+  for (let i = 0; i < 8; i++) {
+    if (rng.chance(0.7)) { fx.set(le64(interesting64(rng)), 32 + 16 * i); fx[32 + 16 * i + 8] = 0xff; fx[32 + 16 * i + 9] = 0xff; } else fx.set(f80(rng), 32 + 16 * i);
+  }
+  fx[4] = rng.chance(0.3) ? 0 : rng.chance(0.5) ? 0xff : rng.int(256);
+  return top;
+}
+
+const mmx: Family = {
+  name: 'mmx', count: 2500, codes: mmxCodes, detail: { x87: true, xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    const top = mmxState(ctx);
+    if (rng.chance(0.2)) dv.setUint32(24, 0x1f80 | (rng.int(4) << 13) | (rng.chance(0.3) ? rng.pick([0x8000, 0x40]) : 0), true);
+    else if (rng.chance(0.1)) dv.setUint32(24, (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13), true);
+    if (rng.chance(0.03)) { // MASKMOVQ: byte-masked store to [RDI]
+      const a = Register.MM0 + rng.int(8), b = Register.MM0 + rng.int(8), off = rng.range(0x400, 0x3000) + rng.int(16);
+      ctx.pin(7, BigInt(DATA_BASE + off));
+      ctx.add(() => Instruction.createMaskmovq(64, a, b, Register.None));
+      return;
+    }
+    ctx.seq = rng.chance(0.3);
+    const n = ctx.seq ? rng.range(2, 3) : 1;
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && rng.chance(0.2)) { randomInsn(ctx, rng.pick(X87_AFTER_MMX)); continue; }
+      const code = rng.pick(mmxCodes()), ci = info(code);
+      const shift = /^Ps(ll|rl|ra)[wdq]$/.test(ci.mnemonic);
+      const count = (): bigint => (rng.chance(0.7) ? BigInt(rng.pick([0, 1, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65])) : interesting64(rng));
+      randomInsn(ctx, code, {
+        memP: 0.35,
+        memOpts: (c, ci2) => ({
+          fill: shift ? le64(count()) : sseMemFill(c.rng, ci2, ci2.memSize || 8),
+          align: ci2.memSize === 16 ? 16 : 1, alignP: 0.93,
+        }),
+        imm: (_c, ci2, kk) => {
+          if (kk !== K.imm8) return undefined;
+          if (/^Palignr$/.test(ci2.mnemonic)) return rng.chance(0.8) ? rng.int(17) : rng.int(256);
+          if (/^Ps(ll|rl|ra)/.test(ci2.mnemonic)) return rng.pick([0, 1, 3, 7, 8, 15, 16, 31, 32, 63, 64, 127, 255, rng.int(256)]);
+          return rng.int(256);
+        },
+        after: (c, ci2, regs) => {
+          const fl = fpFlavour(ci2) ?? (/^Cvt(t?)(ps)/.test(ci2.mnemonic) ? 'ps' : /^Cvt(t?)pd/.test(ci2.mnemonic) ? 'pd' : 'int');
+          for (const r of regs) if (r >= Register.XMM0 && r <= Register.XMM15 && rng.chance(0.8)) c.fx.set(xmmValue(rng, fl === 'int' ? undefined : fl), 160 + 16 * (r - Register.XMM0));
+          // a shift count in an MMX register: MMn is physical register n, FXSAVE slot (n - TOP) mod 8
+          const src = regs[1];
+          if (shift && src !== undefined && src >= Register.MM0 && src <= Register.MM7 && i === 0) {
+            c.fx.set(le64(count()), 32 + 16 * ((src - Register.MM0 - top) & 7));
+          }
+        },
+      });
+    }
+  },
+};
+
 // ---- x87 ---------------------------------------------------------------------------------------------
 
 const x87Codes = (): number[] => byMnemonic(/^(F.*|Wait)$/, new RegExp([
@@ -739,7 +812,7 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, x87, system, smc];
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, x87, system, smc];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

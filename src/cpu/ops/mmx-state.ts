@@ -3,6 +3,8 @@
 // takes #UD (CR0.EM), #NM (CR0.TS) or #MF (a pending unmasked x87 exception), and on completion sets TOP to 0
 // and marks every register valid; a write to MMn also sets bits 79:64 of Rn to all ones. The 2-bit tags this
 // processor keeps are those FSTENV/FSAVE report, which hardware derives from the contents of non-empty registers.
+// An MMX instruction that takes a memory fault makes no transition; one that raises #XM (the conversions) makes it
+// first (measured on the host CPU by the differential suite's mmx family).
 import type { Cpu } from '../cpu.js';
 import { Fault, Vector } from '../fault.js';
 import { Off } from '../state.js';
@@ -46,7 +48,8 @@ export function writeMm(c: Cpu, n: number, lo: number, hi: number): void {
   u[k] = lo; u[k + 1] = hi; u[k + 2] = 0xffff; u[k + 3] = 0;
 }
 
-/** EMMS: every tag empty (TOP unchanged). */
+/** EMMS: every tag empty, and TOP = 0 as after every MMX instruction (SDM vol. 3, 12.2: "Each time an MMX instruction is executed, the TOS value is set to 000B"). */
 export function emms(c: Cpu): void {
   c.r[FTAG] = 0xffff;
+  c.r[FTOP] = 0;
 }
