@@ -398,7 +398,7 @@ const sseCodes = (): number[] => {
     const ci = info(c);
     const xmm = ci.kinds.some((k) => k === K.xmm_reg || k === K.xmm_rm || k === K.xmm_or_mem);
     if (!xmm && !/^(Ldmxcsr|Stmxcsr|Movnti)$/.test(ci.mnemonic)) return false;
-    if (/^(Rcpps|Rcpss|Rsqrtps|Rsqrtss)$/.test(ci.mnemonic)) return false; // approximations: implementation-specific bits
+    if (/^(Rcpps|Rcpss|Rsqrtps|Rsqrtss)$/.test(ci.mnemonic)) return false; // the approximations are the rcp family's
     const ins = Instruction.create(c);
     const feats = Array.from(ins.cpuidFeatures());
     ins.free();
@@ -635,6 +635,39 @@ const mmx: Family = {
   },
 };
 
+// ---- rcp: the approximations RCPPS RCPSS RSQRTPS RSQRTSS (judged through VENDOR_TABLE.rcpRsqrtApprox) ----
+
+const RCP_CODES = [Code.Rcpps_xmm_xmmm128, Code.Rcpss_xmm_xmmm32, Code.Rsqrtps_xmm_xmmm128, Code.Rsqrtss_xmm_xmmm32];
+
+/** A binary32 operand: specials, normals of every range, and the magnitudes where RCP results become tiny. */
+function approxOperand(rng: Rng): number {
+  const k = rng.int(100), s = rng.chance(0.3) ? 0x80000000 : 0;
+  if (k < 15) return f32bits(rng);
+  if (k < 25) return (s | ((rng.range(250, 254)) << 23) | (rng.u32() & 0x7fffff)) >>> 0; // near the RCP underflow threshold
+  if (k < 35) return (s | (rng.range(1, 254) << 23) | (rng.chance(0.5) ? 0 : rng.u32() & 0x7fffff)) >>> 0; // any exponent
+  return (s | ((127 + rng.range(-30, 30)) << 23) | (rng.u32() & 0x7fffff)) >>> 0;
+}
+
+function approxValue(rng: Rng): Uint8Array {
+  const b = new Uint8Array(16), dv = new DataView(b.buffer);
+  for (let i = 0; i < 4; i++) dv.setUint32(4 * i, approxOperand(rng), true);
+  return b;
+}
+
+const rcp: Family = {
+  name: 'rcp', count: 600, codes: () => RCP_CODES, detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    // any MXCSR: the approximations neither raise nor honour DAZ/FTZ/rounding (the SDM's special cases decide)
+    dv.setUint32(24, (rng.chance(0.5) ? 0x1f80 : rng.u32() & 0xffc0) | (rng.chance(0.3) ? rng.int(64) : 0), true);
+    randomInsn(ctx, rng.pick(RCP_CODES), {
+      memP: 0.35,
+      memOpts: (c, ci) => ({ fill: approxValue(c.rng).subarray(0, ci.memSize || 16), align: ci.memSize === 16 ? 16 : 1, alignP: 0.93 }),
+      after: (c, _ci, regs) => { for (const r of regs) if (r >= Register.XMM0 && r <= Register.XMM15) c.fx.set(approxValue(rng), 160 + 16 * (r - Register.XMM0)); },
+    });
+  },
+};
+
 // ---- x87 ---------------------------------------------------------------------------------------------
 
 const x87Codes = (): number[] => byMnemonic(/^(F.*|Wait)$/, new RegExp([
@@ -812,7 +845,7 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, x87, system, smc];
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, rcp, x87, system, smc];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

@@ -2,6 +2,7 @@
 // maps (moves, integer, shuffles, floating point, conversions, MXCSR, and one map per later extension). Each Code
 // appears in exactly one of them.
 import type { OpMap } from '../table.js';
+import { sseApproxOps } from './sse-approx.js';
 import { sseConvertOps } from './sse-convert.js';
 import { sseFpOps } from './sse-fp.js';
 import { sseIntOps } from './sse-int.js';
@@ -27,5 +28,5 @@ function merge(...maps: OpMap[]): OpMap {
 
 /** sse family handlers keyed by iced Code. */
 export const sseOps: OpMap = merge(
-  sseMoveOps, sseIntOps, sseShuffleOps, sseFpOps, sseConvertOps, sseMxcsrOps, sse3Ops, ssse3Ops, sse41Ops, sse41FpOps, sse42Ops,
+  sseMoveOps, sseIntOps, sseShuffleOps, sseFpOps, sseConvertOps, sseMxcsrOps, sse3Ops, ssse3Ops, sse41Ops, sse41FpOps, sse42Ops, sseApproxOps,
 );
