@@ -1,8 +1,6 @@
-// SIMD sample: MMX intrinsics (with EMMS before x87 code: musl's and glibc's printf("%f") use the x87 or SSE
-// registers), the SSE MMX extensions, and SSSE3 / SSE4.1 / SSE4.2 intrinsics (string compares, CRC32, blends,
+// SIMD sample: MMX instructions on MMX registers (with EMMS before the x87 long double code after them), the SSE
+// MMX extensions, and SSSE3 / SSE4.1 / SSE4.2 intrinsics (string compares, CRC32, blends,
 // rounding, dot products). Every result is printed; the output must equal a native run's.
-#include <mmintrin.h>
-#include <xmmintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,30 +10,34 @@
 #include <nmmintrin.h>
 #include <tmmintrin.h>
 
-static uint64_t mm64(__m64 v) { uint64_t x; memcpy(&x, &v, 8); return x; }
+// GCC 12 compiles MMX intrinsics to SSE code on x86-64, so the MMX part is written with MMX register operands.
+#define MMX2(op, a, b) __asm__(op " %1, %0" : "+y"(a) : "y"(b))
+#define MMXI(op, imm, a) __asm__(op " $" #imm ", %0" : "+y"(a))
 
-/** Saturating brightness/contrast over a byte image with MMX, then an x87 average. */
+/** Saturating brightness/contrast over a byte image in MMX registers, then EMMS and an x87 average. */
 static void mmx_part(void) {
   uint8_t img[64];
   for (int i = 0; i < 64; i++) img[i] = (uint8_t)(i * 37 + 11);
-  __m64 acc = _mm_setzero_si64(), sad = _mm_setzero_si64(), mx = _mm_setzero_si64();
+  uint64_t acc = 0, sad = 0, mx = 0, mask = 0;
+  const uint64_t zero = 0, three = 0x0003000300030003ull, five = 0x0005000500050005ull, bias = 0xffd8ffd8ffd8ffd8ull;
   for (int i = 0; i < 64; i += 8) {
-    __m64 p; memcpy(&p, img + i, 8);
-    __m64 lo = _mm_unpacklo_pi8(p, _mm_setzero_si64()), hi = _mm_unpackhi_pi8(p, _mm_setzero_si64());
-    lo = _mm_mullo_pi16(lo, _mm_set1_pi16(3)); hi = _mm_srli_pi16(_mm_mullo_pi16(hi, _mm_set1_pi16(5)), 1);
-    __m64 out = _mm_packs_pu16(_mm_adds_pi16(lo, _mm_set1_pi16(-40)), hi);
-    acc = _mm_add_pi32(acc, _mm_madd_pi16(lo, hi));
-    sad = _mm_add_pi32(sad, _mm_sad_pu8(out, p));
-    mx = _mm_max_pi16(mx, _mm_shuffle_pi16(_mm_avg_pu16(lo, hi), 0x1b));
-    memcpy(img + i, &out, 8);
+    uint64_t p, lo, hi, t;
+    memcpy(&p, img + i, 8);
+    lo = p; MMX2("punpcklbw", lo, zero);
+    hi = p; MMX2("punpckhbw", hi, zero);
+    MMX2("pmullw", lo, three); MMX2("pmullw", hi, five); MMXI("psrlw", 1, hi);
+    t = lo; MMX2("paddsw", t, bias); MMX2("packuswb", t, hi);
+    uint64_t m = lo; MMX2("pmaddwd", m, hi); MMX2("paddd", acc, m);
+    uint64_t s = t; MMX2("psadbw", s, p); MMX2("paddd", sad, s);
+    uint64_t v = lo; MMX2("pavgw", v, hi); __asm__("pshufw $0x1b, %1, %0" : "=y"(v) : "y"(v)); MMX2("pmaxsw", mx, v);
+    uint64_t g = zero; MMX2("pcmpgtb", g, t); uint32_t bits; __asm__("pmovmskb %1, %0" : "=r"(bits) : "y"(g)); mask = mask * 3 + bits;
+    memcpy(img + i, &t, 8);
   }
-  uint64_t a = mm64(acc), s = mm64(sad), m = mm64(mx);
-  int mask = _mm_movemask_pi8(_mm_cmpgt_pi8(_mm_set1_pi8(0), _mm_set_pi64x((long long)a)));
-  _mm_empty();
-  double mean = 0;
+  __asm__ volatile("emms");
+  long double mean = 0;
   for (int i = 0; i < 64; i++) mean += img[i];
-  printf("mmx: acc=%016llx sad=%016llx max=%016llx mask=%02x mean=%.4f\n",
-    (unsigned long long)a, (unsigned long long)s, (unsigned long long)m, mask, mean / 64);
+  printf("mmx: acc=%016llx sad=%016llx max=%016llx mask=%llx mean=%.4Lf\n",
+    (unsigned long long)acc, (unsigned long long)sad, (unsigned long long)mx, (unsigned long long)mask, mean / 64);
 }
 
 /** SSE4.2 string compares, CRC32 and POPCNT. */
