@@ -18,12 +18,16 @@ const SIGNATURE = CPU_MODEL.signature;
 /** Leaf 1 EBX: CLFLUSH line 8 x 8 = 64 bytes (bits 15:8), 1 logical processor (23:16), APIC id 0. */
 const LEAF1_EBX = 0x00010800;
 
-/** Leaf 1 ECX feature bits. */
+/** Leaf 1 ECX feature bits: with CX16, POPCNT and LAHF-SAHF (leaf 0x80000001) the x86-64-v2 level. */
 const LEAF1_ECX =
+  (1 << 0) | // SSE3
+  (1 << 9) | // SSSE3
   (1 << 13) | // CX16: CMPXCHG16B
+  (1 << 19) | // SSE4.1
+  (1 << 20) | // SSE4.2 (with CRC32 and the PCMPxSTRx string compares)
   (1 << 23) | // POPCNT
   (1 << 30); // RDRAND
-// not set: SSE3 SSSE3 SSE4.1/4.2 AVX FMA XSAVE OSXSAVE MOVBE AES PCLMUL F16C, hypervisor (bit 31)
+// not set: AVX FMA XSAVE OSXSAVE MOVBE AES PCLMUL F16C MONITOR (3), hypervisor (bit 31)
 
 /** Leaf 1 EDX feature bits. */
 const LEAF1_EDX =
@@ -36,7 +40,7 @@ const LEAF1_EDX =
   (1 << 13) | // PGE: CR4.PGE accepted (global pages may be flushed like others, which is allowed)
   (1 << 15) | // CMOV
   (1 << 19) | // CLFSH: CLFLUSH
-  (1 << 23) | // MMX: part of the x86-64 baseline glibc checks; no MMX instruction is implemented
+  (1 << 23) | // MMX (with the x87 aliasing, ops/mmx.ts)
   (1 << 24) | // FXSR: FXSAVE/FXRSTOR, CR4.OSFXSR
   (1 << 25) | // SSE
   (1 << 26); // SSE2

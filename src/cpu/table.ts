@@ -4,11 +4,14 @@ import { Code } from 'iced-x86';
 import type { Exec } from './cpu.js';
 import type { Decoded } from './decoded.js';
 import type { OpMap, OpSpec } from './op-spec.js';
+import { Implicit, withWrites } from './op-spec.js';
 import { notImplemented } from './operands.js';
 import { aluOps } from './ops/alu.js';
 import { bitOps } from './ops/bit.js';
 import { branchOps } from './ops/branch.js';
+import { crc32Ops } from './ops/crc32.js';
 import { miscOps } from './ops/misc.js';
+import { mmxOps } from './ops/mmx.js';
 import { movOps } from './ops/mov.js';
 import { muldivOps } from './ops/muldiv.js';
 import { shiftOps } from './ops/shift.js';
@@ -22,7 +25,8 @@ export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
-  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['misc', miscOps], ['mov', movOps], ['muldiv', muldivOps],
+  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], // an MMX instruction sets the x87 stack top and tags (MMX state), and its conversions MXCSR's flags
+  ['mmx', withWrites(Implicit.X87 | Implicit.MXCSR, mmxOps)], ['mov', movOps], ['muldiv', muldivOps],
   ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops],
 ];
 

@@ -103,6 +103,22 @@ export const VENDOR_TABLE = {
       'prior to the execution of the instruction"',
     codes: () => codesNamed(/^(Cmps|Scas)[bwdq]_/),
   } satisfies VendorBehaviour<'restore' | 'last-iteration'>,
+  rcpRsqrtApprox: {
+    what: 'the result bits of RCPPS/RCPSS/RSQRTPS/RSQRTSS for finite nonzero normal operands (and RCP results near the underflow threshold)',
+    model: 'binary64-rounded',
+    modelMeans: '1/x (1/sqrt(x)) computed in binary64 and rounded to nearest binary32, within the SDM bound; results below ' +
+      'the smallest normal are flushed to zero; the special cases (zeros, denormals as zeros, infinities, NaNs, negative ' +
+      'RSQRT operands) as the SDM documents them; no MXCSR flag',
+    hardware: {
+      intel: 'a table-based approximation within |relative error| <= 1.5 * 2^-12; the table is not documented',
+      amd: 'a different table-based approximation within the same bound (measured on an AMD EPYC host)',
+    },
+    hostMatchesModel: { intel: false, amd: false },
+    reference: 'Intel SDM vol. 2B "RCPPS", "RCPSS", "RSQRTPS", "RSQRTSS": "The relative error for this approximation is: ' +
+      '|Relative Error| <= 1.5 * 2^-12", the special cases, and the tiny-result range where flushing to 0.0 "may or may ' +
+      'not" happen; AMD APM vol. 4 "RCPPS", "RSQRTPS"',
+    codes: () => [Code.Rcpps_xmm_xmmm128, Code.Rcpss_xmm_xmmm32, Code.Rsqrtps_xmm_xmmm128, Code.Rsqrtss_xmm_xmmm32],
+  } satisfies VendorBehaviour<'binary64-rounded'>,
 } as const;
 
 /** The id of one entry of VENDOR_TABLE. */

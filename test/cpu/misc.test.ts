@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { Code } from 'iced-x86';
 import type { BareMachine } from '../../src/cpu/bare-machine.js';
 import { RunStatus } from '../../src/cpu/cpu.js';
 import { cpuid } from '../../src/cpu/cpuid.js';
+import { specOf } from '../../src/cpu/table.js';
 import { Off } from '../../src/cpu/state.js';
 import {
   AF, CF, codeName, DATA, DF, exec, machine, OF, OSZAPC, peek, PF, R, RAX, RBX, RCX, RDX, RSP, SF, STACK, ZF,
@@ -154,7 +156,18 @@ describe('CPUID', () => {
     expect(bit(c, 13)).toBe(1); // CX16
     expect(bit(c, 23)).toBe(1); // POPCNT
     expect(bit(c, 30)).toBe(1); // RDRAND
-    for (const n of [0, 9, 12, 19, 20, 22, 25, 26, 27, 28, 29]) expect(bit(c, n), `ECX bit ${n}`).toBe(0); // SSE3 SSSE3 FMA SSE4 MOVBE AES XSAVE OSXSAVE AVX F16C
+    // x86-64-v2: SSE3 SSSE3 SSE4.1 SSE4.2, each with instructions of its extension in the instruction table
+    const level2: [number, Code[]][] = [
+      [0, [Code.Haddps_xmm_xmmm128, Code.Lddqu_xmm_m128, Code.Movddup_xmm_xmmm64]],
+      [9, [Code.Pshufb_xmm_xmmm128, Code.Palignr_xmm_xmmm128_imm8, Code.Pmaddubsw_xmm_xmmm128]],
+      [19, [Code.Ptest_xmm_xmmm128, Code.Pminud_xmm_xmmm128, Code.Roundsd_xmm_xmmm64_imm8, Code.Pblendvb_xmm_xmmm128]],
+      [20, [Code.Pcmpistri_xmm_xmmm128_imm8, Code.Pcmpestrm_xmm_xmmm128_imm8, Code.Crc32_r32_rm8, Code.Pcmpgtq_xmm_xmmm128]],
+    ];
+    for (const [n, codes] of level2) {
+      expect(bit(c, n), `ECX bit ${n}`).toBe(1);
+      for (const code of codes) expect(specOf(code), Code[code]).toBeDefined();
+    }
+    for (const n of [3, 12, 22, 25, 26, 27, 28, 29]) expect(bit(c, n), `ECX bit ${n}`).toBe(0); // MONITOR FMA MOVBE AES XSAVE OSXSAVE AVX F16C
     expect((b >>> 8) & 0xff).toBe(8); // CLFLUSH line 64 bytes
   });
 

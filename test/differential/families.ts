@@ -398,7 +398,7 @@ const sseCodes = (): number[] => {
     const ci = info(c);
     const xmm = ci.kinds.some((k) => k === K.xmm_reg || k === K.xmm_rm || k === K.xmm_or_mem);
     if (!xmm && !/^(Ldmxcsr|Stmxcsr|Movnti)$/.test(ci.mnemonic)) return false;
-    if (/^(Rcpps|Rcpss|Rsqrtps|Rsqrtss)$/.test(ci.mnemonic)) return false; // approximations: implementation-specific bits
+    if (/^(Rcpps|Rcpss|Rsqrtps|Rsqrtss)$/.test(ci.mnemonic)) return false; // the approximations are the rcp family's
     const ins = Instruction.create(c);
     const feats = Array.from(ins.cpuidFeatures());
     ins.free();
@@ -428,7 +428,7 @@ function sseMemFill(rng: Rng, ci: CodeInfo, size: number): Uint8Array {
   return b;
 }
 
-const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu)$/;
+const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu|Pcmp[ei]str[im])$/;
 
 const sse: Family = {
   name: 'sse', count: 4500, codes: () => [...sseCodes(), Code.Maskmovdqu_rDI_xmm_xmm], detail: { xmm: true },
@@ -471,6 +471,200 @@ const sse: Family = {
         },
       });
     }
+  },
+};
+
+// ---- sse4: SSE3, SSSE3, SSE4.1, SSE4.2 (with the string compares and CRC32) ----------------------------
+
+const SSE4_FEATURES = new Set<number>([CpuidFeature.SSE3, CpuidFeature.SSSE3, CpuidFeature.SSE4_1, CpuidFeature.SSE4_2]);
+let sse4List: number[] | undefined;
+const sse4Codes = (): number[] => {
+  if (sse4List) return sse4List;
+  sse4List = legacyCodes().filter((c) => {
+    const ci = info(c);
+    const xmm = ci.kinds.some((k) => k === K.xmm_reg || k === K.xmm_rm || k === K.xmm_or_mem);
+    if (!xmm && ci.mnemonic !== 'Crc32') return false;
+    const ins = Instruction.create(c);
+    const feats = Array.from(ins.cpuidFeatures());
+    ins.free();
+    return feats.length > 0 && feats.every((f) => SSE4_FEATURES.has(f));
+  });
+  return sse4List;
+};
+
+/** 16 bytes that look like text for the string compares: a small alphabet, element-size nulls, sometimes random. */
+function stringBytes(rng: Rng, words: boolean): Uint8Array {
+  const b = new Uint8Array(16);
+  if (rng.chance(0.1)) return rng.bytes(16);
+  const alphabet = rng.pick([[0x61, 0x62, 0x63], [0x61, 0x62, 0x7a, 0x41, 0x30], [0x00, 0x61, 0x80, 0xff, 0x7f, 0x01], [0x20, 0x61, 0x62, 0x63, 0x64, 0x2c]]);
+  const size = words ? 2 : 1;
+  for (let i = 0; i < 16; i += size) {
+    b[i] = rng.pick(alphabet);
+    if (words) b[i + 1] = rng.chance(0.7) ? 0 : rng.pick(alphabet);
+  }
+  if (rng.chance(0.5)) { const at = rng.int(16 / size) * size; b.fill(0, at, at + size); } // a terminator
+  return b;
+}
+
+/** An explicit string length for PCMPESTRx: small, negative, beyond the register, or a 64-bit edge value. */
+function stringLength(rng: Rng): bigint {
+  const k = rng.int(100);
+  if (k < 60) return BigInt.asUintN(64, BigInt(rng.range(-18, 18)));
+  if (k < 75) return (rng.u64() & ~0xffffffffn) | BigInt.asUintN(32, BigInt(rng.range(-18, 18))); // upper half random
+  return interesting64(rng);
+}
+
+const STRING_CMP = /^Pcmp[ei]str[im]$/;
+
+const sse4: Family = {
+  name: 'sse4', count: 3500, codes: sse4Codes, detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    const k = rng.int(100);
+    let mx = 0x1f80;
+    if (k < 15) mx = 0x1f80 | (rng.int(4) << 13);
+    else if (k < 27) mx = 0x1f80 | rng.pick([0x8000, 0x40, 0x8040]) | (rng.int(4) << 13);
+    else if (k < 35) mx = 0x1f80 | rng.int(64);
+    else if (k < 40) mx = (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
+    dv.setUint32(24, mx, true);
+    ctx.seq = rng.chance(0.2);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = rng.pick(sse4Codes()), ci = info(code);
+      const str = STRING_CMP.test(ci.mnemonic), explicitLen = /^Pcmpestr/.test(ci.mnemonic);
+      const imm = str ? (rng.chance(0.9) ? rng.int(128) : rng.int(256)) : 0; // chosen first: the operands depend on its format
+      randomInsn(ctx, code, {
+        memP: 0.35,
+        memOpts: (c, ci2) => ({
+          fill: str ? stringBytes(c.rng, (imm & 1) === 1) : sseMemFill(c.rng, ci2, ci2.memSize || 16),
+          align: ci2.memSize === 16 && !UNALIGNED_OK.test(ci2.mnemonic) && !str ? 16 : 1, alignP: 0.93,
+          avoid: explicitLen ? [0, 2] : [],
+        }),
+        imm: (_c, ci2, kk) => {
+          if (kk !== K.imm8) return undefined;
+          if (STRING_CMP.test(ci2.mnemonic)) return imm;
+          if (/^Round/.test(ci2.mnemonic)) return rng.chance(0.85) ? rng.int(16) : rng.int(256);
+          return rng.int(256);
+        },
+        after: (c, ci2, regs) => {
+          const fl = fpFlavour(ci2);
+          for (const r of regs) {
+            if (r >= Register.XMM0 && r <= Register.XMM15 && rng.chance(0.8)) {
+              c.fx.set(str ? stringBytes(rng, (imm & 1) === 1) : xmmValue(rng, fl), 160 + 16 * (r - Register.XMM0));
+            }
+          }
+          if (explicitLen) { c.pin(0, stringLength(rng)); c.pin(2, stringLength(rng)); }
+        },
+      });
+      // implicit writes the generator does not see as operands: the index in ECX, the mask in XMM0
+      if (/^Pcmp[ei]stri$/.test(ci.mnemonic)) ctx.writtenRegs.add(1);
+    }
+  },
+};
+
+// ---- mmx: MMX registers, the x87/MMX transition, EMMS -------------------------------------------------
+
+let mmxList: number[] | undefined;
+const mmxCodes = (): number[] => {
+  mmxList ??= [...legacyCodes().filter((c) => info(c).kinds.some((k) => k === K.mm_reg || k === K.mm_rm || k === K.mm_or_mem)), Code.Emms];
+  return mmxList;
+};
+/** x87 instructions mixed into MMX sequences (the aliasing seen from the x87 side, and back). */
+const X87_AFTER_MMX = [Code.Fld1, Code.Fldz, Code.Fchs, Code.Fabs, Code.Fincstp, Code.Fdecstp];
+
+/** The x87 state an MMX instruction meets: any TOP, some registers empty, MMX-written or x87 values, maybe a pending #MF. */
+function mmxState(ctx: Ctx): number {
+  const rng = ctx.rng, fx = ctx.fx, dv = new DataView(fx.buffer);
+  const top = rng.chance(0.5) ? 0 : rng.int(8);
+  let fsw = top << 11;
+  if (rng.chance(0.3)) fsw |= rng.u32() & 0x4700;
+  let fcw = 0x37f;
+  if (rng.chance(0.06)) { const e = 1 << rng.int(6); fsw |= e | 0x80 | 0x8000; fcw &= ~e; } // unmasked and pending: #MF
+  dv.setUint16(0, fcw, true);
+  dv.setUint16(2, fsw, true);
+  for (let i = 0; i < 8; i++) {
+    if (rng.chance(0.7)) { fx.set(le64(interesting64(rng)), 32 + 16 * i); fx[32 + 16 * i + 8] = 0xff; fx[32 + 16 * i + 9] = 0xff; } else fx.set(f80(rng), 32 + 16 * i);
+  }
+  fx[4] = rng.chance(0.3) ? 0 : rng.chance(0.5) ? 0xff : rng.int(256);
+  return top;
+}
+
+const mmx: Family = {
+  name: 'mmx', count: 2500, codes: mmxCodes, detail: { x87: true, xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    const top = mmxState(ctx);
+    if (rng.chance(0.2)) dv.setUint32(24, 0x1f80 | (rng.int(4) << 13) | (rng.chance(0.3) ? rng.pick([0x8000, 0x40]) : 0), true);
+    else if (rng.chance(0.1)) dv.setUint32(24, (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13), true);
+    if (rng.chance(0.03)) { // MASKMOVQ: byte-masked store to [RDI]
+      const a = Register.MM0 + rng.int(8), b = Register.MM0 + rng.int(8), off = rng.range(0x400, 0x3000) + rng.int(16);
+      ctx.pin(7, BigInt(DATA_BASE + off));
+      ctx.add(() => Instruction.createMaskmovq(64, a, b, Register.None));
+      return;
+    }
+    ctx.seq = rng.chance(0.3);
+    const n = ctx.seq ? rng.range(2, 3) : 1;
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && rng.chance(0.2)) { randomInsn(ctx, rng.pick(X87_AFTER_MMX)); continue; }
+      const code = rng.pick(mmxCodes()), ci = info(code);
+      const shift = /^Ps(ll|rl|ra)[wdq]$/.test(ci.mnemonic);
+      const count = (): bigint => (rng.chance(0.7) ? BigInt(rng.pick([0, 1, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65])) : interesting64(rng));
+      randomInsn(ctx, code, {
+        memP: 0.35,
+        memOpts: (c, ci2) => ({
+          fill: shift ? le64(count()) : sseMemFill(c.rng, ci2, ci2.memSize || 8),
+          align: ci2.memSize === 16 ? 16 : 1, alignP: 0.93,
+        }),
+        imm: (_c, ci2, kk) => {
+          if (kk !== K.imm8) return undefined;
+          if (/^Palignr$/.test(ci2.mnemonic)) return rng.chance(0.8) ? rng.int(17) : rng.int(256);
+          if (/^Ps(ll|rl|ra)/.test(ci2.mnemonic)) return rng.pick([0, 1, 3, 7, 8, 15, 16, 31, 32, 63, 64, 127, 255, rng.int(256)]);
+          return rng.int(256);
+        },
+        after: (c, ci2, regs) => {
+          const fl = fpFlavour(ci2) ?? (/^Cvt(t?)(ps)/.test(ci2.mnemonic) ? 'ps' : /^Cvt(t?)pd/.test(ci2.mnemonic) ? 'pd' : 'int');
+          for (const r of regs) if (r >= Register.XMM0 && r <= Register.XMM15 && rng.chance(0.8)) c.fx.set(xmmValue(rng, fl === 'int' ? undefined : fl), 160 + 16 * (r - Register.XMM0));
+          // a shift count in an MMX register: MMn is physical register n, FXSAVE slot (n - TOP) mod 8
+          const src = regs[1];
+          if (shift && src !== undefined && src >= Register.MM0 && src <= Register.MM7 && i === 0) {
+            c.fx.set(le64(count()), 32 + 16 * ((src - Register.MM0 - top) & 7));
+          }
+        },
+      });
+    }
+  },
+};
+
+// ---- rcp: the approximations RCPPS RCPSS RSQRTPS RSQRTSS (judged through VENDOR_TABLE.rcpRsqrtApprox) ----
+
+const RCP_CODES = [Code.Rcpps_xmm_xmmm128, Code.Rcpss_xmm_xmmm32, Code.Rsqrtps_xmm_xmmm128, Code.Rsqrtss_xmm_xmmm32];
+
+/** A binary32 operand: specials, normals of every range, and the magnitudes where RCP results become tiny. */
+function approxOperand(rng: Rng): number {
+  const k = rng.int(100), s = rng.chance(0.3) ? 0x80000000 : 0;
+  if (k < 15) return f32bits(rng);
+  if (k < 25) return (s | ((rng.range(250, 254)) << 23) | (rng.u32() & 0x7fffff)) >>> 0; // near the RCP underflow threshold
+  if (k < 35) return (s | (rng.range(1, 254) << 23) | (rng.chance(0.5) ? 0 : rng.u32() & 0x7fffff)) >>> 0; // any exponent
+  return (s | ((127 + rng.range(-30, 30)) << 23) | (rng.u32() & 0x7fffff)) >>> 0;
+}
+
+function approxValue(rng: Rng): Uint8Array {
+  const b = new Uint8Array(16), dv = new DataView(b.buffer);
+  for (let i = 0; i < 4; i++) dv.setUint32(4 * i, approxOperand(rng), true);
+  return b;
+}
+
+const rcp: Family = {
+  name: 'rcp', count: 600, codes: () => RCP_CODES, detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    // any MXCSR: the approximations neither raise nor honour DAZ/FTZ/rounding (the SDM's special cases decide)
+    dv.setUint32(24, (rng.chance(0.5) ? 0x1f80 : rng.u32() & 0xffc0) | (rng.chance(0.3) ? rng.int(64) : 0), true);
+    randomInsn(ctx, rng.pick(RCP_CODES), {
+      memP: 0.35,
+      memOpts: (c, ci) => ({ fill: approxValue(c.rng).subarray(0, ci.memSize || 16), align: ci.memSize === 16 ? 16 : 1, alignP: 0.93 }),
+      after: (c, _ci, regs) => { for (const r of regs) if (r >= Register.XMM0 && r <= Register.XMM15) c.fx.set(approxValue(rng), 160 + 16 * (r - Register.XMM0)); },
+    });
   },
 };
 
@@ -651,7 +845,7 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, x87, system, smc];
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, rcp, x87, system, smc];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

@@ -208,7 +208,7 @@ export function codeInfo(code: number): CodeInfo {
 const SUPPORTED_KINDS = new Set<number>([
   K.r8_or_mem, K.r16_or_mem, K.r32_or_mem, K.r64_or_mem, K.xmm_or_mem, K.mem, K.mem_offs,
   K.r8_reg, K.r8_opcode, K.r16_reg, K.r16_rm, K.r16_opcode, K.r32_reg, K.r32_rm, K.r32_opcode,
-  K.r64_reg, K.r64_rm, K.r64_opcode, K.xmm_reg, K.xmm_rm, K.al, K.cl, K.ax, K.dx, K.eax, K.rax, K.st0, K.sti_opcode,
+  K.r64_reg, K.r64_rm, K.r64_opcode, K.xmm_reg, K.xmm_rm, K.mm_reg, K.mm_rm, K.mm_or_mem, K.al, K.cl, K.ax, K.dx, K.eax, K.rax, K.st0, K.sti_opcode,
   K.imm8, K.imm8_const_1, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64,
   K.br64_1, K.br64_4, K.br32_1, K.br32_4,
 ]);
@@ -452,9 +452,9 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
   const memo = (): MemOpts => { const o = kn.memOpts?.(ctx, ci) ?? {}; return { ...o, avoid: [...avoid, ...(o.avoid ?? [])] }; };
   for (const k of ci.kinds) {
     switch (k) {
-      case K.r8_or_mem: case K.r16_or_mem: case K.r32_or_mem: case K.r64_or_mem: case K.xmm_or_mem: {
+      case K.r8_or_mem: case K.r16_or_mem: case K.r32_or_mem: case K.r64_or_mem: case K.xmm_or_mem: case K.mm_or_mem: {
         if (!memUsed && rng.chance(memP)) { ops.push({ t: 'M', m: ctx.mem(ci.memSize || 8, memo()) }); memUsed = true; regs.push(Register.None); break; }
-        const r = k === K.xmm_or_mem ? Register.XMM0 + rng.int(16) : gp(k === K.r8_or_mem ? 1 : k === K.r16_or_mem ? 2 : k === K.r32_or_mem ? 4 : 8);
+        const r = k === K.xmm_or_mem ? Register.XMM0 + rng.int(16) : k === K.mm_or_mem ? Register.MM0 + rng.int(8) : gp(k === K.r8_or_mem ? 1 : k === K.r16_or_mem ? 2 : k === K.r32_or_mem ? 4 : 8);
         ops.push({ t: 'R', r }); regs.push(r); break;
       }
       case K.mem: ops.push({ t: 'M', m: ctx.mem(ci.memSize || 8, memo()) }); memUsed = true; regs.push(Register.None); break;
@@ -469,6 +469,7 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
       case K.r32_reg: case K.r32_rm: case K.r32_opcode: { const r = gp(4); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.r64_reg: case K.r64_rm: case K.r64_opcode: { const r = gp(8); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.xmm_reg: case K.xmm_rm: { const r = Register.XMM0 + rng.int(16); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.mm_reg: case K.mm_rm: { const r = Register.MM0 + rng.int(8); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.al: ops.push({ t: 'R', r: Register.AL }); regs.push(Register.AL); break;
       case K.cl: ops.push({ t: 'R', r: Register.CL }); regs.push(Register.CL); break;
       case K.ax: ops.push({ t: 'R', r: Register.AX }); regs.push(Register.AX); break;

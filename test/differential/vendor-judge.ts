@@ -5,11 +5,11 @@
 // into the model's documented result (expect). Both rewrites are exact on any host, so they can also be
 // forced on a host that would agree (ITRACE_DIFF_JUDGE=all), which is how the tests check them.
 import { readFileSync } from 'node:fs';
-import { Code, Decoder, DecoderOptions, Instruction, OpKind } from 'iced-x86';
+import { Code, Decoder, DecoderOptions, Instruction, OpKind, Register } from 'iced-x86';
 import {
   CPU_MODEL, VENDOR_BEHAVIOUR_IDS, VENDOR_TABLE, Vendor, VendorBehaviourId, vendorOf,
 } from '../../src/cpu/vendor-model.js';
-import { CaseResult, CODE_BASE, DiffCase } from './harness.js';
+import { baseline, CaseResult, CODE_BASE, DATA_BASE, DiffCase } from './harness.js';
 
 /** One decoded instruction of a case: its offset in the code page, bytes and iced facts. */
 export interface CaseInsn {
@@ -124,6 +124,33 @@ const JUDGES: Record<VendorBehaviourId, Judge> = {
       return b;
     },
   },
+  rcpRsqrtApprox: {
+    // the host's result must be within what the SDM documents (checked lane by lane); the model's documented
+    // value then replaces it. A host outside the SDM is left as it is, so the case fails.
+    expect(c, insns, nat) {
+      const set = codeSet('rcpRsqrtApprox');
+      const insn = insns.find((i) => set.has(i.code));
+      if (!insn || nat.kind !== 'exit') return null;
+      if (insns.length !== 1) throw new Error('an RCP/RSQRT instruction in a sequence: its operands are unknown');
+      const d = new Decoder(64, insn.bytes, DecoderOptions.None);
+      d.ip = BigInt(CODE_BASE + insn.at);
+      const ins = d.decode();
+      try {
+        const rsqrt = /^Rsqrt/.test(mnemonicOf(insn.code)), lanes = /ps_/.test(mnemonicOf(insn.code)) ? 4 : 1;
+        const src = approxSource(c, ins, 4 * lanes);
+        if (!src) return null;
+        const dst = 160 + 16 * (ins.op0Register - Register.XMM0), fx = Uint8Array.from(nat.fx), dv = new DataView(fx.buffer), sv = new DataView(src.buffer);
+        for (let i = 0; i < lanes; i++) {
+          const m = judgeApproxLane(sv.getUint32(4 * i, true), dv.getUint32(dst + 4 * i, true), rsqrt);
+          if (m === null) return null;
+          dv.setUint32(dst + 4 * i, m, true);
+        }
+        return { ...nat, fx };
+      } finally {
+        ins.free(); d.free();
+      }
+    },
+  },
   repCondFaultFlags: {
     // a fault part-way through REPE/REPNE CMPS/SCAS: the model restores RFLAGS to its value before the
     // instruction; the first instruction of a case starts from the case's RFLAGS
@@ -136,6 +163,70 @@ const JUDGES: Record<VendorBehaviourId, Judge> = {
     },
   },
 };
+
+/** SDM bound of RCPxx/RSQRTxx: |relative error| <= 1.5 * 2^-12. */
+const APPROX_BOUND = 1.5 * 2 ** -12;
+/**
+ * RCP operand magnitudes up to the first never give a tiny result; from the second on they always do (flushed to a
+ * zero); in between either (SDM "RCPSS": 1.11111111110100000000000B * 2^125 and 1.00000000000110000000001B * 2^126;
+ * the SDM's sentence has the two directions swapped, the values only make sense this way round).
+ */
+const RCP_MAY_FLUSH: [number, number] = [(2 - 2 ** -10 + 2 ** -12) * 2 ** 125, (1 + 2 ** -11 + 2 ** -12 + 2 ** -23) * 2 ** 126];
+const f32 = new DataView(new ArrayBuffer(4));
+const bitsToF32 = (b: number): number => { f32.setUint32(0, b >>> 0); return f32.getFloat32(0); };
+const f32ToBits = (x: number): number => { f32.setFloat32(0, x); return f32.getUint32(0); };
+
+/**
+ * The SDM's special cases of RCP (rsqrt = false) and RSQRT for binary32 bits b, or null for a finite nonzero
+ * normal operand (whose result only the bound documents).
+ */
+function approxSpecial(b: number, rsqrt: boolean): number | null {
+  const sign = (b & 0x80000000) >>> 0, e = b & 0x7f800000, f = b & 0x7fffff;
+  if (e === 0x7f800000 && f) return (b | 0x400000) >>> 0; // QNaN, or the SNaN quieted
+  if (e === 0) return (sign | 0x7f800000) >>> 0; // zeros and denormals (treated as zeros): an infinity of the sign
+  if (rsqrt && sign) return 0xffc00000; // negative: the QNaN indefinite
+  if (e === 0x7f800000) return sign; // infinity: a zero of its sign
+  return null;
+}
+
+/**
+ * Judge one lane: the host's bits h for operand bits b must be what the SDM documents (the special cases
+ * exactly, other results within the bound, or a flushed zero where the SDM allows one); returns the model's
+ * documented bits, or null when the host is outside what the SDM allows (the case then fails and shows it).
+ */
+function judgeApproxLane(b: number, h: number, rsqrt: boolean): number | null {
+  const special = approxSpecial(b, rsqrt);
+  if (special !== null) return h === special ? special : null;
+  const x = bitsToF32(b), exact = rsqrt ? 1 / Math.sqrt(x) : 1 / x, hv = bitsToF32(h);
+  const flushed = hv === 0 && Object.is(hv, -0) === x < 0; // a zero of the operand's sign
+  const within = Math.abs(hv - exact) <= APPROX_BOUND * Math.abs(exact);
+  const ax = Math.abs(x);
+  const ok = rsqrt || ax <= RCP_MAY_FLUSH[0] ? within : ax >= RCP_MAY_FLUSH[1] ? flushed : within || flushed;
+  if (!ok) return null;
+  const model = Math.fround(exact); // the model: the binary64 value rounded to binary32, tiny results flushed
+  return Math.abs(model) < 2 ** -126 ? ((b & 0x80000000) >>> 0) : f32ToBits(model);
+}
+
+/** The source operand bytes (16 or 4) of an RCP/RSQRT instruction: an XMM register of the case, or its data memory. */
+function approxSource(c: DiffCase, ins: Instruction, bytes: number): Uint8Array | null {
+  if (ins.op1Kind === OpKind.Register) {
+    const n = ins.op1Register - Register.XMM0;
+    return Uint8Array.from(c.fx.subarray(160 + 16 * n, 160 + 16 * n + bytes));
+  }
+  const reg = (r: Register): bigint => {
+    if (r === Register.None) return 0n;
+    if (r >= Register.RAX && r <= Register.R15) return c.gpr[r - Register.RAX]!;
+    if (r >= Register.EAX && r <= Register.R15D) return c.gpr[r - Register.EAX]! & 0xffffffffn;
+    throw new Error(`address register ${Register[r]}`);
+  };
+  const rip = ins.memoryBase === Register.RIP || ins.memoryBase === Register.EIP;
+  let a = rip ? ins.ipRelMemoryAddress : reg(ins.memoryBase) + reg(ins.memoryIndex) * BigInt(ins.memoryIndexScale) + ins.memoryDisplacementU64;
+  a = BigInt.asUintN(ins.memoryBase >= Register.EAX && ins.memoryBase <= Register.R15D ? 32 : 64, a);
+  const off = Number(a - BigInt(DATA_BASE));
+  const data = baseline();
+  for (const [o, p] of c.patches) data.set(p, o);
+  return off >= 0 && off + bytes <= data.length ? Uint8Array.from(data.subarray(off, off + bytes)) : null;
+}
 
 /** Which entries this host must judge: those its vendor does not match, or all when forced or unknown. */
 export function entriesToJudge(vendor: Vendor | null, force = process.env.ITRACE_DIFF_JUDGE === 'all'): VendorBehaviourId[] {

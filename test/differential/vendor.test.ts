@@ -13,7 +13,7 @@ import { FamilyRun, runFamily } from './suite.js';
 import { hostVendor } from './vendor-judge.js';
 
 const SEED = 20260101;
-const FAMILY_NAMES = ['string', 'misc', 'shift'];
+const FAMILY_NAMES = ['string', 'misc', 'shift', 'rcp'];
 
 /** Run the families with the given entries judged; sum judged counts per entry and failures per entry. */
 function runAll(exe: string, ids: VendorBehaviourId[]): { runs: FamilyRun[]; judged: Map<VendorBehaviourId, number> } {
@@ -51,7 +51,7 @@ const why = hostUnsupportedReason();
 /** The family whose cases exercise an entry. */
 function familyOf(id: VendorBehaviourId): string {
   const fam: Record<VendorBehaviourId, string> = {
-    repA32ZeroCount: 'string', reservedNop0F0DRegister: 'misc', shiftDouble16LargeCount: 'shift', repCondFaultFlags: 'string',
+    repA32ZeroCount: 'string', reservedNop0F0DRegister: 'misc', shiftDouble16LargeCount: 'shift', repCondFaultFlags: 'string', rcpRsqrtApprox: 'rcp',
   };
   return fam[id];
 }

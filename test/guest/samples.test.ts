@@ -15,6 +15,8 @@ const CASES: [string, string[]][] = [
   ['readfile', ['data/missing.txt']],
   ['pages', []],
   ['segv', []],
+  ['simd', []], // MMX with EMMS before x87 code, SSSE3, SSE4.1, SSE4.2 intrinsics
+  ['compute-v2', ['300']], // compute.c built with -O3 -march=x86-64-v2 (auto-vectorised with SSE4.1/SSSE3)
 ];
 
 describe('sample guests match native runs', () => {

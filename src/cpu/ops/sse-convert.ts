@@ -33,7 +33,7 @@ let intHi = 0;
  * half (hi half in intHi); NaN or out of range gives the integer indefinite and IE, an inexact result PE.
  * With DAZ a denormal source (|x| < minNormal) counts as zero.
  */
-function toInt(x: number, bits: number, trunc: boolean, minNormal: number): number {
+export function toInt(x: number, bits: number, trunc: boolean, minNormal: number): number {
   if (x !== x) { FS.fl |= Mx.IE; intHi = bits === 64 ? 0x80000000 : 0; return bits === 64 ? 0 : 0x80000000; }
   if ((FS.mx & Mx.DAZ) && Math.abs(x) < minNormal) x = 0;
   let r: number;
@@ -141,7 +141,7 @@ function s2d(i: number): void {
 }
 
 /** Int32 lane i of SRC to single lane i of RES. */
-function i2s(i: number): void {
+export function i2s(i: number): void {
   const v = SRC.i32[i]!, r = fround(v);
   if (r === v) { RES.f32[i] = r; return; }
   if ((FS.mx & Mx.RC) === 0) { FS.fl |= Mx.PE; RES.f32[i] = r; return; }

@@ -58,7 +58,9 @@ function qwordAddSub(sub: boolean): IntOp {
 
 /** Unsigned 32x32 -> 64 multiply: returns the lo half, leaves the hi half in mulHi. */
 let mulHi = 0;
-function mul32(a: number, b: number): number {
+/** The hi half of the last mul32 product. */
+export const mul32Hi = (): number => mulHi;
+export function mul32(a: number, b: number): number {
   const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
   const mid = al * bh + ah * bl; // < 2^33
   const lo = al * bl + (mid % 65536) * 65536; // < 2^49
