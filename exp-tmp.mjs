@@ -1,0 +1,12 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+const dir = '/tmp/sq/hello';
+const inst = await DuckDBInstance.create(':memory:');
+const con = await inst.connect();
+const run = async (s) => { try { const r = await con.runAndReadAll(s); console.log('OK', s.slice(0,90), JSON.stringify(r.getRows().slice(0,2), (k,v)=>typeof v==='bigint'?String(v):v)); } catch (e) { console.log('ERR', s.slice(0,90), '::', e.message.split('\n')[0]); } };
+await run(`ATTACH '${dir}/query.duckdb' AS t (READ_ONLY)`);
+await run('USE t');
+await run(`SET allowed_paths=['${dir}/query.steps.parquet','${dir}/query.regs.parquet']`);
+await run('SET enable_external_access=false');
+await run('SET lock_configuration=true');
+for (const s of process.argv.slice(2)) await run(s);
+await run('select count(*) from insns');
