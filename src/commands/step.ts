@@ -5,7 +5,9 @@ import { StepJson } from '../replayer/step-view.js';
 import { StepSession } from '../replayer/step-session.js';
 
 export default class Step extends Command {
-  static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.';
+  static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.\n' +
+    'With --to or --write, exit status 0 when the target was reached and 1 when the search ran into an end of the trace ' +
+    '("hit": false in --json); 2 on an error.';
 
   static override examples = [
     '<%= config.bin %> step t.trace                 # step in',
@@ -35,7 +37,7 @@ export default class Step extends Command {
     interactive: Flags.boolean({ char: 'i', description: 'open an interactive session (i, p, gu, i-, p-, gu-, g, g-, ba, r, db, q)', default: false }),
   };
 
-  async run(): Promise<StepJson> {
+  async run(): Promise<StepJson & { hit?: boolean }> {
     const { args, flags } = await this.parse(Step);
     const fail = (msg: string): never => { writeSync(2, `trace step: ${msg}\n`); process.exit(2); };
     const s = StepSession.open(args.trace, { at: flags.at });
@@ -47,6 +49,7 @@ export default class Step extends Command {
         return s.json();
       }
       const lines: string[] = [];
+      let hit: boolean | undefined;
       const justGo = flags.at !== undefined && !flags.back && !flags.over && !flags.out && flags.to === undefined && flags.write === undefined;
       if (justGo) lines.push(s.line(s.position));
       else {
@@ -54,6 +57,7 @@ export default class Step extends Command {
         if ('error' in r) return fail(r.error);
         for (const l of r.landings) lines.push(s.line(l.seq));
         if (r.note !== undefined) lines.push(r.note);
+        hit = r.hit;
       }
       if (flags.regs) lines.push(...s.registerBlock());
       for (const m of flags.mem ?? []) {
@@ -63,7 +67,8 @@ export default class Step extends Command {
       }
       s.savePosition();
       if (!this.jsonEnabled()) for (const l of lines) this.log(l);
-      return s.json();
+      if (hit === false) process.exitCode = 1;
+      return hit === undefined ? s.json() : { ...s.json(), hit };
     } finally {
       s.closeSync();
     }

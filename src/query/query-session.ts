@@ -4,7 +4,8 @@
 // its trace's files is rebuilt before it is attached. Errors (bad trace, bad SQL, refused SQL) are values.
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { buildIndex, indexFiles, indexFilesPresent, IndexProgress } from './build-index.js';
+import { BUILD_SCRATCH, buildIndex, indexFiles, indexFilesPresent, IndexProgress } from './build-index.js';
+import { removeStaleScratch } from '../replayer/build-scratch.js';
 import { cacheKey, INDEX_FILE } from './cache-key.js';
 import { refusedCalls, refusedStatement, sandboxStatements } from './sandbox.js';
 import { formatMacros, traceMacros } from './session-macros.js';
@@ -48,6 +49,7 @@ const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Make sure `<dir>/query.duckdb` (and the Parquet files beside it) is current; returns its path. */
 export async function ensureIndex(dir: string, progress?: IndexProgress): Promise<string | { error: string }> {
   const path = join(dir, INDEX_FILE);
+  removeStaleScratch(dir, BUILD_SCRATCH);
   if (indexFilesPresent(path) && (await storedKey(path)) === cacheKey(dir)) return path;
   const built = await buildIndex(dir, { progress });
   return 'error' in built ? built : built.path;

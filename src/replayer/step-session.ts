@@ -31,6 +31,8 @@ export interface MoveResult {
   landings: Landing[];
   /** A message for an end of the trace or a watchpoint hit. */
   note?: string;
+  /** With a breakpoint (`to`) or watchpoint (`write`): true if every one of the `count` searches found its target. */
+  hit?: boolean;
 }
 
 /** The position file of a trace. */
@@ -173,7 +175,9 @@ export class StepSession {
       if (l.wrote !== undefined) note = `step ${l.wrote} wrote to ${req.write}`;
     }
     this.state.seek(p);
-    return note === undefined ? { landings } : { landings, note };
+    const r: MoveResult = note === undefined ? { landings } : { landings, note };
+    if (target !== undefined || range !== undefined) r.hit = landings.length === count && landings[count - 1]!.end === undefined;
+    return r;
   }
 
   /** The step line of a position. */

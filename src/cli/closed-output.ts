@@ -1,0 +1,13 @@
+// Output that stops when its reader goes: once stdout or stderr is a pipe whose reader has closed (`trace step ...
+// | head -1`), the next write fails with EPIPE; the process then ends at once with status 0 and no error text, as a
+// reader that has seen enough is not an error of this tool.
+
+/** Install the EPIPE handlers on stdout and stderr (once per process). */
+export function stopOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
+}
