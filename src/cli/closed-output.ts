@@ -1,6 +1,7 @@
 // Output that stops when its reader goes: once stdout or stderr is a pipe whose reader has closed (`trace step ...
 // | head -1`), the next write fails with EPIPE; the process then ends at once with status 0 and no error text, as a
-// reader that has seen enough is not an error of this tool.
+// reader that has seen enough is not an error of this tool. A loop that prints as it goes asks outputClosed() after
+// each write (a write to a pipe is synchronous, so a failed one marks the stream at once) and stops early.
 
 /** Install the EPIPE handlers on stdout and stderr (once per process). */
 export function stopOnClosedOutput(): void {
@@ -10,4 +11,9 @@ export function stopOnClosedOutput(): void {
       throw e;
     });
   }
+}
+
+/** True once a write to stdout has failed (its reader closed the pipe). */
+export function outputClosed(): boolean {
+  return process.stdout.errored !== null || process.stdout.destroyed;
 }

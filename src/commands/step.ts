@@ -1,6 +1,8 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeSync } from 'node:fs';
+import { outputClosed } from '../cli/closed-output.js';
 import { interactive } from '../replayer/interactive.js';
+import { Landing } from '../replayer/navigator.js';
 import { StepJson } from '../replayer/step-view.js';
 import { StepSession } from '../replayer/step-session.js';
 
@@ -48,14 +50,21 @@ export default class Step extends Command {
         await interactive(s, process.stdin, process.stdout);
         return s.json();
       }
+      for (const m of flags.mem ?? []) { const r = s.parseRange(m, 64); if ('error' in r) fail(r.error); }
       const lines: string[] = [];
       let hit: boolean | undefined;
+      const text = !this.jsonEnabled();
       const justGo = flags.at !== undefined && !flags.back && !flags.over && !flags.out && flags.to === undefined && flags.write === undefined;
       if (justGo) lines.push(s.line(s.position));
       else {
-        const r = s.move({ motion: flags.over ? 'over' : flags.out ? 'out' : 'in', back: flags.back, count: flags.count, to: flags.to, write: flags.write });
+        // each landing line is printed as it is found, and the move stops once the reader of the output has gone
+        const onLanding = (l: Landing): boolean => {
+          if (text) process.stdout.write(`${s.line(l.seq)}\n`);
+          return !outputClosed();
+        };
+        const r = s.move({ motion: flags.over ? 'over' : flags.out ? 'out' : 'in', back: flags.back, count: flags.count, to: flags.to, write: flags.write, onLanding });
         if ('error' in r) return fail(r.error);
-        for (const l of r.landings) lines.push(s.line(l.seq));
+        if (outputClosed()) process.exit(0);
         if (r.note !== undefined) lines.push(r.note);
         hit = r.hit;
       }
@@ -66,7 +75,7 @@ export default class Step extends Command {
         lines.push(...d);
       }
       s.savePosition();
-      if (!this.jsonEnabled()) for (const l of lines) this.log(l);
+      if (text) for (const l of lines) this.log(l);
       if (hit === false) process.exitCode = 1;
       return hit === undefined ? s.json() : { ...s.json(), hit };
     } finally {

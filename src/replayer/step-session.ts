@@ -23,6 +23,8 @@ export interface MoveRequest {
   to?: string;
   /** Run to the next/previous write to ADDR[:LEN]. */
   write?: string;
+  /** Called after each landing (to print it at once); returning false stops the move there. */
+  onLanding?: (l: Landing) => boolean;
 }
 
 /** What a move did. */
@@ -166,6 +168,7 @@ export class StepSession {
       else l = this.nav.move(p, req.motion ?? 'in', back);
       landings.push(l);
       p = l.seq;
+      if (req.onLanding !== undefined && !req.onLanding(l)) break;
       if (l.end !== undefined) {
         note = l.end === 'end' ? `end of the trace (last step ${this.index.steps - 1})` : 'start of the trace (step 0)';
         if (target !== undefined) note += `: no ${back ? 'earlier' : 'later'} execution of ${req.to}`;

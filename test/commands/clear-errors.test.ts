@@ -2,7 +2,7 @@
 // JavaScript error text, and each is caught before the work starts (an image that is not a regular file, an output
 // directory under /proc, a --summary-json that is a directory, a seed that is not an exact 64-bit integer). A
 // breakpoint or watchpoint that never hits says "hit": false and exits 1. Output stops quietly when its reader
-// closes. Index builds that fail or are interrupted leave no scratch files in the trace.
+// closes (a long `trace step --count` stops moving too). Index builds that fail or are interrupted leave no scratch files in the trace.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,6 +131,8 @@ describe('output stops when its reader closes (EPIPE)', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
     }
+    // the step loop stopped at the closed pipe instead of finishing its 100,000 moves: the move was not saved
+    expect(JSON.parse(readFileSync(join(compute, 'position.json'), 'utf8'))).toEqual({ seq: 0 });
   }, 300_000);
 });
 
