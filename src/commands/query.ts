@@ -1,5 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { readFileSync, statSync, writeSync } from 'node:fs';
+import { checkInputFile } from '../cli/check-paths.js';
 import { describeSchema } from '../query/describe-schema.js';
 import { formatResult } from '../query/format-result.js';
 import { FORMAT_FLAG_OPTIONS, outputChoice } from '../query/output-choice.js';
@@ -54,7 +55,9 @@ export default class Query extends Command {
     }
     if (flags.file !== undefined) {
       if (sql !== undefined) fail('give the SQL either as an argument or with -f, not both');
-      try { sql = readFileSync(flags.file, 'utf8'); } catch (e) { fail(`cannot read ${flags.file}: ${(e as Error).message}`); }
+      const bad = checkInputFile(flags.file, '-f ');
+      if (bad !== undefined) fail(bad);
+      sql = readFileSync(flags.file, 'utf8');
     }
     const out = outputChoice(flags.format, flags.output);
     if ('error' in out) fail(out.error);
