@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { diffSql } from '../diff/diff-sql.js';
 import { diffTraces } from '../diff/diff-traces.js';
@@ -7,7 +8,7 @@ import { formatResult } from '../query/format-result.js';
 import { FORMAT_FLAG_OPTIONS, outputChoice } from '../query/output-choice.js';
 import { checkOutputPath, writeResult } from '../query/write-result.js';
 
-export default class Diff extends Command {
+export default class Diff extends TraceCommand {
   static override description = 'Compare two recordings: the first step where they part and why, then where they differ after it.\n' +
     'Exit status 0 when the runs are identical, 1 when they differ, 2 on error. With --sql, both traces are attached ' +
     'to one DuckDB session as a and b beside the diff\'s own tables (diff_divergence, diff_causes, diff_regions, diff_profile, diff_syscalls); ' +

@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { readFileSync, statSync, writeSync } from 'node:fs';
 import { checkInputFile } from '../cli/check-paths.js';
 import { describeSchema } from '../query/describe-schema.js';
@@ -11,7 +12,7 @@ const isDir = (p: string): boolean => {
   try { return statSync(p).isDirectory(); } catch { return false; }
 };
 
-export default class Query extends Command {
+export default class Query extends TraceCommand {
   static override description = 'Ask SQL (DuckDB) questions of one or more traces.\n' +
     'The first query of a trace builds its index (<trace>/query.duckdb); later ones reuse it until the trace changes. ' +
     'Without SQL, prints every table, view and column with its meaning. Several traces: name them alias=DIR and ' +

@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../guest/seeded-random.js';
@@ -31,7 +32,7 @@ const isDirectory = (p: string): boolean => {
   try { return statSync(p).isDirectory(); } catch { return false; }
 };
 
-export default class Record extends Command {
+export default class Record extends TraceCommand {
   static override description = 'Record a static Linux x86-64 program instruction by instruction into a trace directory.\n' +
     'Every step (instruction, REP iteration, faulting attempt), ring switch, page fault and system call is written as ' +
     'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s; ' +

@@ -1,10 +1,11 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { runProgram } from '../guest/run-program.js';
 import { checkInputFile } from '../cli/check-paths.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
-export default class Run extends Command {
+export default class Run extends TraceCommand {
   static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.\n' +
     'The guest\'s exit status becomes the tool\'s; a problem with the command line (an image that is not a regular file, ' +
     'a missing --root or --stdin) exits with status 2 before the guest starts.';

@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { outputClosed } from '../cli/closed-output.js';
 import { interactive } from '../replayer/interactive.js';
@@ -6,7 +7,7 @@ import { Landing } from '../replayer/navigator.js';
 import { StepJson } from '../replayer/step-view.js';
 import { StepSession } from '../replayer/step-session.js';
 
-export default class Step extends Command {
+export default class Step extends TraceCommand {
   static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.\n' +
     'With --to or --write, exit status 0 when the target was reached and 1 when the search ran into an end of the trace ' +
     '("hit": false in --json); 2 on an error.';
