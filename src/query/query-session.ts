@@ -111,7 +111,7 @@ export class QuerySession {
     } catch (e) {
       con.closeSync();
       instance.closeSync();
-      return { error: (e as Error).message };
+      return { error: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
     }
     return new QuerySession(traces, instance, con);
   }

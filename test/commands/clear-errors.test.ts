@@ -34,6 +34,15 @@ beforeAll(() => {
   compute = recordRun('compute-musl', ['200']);
 }, 300_000);
 
+describe('command-line mistakes oclif finds', () => {
+  it('a bad flag value, a missing argument, conflicting flags: one line each, status 2', () => {
+    refused(cli('step', hello, '--count', 'abc'), 'step', /--count; Expected an integer but received: abc \(see trace step --help\)/);
+    refused(cli('info'), 'info', /Missing 1 required arg/);
+    refused(cli('step', hello, '--over', '--out'), 'step', /cannot also be provided/);
+    refused(cli('query', hello, '-f', work), 'query', /-f .*: is a directory, not a regular file/);
+  }, 300_000);
+});
+
 describe('images that are not regular files are refused before reading', () => {
   it('run and record: /dev/zero, a FIFO, a directory', () => {
     const fifo = join(work, 'fifo');
