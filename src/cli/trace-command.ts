@@ -4,10 +4,14 @@
 import { Command, Errors } from '@oclif/core';
 import { writeSync } from 'node:fs';
 
+// oclif colours some messages: the escape sequences are dropped from the one line
+// eslint-disable-next-line no-control-regex
+const ANSI_COLOR = /\x1b\[[0-9;]*m/g;
+
 export abstract class TraceCommand extends Command {
   protected override async catch(err: Error & { code?: string }): Promise<unknown> {
     if (err instanceof Errors.ExitError || err.code === 'EEXIT') throw err;
-    const lines = (err.message ?? String(err)).replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.replace(/\s+/g, ' ').trim())
+    const lines = (err.message ?? String(err)).replace(ANSI_COLOR, '').split('\n').map((l) => l.replace(/\s+/g, ' ').trim())
       .filter((l) => l !== '' && !/^See more help/.test(l));
     const text = lines.reduce((t, l) => (t === '' ? l : `${t}${/[:;,]$/.test(t) ? ' ' : '; '}${l}`), '');
     writeSync(2, `trace ${this.id ?? ''}: ${text}${err instanceof Errors.CLIError ? ` (see trace ${this.id ?? ''} --help)` : ''}\n`);
