@@ -5,13 +5,11 @@
 import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, statSync, Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
+/** What a non-regular file is: `is a directory`, `is a FIFO, not a regular file`, ... */
 function kind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
+  if (st.isDirectory()) return 'is a directory';
+  const what = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'special';
+  return `is ${what}, not a regular file`;
 }
 
 const code = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? 'error';
@@ -36,7 +34,7 @@ export function checkInputFile(path: string, what = ''): string | undefined {
   } catch (e) {
     return `${what}${path}: ${code(e) === 'ENOENT' ? 'no such file' : reason(e)}`;
   }
-  if (!st.isFile()) return `${what}${path}: is ${kind(st)}, not a regular file`;
+  if (!st.isFile()) return `${what}${path}: ${kind(st)}`;
   try {
     accessSync(path, constants.R_OK);
   } catch (e) {
@@ -94,7 +92,7 @@ export function removeCreated(created: readonly string[]): void {
 export function checkOutputFile(path: string, what = ''): string | undefined {
   try {
     const st = statSync(path);
-    if (!st.isFile()) return `${what}${path}: is ${kind(st)}, not a regular file`;
+    if (!st.isFile()) return `${what}${path}: ${kind(st)}`;
     accessSync(path, constants.W_OK);
     return undefined;
   } catch (e) {
