@@ -1,8 +1,9 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { formatFsck, fsck, FsckResult, repairTrace } from '../trace/fsck.js';
 
-export default class Fsck extends Command {
+export default class Fsck extends TraceCommand {
   static override description = 'Check a trace: every checksum (tables, checkpoints, meta.json, symbols.json) and that the rows of every ' +
     'table agree with insns. With --repair, cut every table back to the last step all of them hold completely, keeping the ' +
     'original files in TRACE/backup-<time>/.\nExit status: 0 intact (or an intact interrupted recording), 1 damaged, 2 error.';

@@ -1,10 +1,11 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findGdb, gdbArguments } from '../gdb/gdb-launch.js';
 
-export default class Gdb extends Command {
+export default class Gdb extends TraceCommand {
   static override description = 'Debug a recording with gdb: starts `trace gdbserver --stdio` and stock gdb connected to it ' +
     'with the recorded executable, so `reverse-step`, `reverse-continue` and watchpoints backwards work at source level. ' +
     'Arguments after -- go to gdb. Exit status: gdb\'s, or 2 if gdb is not installed or the trace cannot be opened.';

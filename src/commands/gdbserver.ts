@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 import { StepSession } from '../replayer/step-session.js';
@@ -6,7 +7,7 @@ import { closeMonitorSessions } from '../gdb/monitor.js';
 import { listen, PacketLog, serveStream } from '../gdb/serve.js';
 import { GdbServer } from '../gdb/server.js';
 
-export default class Gdbserver extends Command {
+export default class Gdbserver extends TraceCommand {
   static override description = 'Serve a recorded trace to gdb over the GDB remote serial protocol, with reverse execution ' +
     '(reverse-step, reverse-continue, watchpoints backwards). gdb sees user mode only, as on Linux, unless --kernel. ' +
     'Registers and memory cannot be changed. Exit status 0 when the session ends, 2 on error.';

@@ -1,8 +1,9 @@
-import { Args, Command } from '@oclif/core';
+import { Args } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { formatTraceInfo, TraceInfo, traceInfo } from '../trace/trace-info.js';
 
-export default class Info extends Command {
+export default class Info extends TraceCommand {
   static override description = 'Describe a trace: how it was recorded, whether it is complete, and what its tables hold.';
 
   static override examples = [

@@ -1,24 +1,33 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { readFileSync, statSync, writeSync } from 'node:fs';
+import { checkInputFile } from '../cli/check-paths.js';
 import { describeSchema } from '../query/describe-schema.js';
-import { Format, FORMATS, formatResult } from '../query/format-result.js';
+import { formatResult } from '../query/format-result.js';
+import { FORMAT_FLAG_OPTIONS, outputChoice } from '../query/output-choice.js';
 import { parseTraceArgs, QuerySession } from '../query/query-session.js';
 import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
+import { checkOutputPath, writeResult } from '../query/write-result.js';
 
 const isDir = (p: string): boolean => {
   try { return statSync(p).isDirectory(); } catch { return false; }
 };
 
-export default class Query extends Command {
+export default class Query extends TraceCommand {
   static override description = 'Ask SQL (DuckDB) questions of one or more traces.\n' +
     'The first query of a trace builds its index (<trace>/query.duckdb); later ones reuse it until the trace changes. ' +
     'Without SQL, prints every table, view and column with its meaning. Several traces: name them alias=DIR and ' +
-    'write alias.insns, alias.calls, ...';
+    'write alias.insns, alias.calls, ...\n' +
+    'The SQL runs sandboxed: it sees the traces\' tables and its own temporary tables, and cannot read or write host files ' +
+    '(no COPY, ATTACH, EXPORT, INSTALL/LOAD, read_csv, glob, ...); --output FILE writes the result as CSV, JSON or Parquet. ' +
+    'Exit status 0 on success, 2 on an error (a bad trace, an SQL error, SQL the sandbox refuses).';
 
   static override examples = [
     '<%= config.bin %> query traces/compute',
     '<%= config.bin %> query traces/compute "select symbol, count(*) steps from insns group by all order by steps desc limit 10"',
     '<%= config.bin %> query traces/compute -f question.sql --format csv',
+    '<%= config.bin %> query traces/compute "select * from calls" --output calls.parquet',
+    '<%= config.bin %> query traces/compute "create temp table f as select symbol, count(*) n from calls group by all; select * from f order by n desc limit 5"',
     '<%= config.bin %> query a=traces/run1 b=traces/run2 "select (select count(*) from a.insns) a, (select count(*) from b.insns) b"',
   ];
 
@@ -31,8 +40,9 @@ export default class Query extends Command {
 
   static override flags = {
     file: Flags.string({ char: 'f', description: 'read the SQL from this file' }),
-    format: Flags.string({ description: 'output format', options: [...FORMATS], default: 'table' }),
     'allow-partial': allowPartialFlag,
+    format: Flags.string({ description: 'output format (table, csv, json, markdown on stdout; csv, json, parquet with --output)', options: [...FORMAT_FLAG_OPTIONS] }),
+    output: Flags.string({ char: 'o', description: 'write the result to this file (csv, json or parquet: --format or the file\'s extension) instead of stdout' }),
   };
 
   async run(): Promise<void> {
@@ -48,10 +58,19 @@ export default class Query extends Command {
     }
     if (flags.file !== undefined) {
       if (sql !== undefined) fail('give the SQL either as an argument or with -f, not both');
-      try { sql = readFileSync(flags.file, 'utf8'); } catch (e) { fail(`cannot read ${flags.file}: ${(e as Error).message}`); }
+      const bad = checkInputFile(flags.file, '-f ');
+      if (bad !== undefined) fail(bad);
+      sql = readFileSync(flags.file, 'utf8');
     }
+    const out = outputChoice(flags.format, flags.output);
+    if ('error' in out) fail(out.error);
     const traces = parseTraceArgs(traceArgs);
     for (const t of traces) admitTraceOrExit('query', t.dir, flags['allow-partial']);
+    if ('file' in out) {
+      if (sql === undefined) fail('--output needs SQL');
+      const bad = checkOutputPath(out.file, traces.map((t) => t.dir));
+      if (bad !== undefined) fail(bad);
+    }
     const session = await QuerySession.open(traces);
     if ('error' in session) fail(session.error);
     try {
@@ -62,12 +81,14 @@ export default class Query extends Command {
         return;
       }
       const r = await session.run(sql);
-      if ('error' in r) {
-        writeSync(2, `${r.error}\n`);
-        process.exitCode = 1;
+      if ('error' in r) fail(r.error);
+      if ('stdout' in out) {
+        process.stdout.write(formatResult(r, out.stdout));
         return;
       }
-      process.stdout.write(formatResult(r, flags.format as Format));
+      const w = await writeResult(r, out.file, out.format);
+      if ('error' in w) fail(w.error);
+      writeSync(2, `trace query: wrote ${w.rows} row${w.rows === 1 ? '' : 's'} to ${out.file}\n`);
     } finally {
       session.closeSync();
     }

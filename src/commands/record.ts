@@ -1,9 +1,12 @@
-import { Args, Command, Flags } from '@oclif/core';
-import { writeFileSync, writeSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
+import { statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../guest/seeded-random.js';
-import { RecordControl, recordAsync, RecordSummary } from '../recorder/record.js';
+import { defaultTraceDir, RecordControl, recordAsync, RecordSummary } from '../recorder/record.js';
+import { checkInputFile, checkOutputFile, makeOutputDir, removeCreated } from '../cli/check-paths.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
+import { parseSeed } from '../cli/parse-seed.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
@@ -25,12 +28,18 @@ export function formatSummary(s: RecordSummary): string {
   ].join('\n') + '\n';
 }
 
-export default class Record extends Command {
+const isDirectory = (p: string): boolean => {
+  try { return statSync(p).isDirectory(); } catch { return false; }
+};
+
+export default class Record extends TraceCommand {
   static override description = 'Record a static Linux x86-64 program instruction by instruction into a trace directory.\n' +
     'Every step (instruction, REP iteration, faulting attempt), ring switch, page fault and system call is written as ' +
     'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s.\n' +
     'SIGINT (Ctrl-C) or SIGTERM stops the guest at the next sync point (every 262,144 steps), writes every table up to ' +
-    'that step and exits with status 130 (SIGINT) or 143 (SIGTERM); an internal error or a full disk exits with 70.';
+    'that step and exits with status 130 (SIGINT) or 143 (SIGTERM); an internal error or a full disk exits with 70; ' +
+    'a problem with the command line (an image that is not a regular file, an output directory that cannot be created, ' +
+    'a --summary-json path that cannot be written, a bad --seed) exits with status 2 before anything runs.';
 
   static override examples = [
     '<%= config.bin %> record',
@@ -54,7 +63,7 @@ export default class Record extends Command {
     'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),
     'checkpoint-every': Flags.integer({ description: 'steps between full-state checkpoints', default: 1_000_000, min: 1000 }),
     'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
-    seed: Flags.integer({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical' }),
+    seed: Flags.string({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical (a 64-bit integer, decimal or 0x hex)' }),
   };
 
   async run(): Promise<void> {
@@ -62,6 +71,15 @@ export default class Record extends Command {
     const { args, flags, argv } = await this.parse(Record, own);
     const image = args.image ?? join(this.config.root, 'guests/bin/compute-musl');
     const guestArgs = [...(argv as string[]).slice(args.image ? 1 : 0), ...guestTail];
+    const fail = (msg: string): never => { writeSync(2, `trace record: ${msg}\n`); process.exit(2); };
+    const seed = flags.seed === undefined ? undefined : parseSeed(flags.seed);
+    if (typeof seed === 'object') return fail(seed.error);
+    const bad = checkInputFile(image) ?? (flags.stdin !== undefined && isDirectory(flags.stdin) ? `--stdin ${flags.stdin}: is a directory` : undefined) ??
+      (flags['summary-json'] === undefined ? undefined : checkOutputFile(flags['summary-json'], '--summary-json '));
+    if (bad !== undefined) return fail(bad);
+    const out = flags.out ?? defaultTraceDir(image);
+    const made = makeOutputDir(out);
+    if ('error' in made) return fail(made.error);
     const tty = process.stderr.isTTY === true;
     // SIGINT/SIGTERM stop the guest at the next sync point; the trace is written up to that step
     const control: RecordControl = { stop: null };
@@ -69,21 +87,25 @@ export default class Record extends Command {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const res = await recordAsync({
-      image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out: flags.out,
+      image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out,
       maxSteps: flags['max-steps'], checkpointEvery: flags['checkpoint-every'],
-      random: flags.seed === undefined ? undefined : seededRandom(flags.seed),
+      random: seed === undefined ? undefined : seededRandom(seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
     }, control);
     if (tty) process.stderr.write('\r\x1b[K');
     if ('error' in res) {
-      writeSync(2, `trace record: ${res.error}\n`);
-      process.exit(2);
+      removeCreated(made.created);
+      return fail(res.error);
     }
     if (res.message) writeSync(2, `${res.message}\n`);
     writeSync(2, formatSummary(res));
     if (flags['summary-json']) {
       const { message: _m, ...json } = res;
-      writeFileSync(flags['summary-json'], JSON.stringify(json, null, 2) + '\n');
+      try {
+        writeFileSync(flags['summary-json'], JSON.stringify(json, null, 2) + '\n');
+      } catch (e) {
+        fail(`--summary-json ${flags['summary-json']}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
     }
     if (res.interrupted !== undefined) process.exit(res.interrupted === 'SIGTERM' ? 143 : 130);
     process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : 70));

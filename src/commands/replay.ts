@@ -1,10 +1,11 @@
-import { Command, Args, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { formatVerify, verifyTrace, VerifyResult } from '../replayer/verify.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 
-export default class Replay extends Command {
+export default class Replay extends TraceCommand {
   static override description = 'Re-execute a trace from its first checkpoint with the recorded inputs and check every step against the recorded rows.';
 
   static override examples = [

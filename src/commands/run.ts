@@ -1,10 +1,14 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { runProgram } from '../guest/run-program.js';
+import { checkInputFile } from '../cli/check-paths.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
-export default class Run extends Command {
-  static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.';
+export default class Run extends TraceCommand {
+  static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.\n' +
+    'The guest\'s exit status becomes the tool\'s; a problem with the command line (an image that is not a regular file, ' +
+    'a missing --root or --stdin) exits with status 2 before the guest starts.';
 
   static override examples = [
     '<%= config.bin %> run guests/bin/hello-musl',
@@ -34,6 +38,11 @@ export default class Run extends Command {
     const { own, guestTail } = splitGuestArgv(this.argv);
     const { args, flags, argv } = await this.parse(Run, own);
     const rest = [...(argv as string[]).slice(1), ...guestTail];
+    const bad = checkInputFile(args.image);
+    if (bad !== undefined) {
+      writeSync(2, `trace run: ${bad}\n`);
+      process.exit(2);
+    }
     const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);

@@ -1,12 +1,17 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
+import { outputClosed } from '../cli/closed-output.js';
 import { interactive } from '../replayer/interactive.js';
+import { Landing } from '../replayer/navigator.js';
 import { StepJson } from '../replayer/step-view.js';
 import { StepSession } from '../replayer/step-session.js';
 import { admitTraceOrExit, allowPartialFlag } from '../cli/trace-access.js';
 
-export default class Step extends Command {
-  static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.';
+export default class Step extends TraceCommand {
+  static override description = 'Step through a recorded trace forwards or backwards (step in, over, out; breakpoints; watchpoints). The position persists in the trace directory.\n' +
+    'With --to or --write, exit status 0 when the target was reached and 1 when the search ran into an end of the trace ' +
+    '("hit": false in --json); 2 on an error.';
 
   static override examples = [
     '<%= config.bin %> step t.trace                 # step in',
@@ -37,7 +42,7 @@ export default class Step extends Command {
     interactive: Flags.boolean({ char: 'i', description: 'open an interactive session (i, p, gu, i-, p-, gu-, g, g-, ba, r, db, q)', default: false }),
   };
 
-  async run(): Promise<StepJson> {
+  async run(): Promise<StepJson & { hit?: boolean }> {
     const { args, flags } = await this.parse(Step);
     const fail = (msg: string): never => { writeSync(2, `trace step: ${msg}\n`); process.exit(2); };
     admitTraceOrExit('step', args.trace, flags['allow-partial']);
@@ -49,14 +54,23 @@ export default class Step extends Command {
         await interactive(s, process.stdin, process.stdout);
         return s.json();
       }
+      for (const m of flags.mem ?? []) { const r = s.parseRange(m, 64); if ('error' in r) fail(r.error); }
       const lines: string[] = [];
+      let hit: boolean | undefined;
+      const text = !this.jsonEnabled();
       const justGo = flags.at !== undefined && !flags.back && !flags.over && !flags.out && flags.to === undefined && flags.write === undefined;
       if (justGo) lines.push(s.line(s.position));
       else {
-        const r = s.move({ motion: flags.over ? 'over' : flags.out ? 'out' : 'in', back: flags.back, count: flags.count, to: flags.to, write: flags.write });
+        // each landing line is printed as it is found, and the move stops once the reader of the output has gone
+        const onLanding = (l: Landing): boolean => {
+          if (text) process.stdout.write(`${s.line(l.seq)}\n`);
+          return !outputClosed();
+        };
+        const r = s.move({ motion: flags.over ? 'over' : flags.out ? 'out' : 'in', back: flags.back, count: flags.count, to: flags.to, write: flags.write, onLanding });
         if ('error' in r) return fail(r.error);
-        for (const l of r.landings) lines.push(s.line(l.seq));
+        if (outputClosed()) process.exit(0);
         if (r.note !== undefined) lines.push(r.note);
+        hit = r.hit;
       }
       if (flags.regs) lines.push(...s.registerBlock());
       for (const m of flags.mem ?? []) {
@@ -65,8 +79,9 @@ export default class Step extends Command {
         lines.push(...d);
       }
       s.savePosition();
-      if (!this.jsonEnabled()) for (const l of lines) this.log(l);
-      return s.json();
+      if (text) for (const l of lines) this.log(l);
+      if (hit === false) process.exitCode = 1;
+      return hit === undefined ? s.json() : { ...s.json(), hit };
     } finally {
       s.closeSync();
     }

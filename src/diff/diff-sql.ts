@@ -1,6 +1,7 @@
 // The diff's facts in SQL: a QuerySession over both traces (attached as a and b, with their indexes and
-// macros) plus temporary tables diff_divergence, diff_causes, diff_regions, diff_profile and diff_syscalls.
-import { QueryResult, QuerySession } from '../query/query-session.js';
+// macros) plus temporary tables diff_divergence, diff_causes, diff_regions, diff_profile and diff_syscalls, loaded
+// before the session's sandbox closes; the user's SQL then runs sandboxed as in `trace query`.
+import { QueryError, QueryResult, QuerySession } from '../query/query-session.js';
 import { DiffResult } from './diff-traces.js';
 
 const str = (s: string | null | undefined): string => (s === null || s === undefined ? 'NULL' : `'${s.replaceAll("'", "''")}'`);
@@ -32,14 +33,10 @@ export function diffTableStatements(r: DiffResult): string[] {
 }
 
 /** Run SQL with both traces attached as a and b and the diff tables loaded. */
-export async function diffSql(r: DiffResult, sql: string): Promise<QueryResult | { error: string }> {
-  const session = await QuerySession.open([{ alias: 'a', dir: r.a.dir }, { alias: 'b', dir: r.b.dir }]);
-  if ('error' in session) return session;
+export async function diffSql(r: DiffResult, sql: string): Promise<QueryResult | QueryError> {
+  const session = await QuerySession.open([{ alias: 'a', dir: r.a.dir }, { alias: 'b', dir: r.b.dir }], { setup: diffTableStatements(r) });
+  if ('error' in session) return { error: session.error, refused: false };
   try {
-    for (const s of diffTableStatements(r)) {
-      const x = await session.run(s);
-      if ('error' in x) return { error: `loading the diff tables: ${x.error}` };
-    }
     return await session.run(sql);
   } finally {
     session.closeSync();

@@ -35,7 +35,9 @@ export interface SpecError {
 /** Read the image and check the options; returns the bytes or a one-line error. */
 export function readImage(spec: ProgramSpec): Uint8Array | SpecError {
   if (!existsSync(spec.image)) return { error: `${spec.image}: no such file` };
-  if (statSync(spec.image).isDirectory()) return { error: `${spec.image}: is a directory` };
+  const st = statSync(spec.image);
+  if (st.isDirectory()) return { error: `${spec.image}: is a directory` };
+  if (!st.isFile()) return { error: `${spec.image}: not a regular file` }; // /dev/zero or a FIFO would be read forever
   if (spec.root !== undefined && (!existsSync(spec.root) || !statSync(spec.root).isDirectory())) {
     return { error: `--root ${spec.root}: not a directory` };
   }

@@ -1,8 +1,8 @@
 // A repeatable source of "random" bytes (xorshift64*), for recordings that must be identical run to run
 // (`trace record --seed N`): AT_RANDOM, getrandom(2) and RDRAND then give the guest the same bytes.
 
-/** n-byte chunks of a xorshift64* stream seeded with `seed`. */
-export function seededRandom(seed: number): (n: number) => Uint8Array {
+/** n-byte chunks of a xorshift64* stream seeded with `seed` (taken modulo 2^64; a bigint keeps every bit). */
+export function seededRandom(seed: number | bigint): (n: number) => Uint8Array {
   let s = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + 1n);
   return (n: number): Uint8Array => {
     const out = new Uint8Array(n);

@@ -8,7 +8,7 @@
 // and regs decompressed once for them). Every file is written under a temporary name and renamed into place, the
 // DuckDB file last (it holds the cache key), so a reader never sees half an index.
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   BIGINT, BLOB, BOOLEAN, DuckDBConnection, DuckDBInstance, DuckDBValue, SMALLINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, blobValue,
 } from '@duckdb/node-api';
@@ -22,6 +22,7 @@ import { BULK_TABLES, BulkTable, enumTypesSql, PARQUET_TABLES, parquetPath } fro
 import { ParquetWriter } from './parquet-writer.js';
 import { decodeBatch, rawBatches } from './raw-batches.js';
 import { FaultCollector, FaultInput } from './fault-collector.js';
+import { cleanupOnSignal, removeStaleScratch } from '../replayer/build-scratch.js';
 import { disassemble } from '../trace/disassemble.js';
 import { REGISTERS } from '../trace/registers.js';
 import { readTraceSymbols } from '../trace/symbols.js';
@@ -69,6 +70,9 @@ export function indexFilesPresent(path: string): boolean {
   return indexFiles(path).every((f) => existsSync(f));
 }
 
+/** Names of a build's scratch files (group 1: the building process's id). */
+export const BUILD_SCRATCH = /\.build-(\d+)(\.|$)/;
+
 /** Where a build writes each bulk table's Parquet file (`file`) and where it ends up (`final`, for views). */
 interface BulkFile {
   readonly table: BulkTable;
@@ -90,12 +94,17 @@ export async function buildIndex(dir: string, opts: BuildOptions = {}): Promise<
   });
   const key = cacheKey(dir);
   const scratch = [tmp, `${tmp}.wal`, ...files.map((f) => f.file)];
-  for (const f of scratch) rmSync(f, { force: true });
+  const clean = (): void => { for (const f of scratch) rmSync(f, { force: true }); };
+  removeStaleScratch(dirname(path), BUILD_SCRATCH);
+  clean();
+  const release = cleanupOnSignal(clean);
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(tmp);
   } catch (e) {
-    return { error: `cannot create ${tmp}: ${(e as Error).message}` };
+    clean();
+    release();
+    return { error: `cannot create ${tmp}: ${(e as Error).message.split('\n')[0]}` };
   }
   const cons: DuckDBConnection[] = [];
   try {
@@ -112,11 +121,12 @@ export async function buildIndex(dir: string, opts: BuildOptions = {}): Promise<
     renameSync(tmp, path);
     return { path, rows: r.rows, calls: r.calls, seconds: (performance.now() - t0) / 1000, copySeconds: r.copySeconds };
   } catch (e) {
-    return { error: `indexing ${dir}: ${(e as Error).message}` };
+    return { error: `indexing ${dir}: ${(e as Error).message.split('\n')[0]}` };
   } finally {
     for (const c of cons) c.closeSync();
     try { instance.closeSync(); } catch { /* already closed */ }
-    for (const f of scratch) rmSync(f, { force: true });
+    clean();
+    release();
   }
 }
 

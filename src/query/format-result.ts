@@ -46,7 +46,9 @@ export function formatResult(r: QueryResult, format: Format): string {
     }
     case 'table': {
       const cells = r.rows.map((row) => row.map((v) => text(v) ?? 'NULL'));
-      const widths = r.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+      // a loop, not Math.max(...cells): a spread of a few hundred thousand rows overflows the stack
+      const widths = r.columns.map((c) => c.length);
+      for (const row of cells) for (let i = 0; i < row.length; i++) if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length;
       const right = r.types.map((t) => numeric.test(t));
       const line = (vals: string[], header: boolean): string => vals.map((v, i) => (right[i] === true && !header ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
       const out = [line(r.columns, true), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map((row) => line(row, false))];

@@ -1,10 +1,13 @@
 // A SQL session over one or more traces: an in-memory DuckDB with each trace's cached index attached read-only
-// under its alias (the first one is also the default catalog), plus the session macros. An index whose key no
-// longer matches its trace's files is rebuilt before it is attached. Errors (bad trace, bad SQL) are values.
+// under its alias (the first one is also the default catalog), plus the session macros and any tables the caller
+// sets up; then the session is sandboxed (sandbox.ts) and only user SQL runs. An index whose key no longer matches
+// its trace's files is rebuilt before it is attached. Errors (bad trace, bad SQL, refused SQL) are values.
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { buildIndex, indexFilesPresent, IndexProgress } from './build-index.js';
+import { BUILD_SCRATCH, buildIndex, indexFiles, indexFilesPresent, IndexProgress } from './build-index.js';
+import { removeStaleScratch } from '../replayer/build-scratch.js';
 import { cacheKey, INDEX_FILE } from './cache-key.js';
+import { refusedCalls, refusedStatement, sandboxStatements } from './sandbox.js';
 import { formatMacros, traceMacros } from './session-macros.js';
 
 /** One trace of a session. */
@@ -29,6 +32,16 @@ export interface QueryResult {
 export interface SessionOptions {
   /** Progress of index builds (trace directory, rows done, rows total). */
   readonly progress?: (dir: string, done: number, total: number) => void;
+  /** Trusted statements run after the macros and before the sandbox closes (e.g. the diff's tables). */
+  readonly setup?: readonly string[];
+}
+
+/** A user error in SQL: `refused` when the sandbox refused it (not run), otherwise DuckDB's message. */
+export interface QueryError {
+  /** One-line message. */
+  readonly error: string;
+  /** True when the SQL was refused by the sandbox rather than failing in DuckDB. */
+  readonly refused: boolean;
 }
 
 const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -36,6 +49,7 @@ const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Make sure `<dir>/query.duckdb` (and the Parquet files beside it) is current; returns its path. */
 export async function ensureIndex(dir: string, progress?: IndexProgress): Promise<string | { error: string }> {
   const path = join(dir, INDEX_FILE);
+  removeStaleScratch(dir, BUILD_SCRATCH);
   if (indexFilesPresent(path) && (await storedKey(path)) === cacheKey(dir)) return path;
   const built = await buildIndex(dir, { progress });
   return 'error' in built ? built : built.path;
@@ -92,21 +106,41 @@ export class QuerySession {
       const stmts = [...formatMacros(), ...traceMacros(traces[0]!.alias, '')];
       if (traces.length > 1) for (const t of traces) stmts.push(...traceMacros(t.alias, `${t.alias}_`));
       for (const s of stmts) await con.run(s);
+      for (const s of opts.setup ?? []) await con.run(s);
+      for (const s of sandboxStatements(paths.flatMap((p) => indexFiles(p).filter((f) => f !== p)))) await con.run(s);
     } catch (e) {
       con.closeSync();
       instance.closeSync();
-      return { error: (e as Error).message };
+      return { error: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
     }
     return new QuerySession(traces, instance, con);
   }
 
-  /** Run SQL (one or more statements; the result is the last one's). */
-  async run(sql: string): Promise<QueryResult | { error: string }> {
+  /**
+   * Run SQL (one or more statements, in order; the result is the last one's). Calls of refused functions refuse the
+   * whole text before anything runs; each statement's type is checked when it is prepared, before it runs.
+   */
+  async run(sql: string): Promise<QueryResult | QueryError> {
+    const calls = refusedCalls(sql);
+    if (calls !== undefined) return { error: `refused: ${calls}`, refused: true };
     try {
-      const r = await this.con.runAndReadAll(sql);
-      return { columns: r.columnNames(), types: r.columnTypes().map((t) => t.toString()), rows: r.getRows() };
+      const stmts = await this.con.extractStatements(sql);
+      if (stmts.count === 0) return { error: 'no SQL statement given', refused: false };
+      let last: QueryResult | undefined;
+      for (let i = 0; i < stmts.count; i++) {
+        const p = await stmts.prepare(i);
+        try {
+          const why = refusedStatement(p.statementType);
+          if (why !== undefined) return { error: `refused: ${why}`, refused: true };
+          const r = await p.runAndReadAll();
+          last = { columns: r.columnNames(), types: r.columnTypes().map((t) => t.toString()), rows: r.getRows() };
+        } finally {
+          p.destroySync();
+        }
+      }
+      return last!;
     } catch (e) {
-      return { error: (e as Error).message };
+      return duckdbError(e);
     }
   }
 
@@ -115,6 +149,19 @@ export class QuerySession {
     this.con.closeSync();
     this.instance.closeSync();
   }
+}
+
+/**
+ * DuckDB's message as one line: its first line (the rest is the statement with a caret, or candidates). A file access
+ * the sandbox blocked is a refusal.
+ */
+function duckdbError(e: unknown): QueryError {
+  const first = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim().replace(/^Failed to extract statements: /, '');
+  if (/^Permission Error: .*disabled (by|through) configuration/.test(first)) {
+    return { error: `refused: ${first.replace(/^Permission Error: /, '')} (SQL here sees only the trace's tables)`, refused: true };
+  }
+  if (/the configuration has been locked/.test(first)) return { error: `refused: ${first.replace(/^Invalid Input Error: /, '')}`, refused: true };
+  return { error: first, refused: false };
 }
 
 /** Parse `alias=DIR` or `DIR` arguments: a bare DIR gets alias `t` (first) or `t2`, `t3`... */

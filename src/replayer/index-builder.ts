@@ -5,6 +5,7 @@
 // `pages.bin` (each page version is written once: a snapshot adds only the frames written since the previous).
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeStaleScratch } from './build-scratch.js';
 import { Off } from '../cpu/state.js';
 import { DEFAULT_MEMORY } from '../guest/layout.js';
 import { disassemble } from '../trace/disassemble.js';
@@ -79,13 +80,27 @@ class RowCursor {
   }
 }
 
-/** Build (or rebuild) the index of a trace and load it. */
+/** Names of a build's scratch directory (group 1: the building process's id). */
+const STEP_SCRATCH = /^step-index\.tmp(\d+)$/;
+
+/** Build (or rebuild) the index of a trace and load it; its scratch directory never outlives it (build-scratch.ts). */
 export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: number } = {}): StepIndex | { error: string } {
   const t0 = performance.now();
   const every = opts.snapshotEvery ?? SNAPSHOT_EVERY;
   const final = join(reader.dir, INDEX_DIR);
   const dir = `${final}.tmp${process.pid}`;
-  rmSync(dir, { recursive: true, force: true });
+  removeStaleScratch(reader.dir, STEP_SCRATCH);
+  // no signal handler: this build is synchronous, so one would only run after it (Ctrl-C would wait for the whole
+  // build); an interrupted build's directory is removed by the next open of the trace (removeStaleScratch)
+  try {
+    return buildInto(reader, dir, final, every, t0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // after the rename nothing is left; after a failure, the half-built directory
+  }
+}
+
+/** The build proper, into the scratch directory `dir`, renamed to `final` at the end. */
+function buildInto(reader: TraceReader, dir: string, final: string, every: number, t0: number): StepIndex | { error: string } {
   mkdirSync(join(dir, 'snapshots'), { recursive: true });
   const cp = reader.readCheckpoint(0);
   if ('error' in cp) return cp;
@@ -247,6 +262,7 @@ export function buildStepIndex(reader: TraceReader, opts: { snapshotEvery?: numb
 
 /** The cached index of a trace, built first if missing or stale. */
 export function openStepIndex(reader: TraceReader, opts: { snapshotEvery?: number } = {}): StepIndex | { error: string } {
+  removeStaleScratch(reader.dir, STEP_SCRATCH);
   const cached = StepIndex.load(reader);
   if (cached !== undefined && (opts.snapshotEvery === undefined || cached.meta.snapshotEvery === opts.snapshotEvery)) return cached;
   try {

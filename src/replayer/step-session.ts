@@ -24,6 +24,8 @@ export interface MoveRequest {
   to?: string;
   /** Run to the next/previous write to ADDR[:LEN]. */
   write?: string;
+  /** Called after each landing (to print it at once); returning false stops the move there. */
+  onLanding?: (l: Landing) => boolean;
 }
 
 /** What a move did. */
@@ -32,6 +34,8 @@ export interface MoveResult {
   landings: Landing[];
   /** A message for an end of the trace or a watchpoint hit. */
   note?: string;
+  /** With a breakpoint (`to`) or watchpoint (`write`): true if every one of the `count` searches found its target. */
+  hit?: boolean;
 }
 
 /** The position file of a trace. */
@@ -168,6 +172,7 @@ export class StepSession {
       else l = this.nav.move(p, req.motion ?? 'in', back);
       landings.push(l);
       p = l.seq;
+      if (req.onLanding !== undefined && !req.onLanding(l)) break;
       if (l.end !== undefined) {
         note = l.end === 'end' ? `end of the trace (last step ${this.index.steps - 1})` : 'start of the trace (step 0)';
         if (target !== undefined) note += `: no ${back ? 'earlier' : 'later'} execution of ${req.to}`;
@@ -177,7 +182,9 @@ export class StepSession {
       if (l.wrote !== undefined) note = `step ${l.wrote} wrote to ${req.write}`;
     }
     this.state.seek(p);
-    return note === undefined ? { landings } : { landings, note };
+    const r: MoveResult = note === undefined ? { landings } : { landings, note };
+    if (target !== undefined || range !== undefined) r.hit = landings.length === count && landings[count - 1]!.end === undefined;
+    return r;
   }
 
   /** The step line of a position. */

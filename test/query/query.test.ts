@@ -130,7 +130,7 @@ describe('trace query', () => {
     expect(schema.out).toMatch(/^calls: /m);
     expect(schema.out).toMatch(/^ {2}inclusive +UBIGINT/m);
     const bad = run(dir, 'select nope from insns');
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.err).toMatch(/Binder Error/);
     expect(bad.err).not.toMatch(/\n\s+at /);
     const two = run(`a=${dir}`, `b=${dir}`, 'select (select count(*) from a.insns) = (select count(*) from b.insns) same');

@@ -1,12 +1,13 @@
 // `trace index` (this file is commands/index/index.ts because oclif reads commands/index.ts as the root command).
-import { Args, Command } from '@oclif/core';
+import { Args } from '@oclif/core';
+import { TraceCommand } from '../../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { admitTraceOrExit, allowPartialFlag } from '../../cli/trace-access.js';
 import { buildIndex } from '../../query/build-index.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
-export default class Index extends Command {
+export default class Index extends TraceCommand {
   static override description = 'Build the SQL index of a trace ahead of time (<trace>/query.duckdb), with a progress bar.\n' +
     '`trace query` builds it on first use otherwise; it is rebuilt whenever the trace\'s files change.';
 
