@@ -100,19 +100,6 @@ export class GuestMachine {
     const kernel = boot(cpu);
     const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
     const uid = o.uid ?? 1000;
-    const loaded = loadProgram(o.image, {
-      target: {
-        mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
-          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n),
-        mapStack: (top, size, prot) => as.mapStack(top, size, prot),
-        setBrkStart: (addr) => as.setBrkStart(addr),
-        write: (addr, bytes) => as.write(addr, bytes),
-      },
-      execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
-      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
-    });
-    if (!loaded.ok) return { error: loaded.error };
-    as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     const stdio = o.stdio ?? [0, 1, 2];
     const linux = new LinuxProcess({
       mem: as, mm: as,
@@ -131,6 +118,20 @@ export class GuestMachine {
       setGsBase: (v) => { cpu.r[Off.GS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.GS_BASE >> 2) + 1] = Number(v >> 32n); },
       getGsBase: () => (BigInt(cpu.r[(Off.GS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.GS_BASE >> 2]!),
     });
+    const loaded = loadProgram(o.image, {
+      target: {
+        mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
+          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n),
+        mapStack: (top, size, prot) => as.mapStack(top, size, prot),
+        setBrkStart: (addr) => as.setBrkStart(addr),
+        write: (addr, bytes) => as.write(addr, bytes),
+      },
+      execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
+      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
+      readInterpreter: (path) => linux.readWholeFile(path),
+    });
+    if (!loaded.ok) return { error: loaded.error };
+    as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
     return new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
   }

@@ -14,7 +14,7 @@ export interface ProgramSpec {
   args: readonly string[];
   /** Environment strings; default DEFAULT_ENV. */
   env?: readonly string[];
-  /** Host directory to expose read-only as the guest's root. */
+  /** Host directory to expose read-only as the guest's root (default "/": the host's own files, read-only). */
   root?: string;
   /** Host file to use as stdin instead of the tool's own. */
   stdinFile?: string;
@@ -45,7 +45,7 @@ export function readImage(spec: ProgramSpec): Uint8Array | SpecError {
 export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: MachineObserver): { machine: GuestMachine; close: () => void } | SpecError {
   const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
   const m = GuestMachine.create({
-    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root,
+    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/',
     stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random,
   });
   const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };

@@ -4,8 +4,9 @@
 import * as fs from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import type { HostEvents, MemoryManager, SyscallOutcome, UserMemory } from '../abi.js';
-import { type ByteString, utf8ToBStr } from './byte-string.js';
-import { E, err, hostErrno } from './errno.js';
+import { type ByteString, hostPath, utf8ToBStr } from './byte-string.js';
+import { E, err, errnoName, hostErrno } from './errno.js';
+import { S_IFMT, S_IFREG } from './file-stat.js';
 import { FdTable } from './fd-table.js';
 import { FsView, isDir } from './fs-view.js';
 import { GuestClock, hostRealtimeNs } from './guest-clock.js';
@@ -148,6 +149,25 @@ export class LinuxProcess {
       r = err(e);
     }
     return typeof r === 'bigint' ? { kind: 'return', value: r } : r;
+  }
+
+  /**
+   * The whole contents of the regular file at guest path `path` (as execve reads the interpreter: through the
+   * guest's view of the file system), or a one-line error.
+   */
+  readWholeFile(path: string): Uint8Array | { error: string } {
+    const l = this.fs.lookup(this.cwd, utf8ToBStr(path), true);
+    if (l.kind !== 'found') return { error: l.kind === 'missing' || l.errno === E.ENOENT ? 'no such file' : errnoName(l.errno) };
+    const n = l.node;
+    if (n.virt?.type === 'file') return n.virt.bytes;
+    if ((n.stat.mode & S_IFMT) !== S_IFREG || n.host === undefined) return { error: 'not a regular file' };
+    try {
+      return new Uint8Array(fs.readFileSync(hostPath(n.host)));
+    } catch (x) {
+      const e = hostErrno(x);
+      if (e === undefined) throw x;
+      return { error: errnoName(e) };
+    }
   }
 
   /** Reports a value the host chose (see InputKind). */

@@ -8,7 +8,7 @@ export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom';
 
 /** A node of the virtual tree. */
 export type VNode =
-  | { type: 'dir'; ino: bigint; children: Map<ByteString, VNode> }
+  | { type: 'dir'; ino: bigint; children: Map<ByteString, VNode>; opaque?: boolean } // opaque: the host's directory of that name is hidden
   | { type: 'file'; ino: bigint; bytes: Uint8Array }
   | { type: 'symlink'; ino: bigint; target: ByteString }
   | { type: 'device'; ino: bigint; device: DeviceKind; rdev: bigint };
@@ -35,6 +35,12 @@ export function buildVirtualTree(programPath: ByteString, program: Uint8Array): 
     }
     return cur.type === 'dir' ? cur.children : new Map();
   };
+  // the host's /proc, /dev and /sys describe the host, not the guest: the virtual ones replace them
+  for (const top of ['proc', 'dev', 'sys']) {
+    mkdirs([top]);
+    const d = root.type === 'dir' ? root.children.get(top) : undefined;
+    if (d?.type === 'dir') d.opaque = true;
+  }
   const proc = mkdirs(['proc', 'self']);
   proc.set('exe', { type: 'symlink', ino: nextIno++, target: programPath });
   const dev = mkdirs(['dev']);
