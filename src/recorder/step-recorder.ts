@@ -1,6 +1,7 @@
 // The monitor-trap-flag exit handler that records: after every step it appends the insns row, compares the
 // registers the instruction can change with a shadow copy (regs rows for the ones that changed), and receives
 // the step's memory accesses as the processor's MemLog (mem rows). Full tables are handed to a sink.
+import { Code } from 'iced-x86';
 import type { Cpu } from '../cpu/cpu.js';
 import type { Decoded } from '../cpu/decoded.js';
 import { getFlags } from '../cpu/flags.js';
@@ -36,11 +37,14 @@ const SLOT_WIDE = Uint8Array.from(REGISTERS.map((r) => (r.bytes === 8 ? 1 : 0)))
 const RFLAGS_SLOT = REGISTERS.findIndex((r) => r.name === 'rflags');
 const RFLAGS_WORD = Off.RFLAGS >> 2;
 
+/** x87-family instructions that also load the SSE state (XMM registers and MXCSR). */
+const RESTORES_SSE: ReadonlySet<number> = new Set([Code.Fxrstor_m512byte, Code.Fxrstor64_m512byte]);
+
 function tierOf(d: Decoded): number {
   const fam = familyOf(d.code);
   let t = d.flagsWritten !== 0 ? Tier.FLAGS : 0;
   if (fam === 'sse') t |= Tier.SSE;
-  else if (fam === 'x87') t |= Tier.X87 | Tier.FLAGS;
+  else if (fam === 'x87') t |= Tier.X87 | Tier.FLAGS | (RESTORES_SSE.has(d.code) ? Tier.SSE : 0);
   else if (fam === 'system' || fam === '') t |= Tier.ALL; // system state, or an unimplemented instruction (#UD)
   return t;
 }
