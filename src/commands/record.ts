@@ -2,6 +2,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../guest/seeded-random.js';
+import { unsupportedLine } from '../guest/run-program.js';
 import { record, RecordSummary } from '../recorder/record.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
@@ -52,6 +53,7 @@ export default class Record extends Command {
     'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),
     'checkpoint-every': Flags.integer({ description: 'steps between full-state checkpoints', default: 1_000_000, min: 1000 }),
     'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
+    strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would; the trace ends there' }),
     seed: Flags.integer({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical' }),
   };
 
@@ -63,7 +65,7 @@ export default class Record extends Command {
     const tty = process.stderr.isTTY === true;
     const res = record({
       image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out: flags.out,
-      maxSteps: flags['max-steps'], checkpointEvery: flags['checkpoint-every'],
+      maxSteps: flags['max-steps'], strict: flags.strict, checkpointEvery: flags['checkpoint-every'],
       random: flags.seed === undefined ? undefined : seededRandom(flags.seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
     });
@@ -73,11 +75,13 @@ export default class Record extends Command {
       process.exit(2);
     }
     if (res.message) writeSync(2, `${res.message}\n`);
+    const unsupported = unsupportedLine(res.unsupportedSyscalls);
+    if (unsupported !== undefined) writeSync(2, `${unsupported}\n`);
     writeSync(2, formatSummary(res));
     if (flags['summary-json']) {
       const { message: _m, ...json } = res;
       writeFileSync(flags['summary-json'], JSON.stringify(json, null, 2) + '\n');
     }
-    process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : 70));
+    process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : res.message?.includes('--strict') ? 2 : 70));
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeSync } from 'node:fs';
-import { runProgram } from '../guest/run-program.js';
+import { runProgram, unsupportedLine } from '../guest/run-program.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
 export default class Run extends Command {
@@ -26,6 +26,7 @@ export default class Run extends Command {
       description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true, multipleNonGreedy: true,
     }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
+    strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would' }),
   };
 
   async run(): Promise<void> {
@@ -34,12 +35,14 @@ export default class Run extends Command {
     const { own, guestTail } = splitGuestArgv(this.argv);
     const { args, flags, argv } = await this.parse(Run, own);
     const rest = [...(argv as string[]).slice(1), ...guestTail];
-    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin });
+    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin, strict: flags.strict });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);
       process.exit(2);
     }
     if (res.message) writeSync(2, `${res.message}\n`);
+    const unsupported = unsupportedLine(res.unsupportedSyscalls);
+    if (unsupported !== undefined) writeSync(2, `${unsupported}\n`);
     process.exit(res.status);
   }
 }

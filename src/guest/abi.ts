@@ -29,8 +29,11 @@ export interface MemoryManager {
 export interface HostEvents {
   /** A nondeterministic value the guest received (time, random bytes, read() data, file contents...). */
   input(kind: string, data: Uint8Array): void;
-  /** A system call the ABI does not implement (it returned -ENOSYS). */
-  unsupportedSyscall(nr: number, name: string): void;
+  /**
+   * A system call the ABI did not carry out as Linux would: `result` is the errno name the guest got ("ENOSYS" when
+   * it is not implemented, "EACCES" for a refused variant) or "partial"; `detail` says what is missing.
+   */
+  unsupportedSyscall(nr: number, name: string, result: string, detail?: string): void;
 }
 
 /** How a system call ended. */

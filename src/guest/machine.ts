@@ -12,6 +12,7 @@ import { boot, BootInfo, prepareUserEntry } from './kernel/boot.js';
 import { Service } from './kernel/image.js';
 import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
 import { LinuxProcess } from './linux/process.js';
+import { syscallName } from './linux/syscall-table.js';
 import { loadProgram } from './loader.js';
 import { FatalSignal, SIGSEGV, signalForVector, statusForSignal } from './signals.js';
 
@@ -21,8 +22,8 @@ export interface MachineObserver {
   hostWrite?(linear: bigint, phys: number, bytes: Uint8Array): void;
   /** A nondeterministic value the guest received. */
   input?(kind: string, data: Uint8Array): void;
-  /** A system call the ABI does not implement. */
-  unsupportedSyscall?(nr: number, name: string): void;
+  /** A system call the ABI did not carry out as Linux would (see HostEvents.unsupportedSyscall). */
+  unsupportedSyscall?(nr: number, name: string, result: string, detail?: string): void;
 }
 
 /** Options for creating a machine. */
@@ -47,6 +48,8 @@ export interface MachineOptions {
   uid?: number;
   /** Random bytes source (AT_RANDOM, getrandom). */
   random?: (n: number) => Uint8Array;
+  /** Stop the guest at the first system call that is not carried out as Linux would (--strict). */
+  strict?: boolean;
 }
 
 /** How a service call ended. */
@@ -54,7 +57,8 @@ export type ServiceOutcome =
   | { kind: 'continue' }
   | { kind: 'exit'; status: number } // exit/exit_group
   | { kind: 'signal'; status: number; signal: FatalSignal; detail: string } // killed by a fatal signal
-  | { kind: 'error'; message: string }; // the machine cannot continue (triple fault, internal error)
+  | { kind: 'error'; message: string } // the machine cannot continue (triple fault, internal error)
+  | { kind: 'strict'; message: string }; // --strict stopped the guest at an unsupported system call (before it returned)
 
 /** A program that could not be loaded: a one-line reason. */
 export interface LoadFailure {
@@ -84,6 +88,8 @@ export class GuestMachine {
   syscalls = 0;
   /** Page faults resolved by demand paging. */
   pageFaults = 0;
+  /** Stop at the first unsupported system call (MachineOptions.strict). */
+  strict = false;
 
   private constructor(mem: PhysMemory, cpu: Cpu, as: AddressSpace, linux: LinuxProcess, kernel: BootInfo, entry: bigint, loadBias: bigint) {
     this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.as = as; this.linux = linux; this.kernel = kernel;
@@ -105,7 +111,7 @@ export class GuestMachine {
       mem: as, mm: as,
       events: {
         input: (kind, data) => obs.input?.(kind, data),
-        unsupportedSyscall: (nr, name) => obs.unsupportedSyscall?.(nr, name),
+        unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
       },
       root: o.root,
       // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
@@ -133,7 +139,9 @@ export class GuestMachine {
     if (!loaded.ok) return { error: loaded.error };
     as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
-    return new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+    const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+    machine.strict = o.strict ?? false;
+    return machine;
   }
 
   /** The kernel routine containing a linear address, if any. */
@@ -169,7 +177,12 @@ export class GuestMachine {
         this.syscalls++;
         const nr = Number(this.reg(0) & 0xffffffffn);
         const args = [this.reg(7), this.reg(6), this.reg(2), this.reg(10), this.reg(8), this.reg(9)];
+        const unsupportedBefore = this.linux.unsupported.total;
         const out = this.linux.syscall(nr, args);
+        if (this.strict && this.linux.unsupported.total > unsupportedBefore) {
+          const e = this.linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? this.linux.unsupported.entries[0]!;
+          return { kind: 'strict', message: `stopped at the unsupported system call ${e.name} (${e.result}${e.detail !== undefined ? `: ${e.detail}` : ''}) with --strict` };
+        }
         if (out.kind === 'exit') return { kind: 'exit', status: out.status };
         this.setReg(0, out.value);
         if (this.as.tlbFlushNeeded) {

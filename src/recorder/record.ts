@@ -13,6 +13,8 @@ import { Service } from '../guest/kernel/image.js';
 import type { ServiceOutcome } from '../guest/machine.js';
 import { createMachine, DEFAULT_ENV, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
 import { ExitReason } from '../vmx/exit-reason.js';
+import { E } from '../guest/linux/errno.js';
+import type { UnsupportedSyscall } from '../guest/linux/unsupported.js';
 import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
 import { collectSymbols, writeSymbols } from '../trace/symbols.js';
 import { BackgroundTraceWriter, backgroundWriterAvailable } from '../trace/background-writer.js';
@@ -65,6 +67,8 @@ export interface RecordSummary {
   bytes: number;
   /** A line for stderr (fatal signal, stop reason), if any. */
   message?: string;
+  /** System calls the guest kernel did not carry out as Linux would (also in meta.json and as events). */
+  unsupportedSyscalls: UnsupportedSyscall[];
 }
 
 const VERSION = '0.1.0';
@@ -93,6 +97,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   const made = createMachine(opts, image, {
     hostWrite: (linear, phys, bytes) => rec?.hostWrite(linear, phys, bytes),
     input: (kind, data) => { if (ev !== null && rec !== null) ev.input(rec.seq, kind, data); else early.push([kind, data.slice()]); },
+    unsupportedSyscall: (nr, _name, result) => ev?.event(rec?.seq ?? 0, 'unsupported_syscall', nr, (E as Record<string, number>)[result] ?? 0, 0n, 0, 0, 0n, 0n),
   });
   if ('error' in made) return made;
   const m = made.machine, cpu = m.cpu, vm = m.vm;
@@ -226,7 +231,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   let message: string | undefined;
   if (outcome !== null) {
     const d = describeOutcome(outcome);
-    exitStatus = outcome.kind === 'error' ? null : d.status;
+    exitStatus = outcome.kind === 'error' || outcome.kind === 'strict' ? null : d.status;
     message = d.message;
     if (outcome.kind === 'exit') events.event(last, 'exit', -1, outcome.status, 0n, 0, 0, 0n, 0n);
     else if (outcome.kind === 'signal') events.event(last, 'signal', outcome.signal.signal, outcome.status, 0n, 3, 3, 0n, 0n);
@@ -235,11 +240,12 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   }
   steps.flushAll();
   events.flushAll();
-  writer.close({ complete: outcome === null || outcome.kind !== 'error', steps: steps.seq, exitStatus: exitStatus ?? undefined });
+  const unsupportedSyscalls = m.linux.unsupported.entries.map((e) => ({ ...e }));
+  writer.close({ complete: outcome === null || outcome.kind !== 'error', steps: steps.seq, exitStatus: exitStatus ?? undefined, unsupportedSyscalls });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return {
     trace: dir, exitStatus, steps: steps.seq, userSteps: steps.userSteps, kernelSteps: steps.seq - steps.userSteps,
     ringSwitches: events.counts.ringSwitches, pageFaults: events.counts.pageFaults, syscalls: events.counts.syscalls,
-    seconds, bytes: writer.bytesWritten(), message,
+    seconds, bytes: writer.bytesWritten(), message, unsupportedSyscalls,
   };
 }

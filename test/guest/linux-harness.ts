@@ -114,12 +114,12 @@ export class FakeMm implements MemoryManager {
 
 export class EventLog implements HostEvents {
   readonly inputs: { kind: string; data: Uint8Array }[] = [];
-  readonly unsupported: { nr: number; name: string }[] = [];
+  readonly unsupported: { nr: number; name: string; result: string; detail?: string }[] = [];
   input(kind: string, data: Uint8Array): void {
     this.inputs.push({ kind, data: data.slice() });
   }
-  unsupportedSyscall(nr: number, name: string): void {
-    this.unsupported.push({ nr, name });
+  unsupportedSyscall(nr: number, name: string, result: string, detail?: string): void {
+    this.unsupported.push(detail === undefined ? { nr, name, result } : { nr, name, result, detail });
   }
   last(kind: string): Uint8Array | undefined {
     return this.inputs.filter((i) => i.kind === kind).pop()?.data;

@@ -14,6 +14,7 @@ import { O, type StreamFile } from './open-file.js';
 import { RLIMIT, type Rlimit, defaultRlimits } from './rlimits.js';
 import { SignalState } from './signal-state.js';
 import { syscallEntry, syscallName } from './syscall-table.js';
+import { UnsupportedSyscalls } from './unsupported.js';
 import { buildVirtualTree } from './virtual-files.js';
 
 /** Whether each standard stream is a terminal. */
@@ -96,6 +97,10 @@ export class LinuxProcess {
   clearChildTid = 0n;
   /** Pipes created so far (the next pipe's pseudo inode number). */
   pipeCount = 0;
+  /** System calls not carried out as Linux would, counted (reported at exit, in the summary and the trace). */
+  readonly unsupported = new UnsupportedSyscalls();
+  /** Number of the system call being run (for unsupportedCall). */
+  currentNr = -1;
   /** Process name (prctl PR_SET_NAME), at most 15 bytes. */
   comm: Uint8Array;
   private readonly options: LinuxProcessOptions;
@@ -135,9 +140,10 @@ export class LinuxProcess {
 
   /** Runs system call `nr` with its six arguments. */
   syscall(nr: number, args: readonly bigint[]): SyscallOutcome {
+    this.currentNr = nr;
     const handler = syscallEntry(nr)?.handler;
     if (handler === undefined) {
-      this.events.unsupportedSyscall(nr, syscallName(nr));
+      this.unsupportedCall('ENOSYS');
       return { kind: 'return', value: err(E.ENOSYS) };
     }
     let r;
@@ -168,6 +174,16 @@ export class LinuxProcess {
       if (e === undefined) throw x;
       return { error: errnoName(e) };
     }
+  }
+
+  /**
+   * Counts and reports the current system call as not carried out as Linux would: `result` is the errno name the
+   * guest gets, or "partial" (the call succeeds but something is ignored, said by `detail`).
+   */
+  unsupportedCall(result: string, detail?: string): void {
+    const name = syscallName(this.currentNr);
+    this.unsupported.add(name, result, detail);
+    this.events.unsupportedSyscall(this.currentNr, name, result, detail);
   }
 
   /** Reports a value the host chose (see InputKind). */
