@@ -21,6 +21,8 @@ export interface MemoryManager {
   munmap(addr: bigint, length: bigint): bigint;
   /** mprotect(2). */
   mprotect(addr: bigint, length: bigint, prot: number): bigint;
+  /** madvise(MADV_DONTNEED): drop the pages of [addr, addr + length); the next touch maps them afresh (zeros or file). */
+  discard(addr: bigint, length: bigint): bigint;
   /** mremap(2). */
   mremap(oldAddr: bigint, oldLength: bigint, newLength: bigint, flags: number, newAddr: bigint): bigint;
 }

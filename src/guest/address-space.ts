@@ -401,6 +401,18 @@ export class AddressSpace implements MemoryManager, UserMemory {
     return 0n;
   }
 
+  discard(addr: bigint, length: bigint): bigint {
+    if ((addr & (PAGE - 1n)) !== 0n || length < 0n) return EINVAL;
+    const end = pageUp(addr + length);
+    for (let va = addr; va < end;) {
+      const v = this.find(va);
+      if (v === undefined) return ENOMEM;
+      va = v.end;
+    }
+    this.unmapRange(addr, end); // the mappings stay: the next touch demand-pages zeros or the file's bytes again
+    return 0n;
+  }
+
   mremap(oldAddr: bigint, oldLength: bigint, newLength: bigint, flags: number, newAddr: bigint): bigint {
     if ((oldAddr & (PAGE - 1n)) !== 0n || newLength <= 0n) return EINVAL;
     const v = this.find(oldAddr);

@@ -106,6 +106,10 @@ export class FakeMm implements MemoryManager {
     this.calls.push({ op: 'mprotect', args: [addr, length, prot] });
     return 0n;
   }
+  discard(addr: bigint, length: bigint): bigint {
+    this.calls.push({ op: 'discard', args: [addr, length] });
+    return 0n;
+  }
   mremap(oldAddr: bigint, oldLength: bigint, newLength: bigint, flags: number, newAddr: bigint): bigint {
     this.calls.push({ op: 'mremap', args: [oldAddr, oldLength, newLength, flags, newAddr] });
     return oldAddr;

@@ -9,7 +9,10 @@ import { linkSyscalls } from './links.js';
 import { memorySyscalls } from './memory.js';
 import { mutationSyscalls } from './mutations.js';
 import { openSyscalls } from './open.js';
+import { pollSyscalls } from './poll.js';
 import { processInfoSyscalls } from './process-info.js';
+import { socketSyscalls } from './sockets.js';
+import { statfsSyscalls } from './statfs.js';
 import { randomSyscalls } from './random.js';
 import { signalSyscalls } from './signals.js';
 import { statSyscalls } from './stat.js';
@@ -27,6 +30,7 @@ export interface SyscallEntry {
 const GROUPS: readonly HandlerGroup[] = [
   fileSyscalls, openSyscalls, statSyscalls, dirSyscalls, linkSyscalls, fdSyscalls, ioctlSyscalls, memorySyscalls,
   processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls,
+  pollSyscalls, statfsSyscalls, socketSyscalls,
 ];
 
 function buildTable(): ReadonlyMap<number, SyscallEntry> {
