@@ -16,7 +16,7 @@ export interface MemoryManager {
   /** brk(2): set the program break; returns the new (or unchanged) break. */
   brk(addr: bigint): bigint;
   /** mmap(2) of anonymous memory or a private file mapping (`file` holds the whole file's bytes). */
-  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint): bigint;
+  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint, path?: string): bigint;
   /** munmap(2). */
   munmap(addr: bigint, length: bigint): bigint;
   /** mprotect(2). */

@@ -107,6 +107,9 @@ export class GuestMachine {
     const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
     const uid = o.uid ?? 1000;
     const stdio = o.stdio ?? [0, 1, 2];
+    // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
+    const guestPath = isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath);
+    const paths = new Map<Uint8Array, string>([[o.image, guestPath]]); // file bytes -> guest path, for the loader's mappings
     const linux = new LinuxProcess({
       mem: as, mm: as,
       events: {
@@ -114,8 +117,8 @@ export class GuestMachine {
         unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
       },
       root: o.root,
-      // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
-      program: { guestPath: isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath), bytes: o.image },
+      program: { guestPath, bytes: o.image },
+      proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries() },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
       uid, gid: uid,
@@ -127,14 +130,19 @@ export class GuestMachine {
     const loaded = loadProgram(o.image, {
       target: {
         mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
-          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n),
+          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n, file && paths.get(file)),
         mapStack: (top, size, prot) => as.mapStack(top, size, prot),
         setBrkStart: (addr) => as.setBrkStart(addr),
         write: (addr, bytes) => as.write(addr, bytes),
       },
       execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
       random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
-      readInterpreter: (path) => linux.readWholeFile(path),
+      readInterpreter: (path) => {
+        const r = linux.readWholeFile(path);
+        if ('error' in r) return r;
+        paths.set(r.bytes, r.path);
+        return r.bytes;
+      },
     });
     if (!loaded.ok) return { error: loaded.error };
     as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones

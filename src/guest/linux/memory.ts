@@ -30,6 +30,7 @@ function mmap(p: LinuxProcess, a: Args): bigint {
   if ((offset & 0xfffn) !== 0n) return err(E.EINVAL);
   const type = flags & MAP_TYPE;
   let file: Uint8Array | undefined;
+  let path: string | undefined;
   if ((flags & MAP_ANONYMOUS) === 0) {
     const e = p.fds.get(fd);
     if (e === undefined || e.file.kind === 'path') return err(E.EBADF);
@@ -44,11 +45,12 @@ function mmap(p: LinuxProcess, a: Args): bigint {
       if ((type === MAP_SHARED || type === MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) !== 0 && !writable(f)) return err(E.EACCES);
       file = f.bytes ?? (f.hostFd !== undefined ? readWhole(f.hostFd) : new Uint8Array(0));
       p.input(InputKind.MMAP, file);
+      path = Buffer.from(f.node.path, 'latin1').toString('utf8');
     }
   }
   if (length === 0n) return err(E.EINVAL);
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) return err(E.EINVAL);
-  return p.mm.mmap(addr, length, prot, flags, file, offset);
+  return p.mm.mmap(addr, length, prot, flags, file, offset, path);
 }
 
 export const memorySyscalls: HandlerGroup = {

@@ -15,7 +15,7 @@ import { RLIMIT, type Rlimit, defaultRlimits } from './rlimits.js';
 import { SignalState } from './signal-state.js';
 import { syscallEntry, syscallName } from './syscall-table.js';
 import { UnsupportedSyscalls } from './unsupported.js';
-import { buildVirtualTree } from './virtual-files.js';
+import { type ProcSource, buildVirtualTree } from './virtual-files.js';
 
 /** Whether each standard stream is a terminal. */
 export interface TtyFlags {
@@ -32,6 +32,8 @@ export interface LinuxProcessOptions {
   root?: string;
   /** The program file, always readable at its guest path (the target of /proc/self/exe). */
   program: { guestPath: string; bytes: Uint8Array };
+  /** What /proc/self/{cmdline,maps} show; without it those files (and /proc/cpuinfo, /sys/.../cpu) are absent. */
+  proc?: ProcSource;
   /** Host file descriptors for the guest's fds 0, 1 and 2 (not closed by the process). */
   stdin: number;
   stdout: number;
@@ -126,7 +128,7 @@ export class LinuxProcess {
       if (!fs.statSync(real).isDirectory()) throw new Error(`root is not a directory: ${o.root}`);
       hostRoot = utf8ToBStr(real === '/' ? '' : real);
     }
-    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes));
+    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes, o.proc));
     const cwd = this.fs.lookup('/', utf8ToBStr(o.cwd ?? '/'), true);
     if (cwd.kind !== 'found' || !isDir(cwd.node)) throw new Error(`cwd is not a directory in the guest: ${o.cwd}`);
     this.cwd = cwd.node.path;
@@ -161,14 +163,15 @@ export class LinuxProcess {
    * The whole contents of the regular file at guest path `path` (as execve reads the interpreter: through the
    * guest's view of the file system), or a one-line error.
    */
-  readWholeFile(path: string): Uint8Array | { error: string } {
+  readWholeFile(path: string): { bytes: Uint8Array; path: string } | { error: string } {
     const l = this.fs.lookup(this.cwd, utf8ToBStr(path), true);
     if (l.kind !== 'found') return { error: l.kind === 'missing' || l.errno === E.ENOENT ? 'no such file' : errnoName(l.errno) };
     const n = l.node;
-    if (n.virt?.type === 'file') return n.virt.bytes;
+    const resolved = Buffer.from(n.path, 'latin1').toString('utf8');
+    if (n.virt?.type === 'file') return { bytes: n.virt.bytes, path: resolved };
     if ((n.stat.mode & S_IFMT) !== S_IFREG || n.host === undefined) return { error: 'not a regular file' };
     try {
-      return new Uint8Array(fs.readFileSync(hostPath(n.host)));
+      return { bytes: new Uint8Array(fs.readFileSync(hostPath(n.host))), path: resolved };
     } catch (x) {
       const e = hostErrno(x);
       if (e === undefined) throw x;

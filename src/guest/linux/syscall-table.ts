@@ -1,4 +1,5 @@
 // The system call table: number -> name (from the one names table) and handler (from the group files).
+import { copyRangeSyscalls } from './copy-range.js';
 import { dirSyscalls } from './dirs.js';
 import { fdSyscalls } from './fd-ops.js';
 import { fileSyscalls } from './files.js';
@@ -30,7 +31,7 @@ export interface SyscallEntry {
 const GROUPS: readonly HandlerGroup[] = [
   fileSyscalls, openSyscalls, statSyscalls, dirSyscalls, linkSyscalls, fdSyscalls, ioctlSyscalls, memorySyscalls,
   processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls,
-  pollSyscalls, statfsSyscalls, socketSyscalls,
+  pollSyscalls, statfsSyscalls, socketSyscalls, copyRangeSyscalls,
 ];
 
 function buildTable(): ReadonlyMap<number, SyscallEntry> {
