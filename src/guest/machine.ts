@@ -14,6 +14,7 @@ import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
 import { LinuxProcess } from './linux/process.js';
 import { syscallName } from './linux/syscall-table.js';
 import { loadProgram } from './loader.js';
+import { ModuleTracker } from './module-tracker.js';
 import { FatalSignal, SIGSEGV, signalForVector, statusForSignal } from './signals.js';
 
 /** Receives what a recorder must log besides the processor's own effects. */
@@ -90,6 +91,8 @@ export class GuestMachine {
   pageFaults = 0;
   /** Stop at the first unsupported system call (MachineOptions.strict). */
   strict = false;
+  /** The executable mappings of ELF files (program, interpreter, libraries). */
+  modules = new ModuleTracker();
 
   private constructor(mem: PhysMemory, cpu: Cpu, as: AddressSpace, linux: LinuxProcess, kernel: BootInfo, entry: bigint, loadBias: bigint) {
     this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.as = as; this.linux = linux; this.kernel = kernel;
@@ -103,6 +106,9 @@ export class GuestMachine {
     const obs = o.observer ?? {};
     const sink = (linear: bigint, phys: number, bytes: Uint8Array): void => obs.hostWrite?.(linear, phys, bytes);
     const as = new AddressSpace(mem, sink, (p, n) => cpu.notifyPhysWrite(p, n));
+    const modules = new ModuleTracker();
+    as.onMap = (v) => modules.mapped(v);
+    as.onUnmap = (start, end) => modules.unmapped(start, end);
     const kernel = boot(cpu);
     const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
     const uid = o.uid ?? 1000;
@@ -149,6 +155,7 @@ export class GuestMachine {
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
     const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
     machine.strict = o.strict ?? false;
+    machine.modules = modules;
     return machine;
   }
 

@@ -17,6 +17,7 @@ import { E } from '../guest/linux/errno.js';
 import type { UnsupportedSyscall } from '../guest/linux/unsupported.js';
 import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
 import { collectSymbols, writeSymbols } from '../trace/symbols.js';
+import { writeModules } from '../trace/modules-file.js';
 import { BackgroundTraceWriter, backgroundWriterAvailable } from '../trace/background-writer.js';
 import type { TraceSink } from '../trace/trace-sink.js';
 import { TraceWriter } from '../trace/trace-writer.js';
@@ -118,6 +119,7 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   const steps = new StepRecorder(cpu, sink);
   const events = new EventRecorder(sink);
   rec = steps; ev = events;
+  m.modules.clock = () => steps.seq;
   for (const [kind, data] of early) events.input(0, kind, data);
 
   // checkpoint 0 is the whole machine before the first step (every frame boot, the loader and the host wrote
@@ -240,6 +242,15 @@ export function record(opts: RecordOptions): RecordSummary | SpecError {
   }
   steps.flushAll();
   events.flushAll();
+  // every module's symbols (the program's among them), named module!symbol where two modules share a name
+  const moduleSymbols = m.modules.symbols();
+  if (moduleSymbols.length > 0) {
+    const kernel = collectSymbols(new Uint8Array(0), 0n, m.kernel.routines);
+    writeSymbols(dir, [...moduleSymbols.map((s) => ({ ...s, source: 'elf' as const })), ...kernel]);
+  }
+  writeModules(dir, m.modules.modules.map((x) => ({
+    path: x.path, name: x.name, base: x.base, start: x.start, size: x.size, buildId: x.buildId ?? null, mapSeq: x.mapSeq, unmapSeq: x.unmapSeq ?? null,
+  })));
   const unsupportedSyscalls = m.linux.unsupported.entries.map((e) => ({ ...e }));
   writer.close({ complete: outcome === null || outcome.kind !== 'error', steps: steps.seq, exitStatus: exitStatus ?? undefined, unsupportedSyscalls });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
