@@ -27,7 +27,7 @@ export function formatSummary(s: RecordSummary): string {
 }
 
 export default class Record extends Command {
-  static override description = 'Record a static Linux x86-64 program instruction by instruction into a trace directory.\n' +
+  static override description = 'Record a Linux x86-64 program (static or dynamically linked) instruction by instruction into a trace directory.\n' +
     'Every step (instruction, REP iteration, faulting attempt), ring switch, page fault and system call is written as ' +
     'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s.';
 
@@ -42,12 +42,12 @@ export default class Record extends Command {
   static override strict = false;
 
   static override args = {
-    image: Args.string({ description: 'program file (static ELF64 x86-64); default: the bundled compute sample' }),
+    image: Args.string({ description: 'program file (ELF64 x86-64, static or dynamically linked); default: the bundled compute sample' }),
   };
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'trace directory (default traces/<image>-<n>)' }),
-    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /)' }),
     env: Flags.string({ description: 'environment variable K=V (repeatable; replaces the default environment)', multiple: true, multipleNonGreedy: true }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
     'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),

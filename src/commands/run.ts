@@ -4,7 +4,7 @@ import { runProgram, unsupportedLine } from '../guest/run-program.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
 export default class Run extends Command {
-  static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.';
+  static override description = 'Run a Linux x86-64 program (static or dynamically linked) on the emulated machine, without recording.';
 
   static override examples = [
     '<%= config.bin %> run guests/bin/hello-musl',
@@ -12,16 +12,17 @@ export default class Run extends Command {
     '<%= config.bin %> run --env A=1 --env B=2 guests/bin/args-musl -- --not-a-flag',
     '<%= config.bin %> run guests/bin/readfile-musl --root guests/root -- data/input.txt',
     '<%= config.bin %> run /bin/busybox --stdin notes.txt -- sort',
+    '<%= config.bin %> run /usr/bin/python3 -- -c \'print(6 * 7)\'',
   ];
 
   static override strict = false;
 
   static override args = {
-    image: Args.string({ description: 'program file (static ELF64 x86-64)', required: true }),
+    image: Args.string({ description: 'program file (ELF64 x86-64, static or dynamically linked)', required: true }),
   };
 
   static override flags = {
-    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /)' }),
     env: Flags.string({
       description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true, multipleNonGreedy: true,
     }),
