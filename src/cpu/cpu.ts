@@ -11,6 +11,7 @@ import { TLB_MASK, TlbClass, TlbSet, vpnOf } from './tlb.js';
 import { CompiledBlock, compileBlock, compileLoggingBlock, LoggingBlock } from './jit/compile-block.js';
 import type { MemLog } from './mem-log.js';
 import type { StepLog } from './step-log.js';
+import { HostValues, modelHostValues } from './host-values.js';
 
 /** An instruction handler: a function of the machine only (operands are bound when it is built). */
 export type Exec = (c: Cpu) => void;
@@ -132,6 +133,8 @@ export class Cpu {
   jitIndex = 0;
   /** Memory-access log (the recorder's), or null. */
   mlog: MemLog | null = null;
+  /** Where RDTSC, RDTSCP and RDRAND get their values (a recording logs them, a replay feeds them back). */
+  host: HostValues = modelHostValues();
   /** Address and values of the access being logged (MemLog.accessWords). */
   private readonly mw = new Uint32Array(6);
 

@@ -1,16 +1,20 @@
 // The CPUID model of the emulated processor. It advertises exactly what is implemented: glibc and the
 // kernel pick code paths from these bits, so an over-claiming CPUID runs instructions we cannot execute.
+import { CPU_MODEL } from './vendor-model.js';
 
 /** Highest basic leaf. */
 const MAX_BASIC = 0xd;
 /** Highest extended leaf. */
 const MAX_EXTENDED = 0x80000008;
 
-/** Leaf 0 vendor string "GenuineIntel" as EBX, EDX, ECX. */
-const VENDOR_EBX = 0x756e6547, VENDOR_EDX = 0x49656e69, VENDOR_ECX = 0x6c65746e;
+/** Leaf 0 vendor string of the CPU model (vendor-model.ts) as EBX, EDX, ECX. */
+const [VENDOR_EBX, VENDOR_EDX, VENDOR_ECX] = ((): [number, number, number] => {
+  const dv = new DataView(new TextEncoder().encode(CPU_MODEL.vendorString).buffer);
+  return [dv.getUint32(0, true), dv.getUint32(4, true), dv.getUint32(8, true)];
+})();
 
-/** Leaf 1 EAX: family 15, model 6, stepping 1 (a plain x86-64 part, like QEMU's kvm64 model). */
-const SIGNATURE = 0x00000f61;
+/** Leaf 1 EAX: the model's family, model and stepping. */
+const SIGNATURE = CPU_MODEL.signature;
 /** Leaf 1 EBX: CLFLUSH line 8 x 8 = 64 bytes (bits 15:8), 1 logical processor (23:16), APIC id 0. */
 const LEAF1_EBX = 0x00010800;
 
@@ -53,7 +57,7 @@ const ADDRESS_SIZES = (48 << 8) | 40;
 
 /** Brand string of leaves 0x80000002..4: 48 bytes, NUL-padded. */
 const BRAND = (() => {
-  const text = 'itrace virtual x86-64';
+  const text = CPU_MODEL.brand;
   const bytes = new Uint8Array(48);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   const dv = new DataView(bytes.buffer);

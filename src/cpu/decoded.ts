@@ -94,7 +94,7 @@ export interface Decoded {
   opSize: number;
   /** Recorder cache: row of the trace's code table for these bytes at this address (-1 until recorded). */
   codeId: number;
-  /** Recorder cache: which register groups the instruction can change (bit mask, -1 until computed). */
+  /** Recorder cache: the Tier of what the instruction can write (written-state.ts; -1 until computed). */
   logTier: number;
 }
 

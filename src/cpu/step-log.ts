@@ -36,8 +36,6 @@ export interface StepLog extends MemLog {
   rflags(seq: number, value: number): void;
   /** Compare the registers of `tier` with the shadow and log the changes of step `seq`. */
   compare(seq: number, tier: number): void;
-  /** Register groups instruction `d` can change (Tier bits). */
-  tierOf(d: Decoded): number;
   /** The code-table id of instruction `d` (assigned on first use). */
   codeOf(d: Decoded): number;
   /** Append the insns rows of the first `n` instructions of a template and advance seq past them. */
@@ -45,7 +43,8 @@ export interface StepLog extends MemLog {
 }
 
 /**
- * Register groups an instruction can change (StepLog.tierOf; cached as Decoded.logTier): GPR alone is 0; the
- * bits add RFLAGS, the SSE state, the x87 state, or everything (system instructions: they may also switch rings).
+ * Register groups an instruction can change (written-state.ts; cached as Decoded.logTier): GPR alone is 0; the
+ * bits add RFLAGS, MXCSR, the x87 state, or everything (system state: the instruction may also switch rings);
+ * XMM register n is the bit XMM0 << n (bits 16..31, so a tier is a non-negative number below 2^32, not an int32).
  */
-export const enum Tier { GPR = 0, FLAGS = 1, SSE = 2, X87 = 4, ALL = 8 }
+export const enum Tier { GPR = 0, FLAGS = 1, MXCSR = 2, X87 = 4, ALL = 8, XMM0 = 0x10000 }

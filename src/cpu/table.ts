@@ -1,8 +1,9 @@
 // The instruction table: one entry per iced-x86 `Code`, merged from the family files. Dispatch, block
 // boundaries and the "not implemented" diagnostics all derive from this one table.
 import { Code } from 'iced-x86';
-import type { Builder, Exec } from './cpu.js';
+import type { Exec } from './cpu.js';
 import type { Decoded } from './decoded.js';
+import type { OpMap, OpSpec } from './op-spec.js';
 import { notImplemented } from './operands.js';
 import { aluOps } from './ops/alu.js';
 import { bitOps } from './ops/bit.js';
@@ -17,16 +18,7 @@ import { stringOps } from './ops/string.js';
 import { systemOps } from './ops/system.js';
 import { x87Ops } from './ops/x87.js';
 
-/** One table entry. */
-export interface OpSpec {
-  /** Builds the handler for a decoded instance. */
-  build: Builder;
-  /** The instruction must end its block even though iced reports sequential flow (mode, paging or exit effects). */
-  ends?: boolean;
-}
-
-/** A family's part of the table, keyed by iced `Code`. */
-export type OpMap = Partial<Record<Code, Builder | OpSpec>>;
+export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
@@ -67,6 +59,16 @@ export function lookupHandler(d: Decoded): Exec {
   const spec = TABLE[d.code];
   if (spec === undefined) return notImplemented(d, Code[d.code] ?? `code ${d.code}`);
   return spec.build(d);
+}
+
+/** The Implicit bits of a Code's entry (0 if none, or not implemented). */
+export function implicitWrites(code: number): number {
+  return TABLE[code]?.writes ?? 0;
+}
+
+/** True if the instruction takes a value from the host (an input row of the trace at its step). */
+export function takesHostValue(code: number): boolean {
+  return TABLE[code]?.host === true;
 }
 
 /** True if the instruction must be the last of its block. */

@@ -3,6 +3,7 @@
 // (VMCALL services, fatal events); the plain runner and the recorder both drive the VM through it.
 import { isAbsolute, resolve } from 'node:path';
 import { Cpu } from '../cpu/cpu.js';
+import { loggedHostValues, modelHostValues } from '../cpu/host-values.js';
 import { PhysMemory } from '../cpu/phys-memory.js';
 import { Off } from '../cpu/state.js';
 import { ExitReason } from '../vmx/exit-reason.js';
@@ -51,6 +52,8 @@ export interface MachineOptions {
   random?: (n: number) => Uint8Array;
   /** Stop the guest at the first system call that is not carried out as Linux would (--strict). */
   strict?: boolean;
+  /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's). */
+  clock?: () => bigint;
 }
 
 /** How a service call ended. */
@@ -111,6 +114,9 @@ export class GuestMachine {
     as.onUnmap = (start, end) => modules.unmapped(start, end);
     const kernel = boot(cpu);
     const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
+    // RDRAND draws from the same random bytes as getrandom; RDTSC, RDTSCP and RDRAND values are inputs
+    const host = modelHostValues(random);
+    cpu.host = obs.input === undefined ? host : loggedHostValues(host, (kind, data) => obs.input?.(kind, data));
     const uid = o.uid ?? 1000;
     const stdio = o.stdio ?? [0, 1, 2];
     // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
@@ -127,6 +133,7 @@ export class GuestMachine {
       proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries() },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
+      clock: o.clock,
       uid, gid: uid,
       setFsBase: (v) => { cpu.r[Off.FS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.FS_BASE >> 2) + 1] = Number(v >> 32n); },
       getFsBase: () => (BigInt(cpu.r[(Off.FS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.FS_BASE >> 2]!),

@@ -23,6 +23,8 @@ export interface ProgramSpec {
   random?: (n: number) => Uint8Array;
   /** Stop the guest at the first system call not carried out as Linux would (--strict). */
   strict?: boolean;
+  /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's); tests fix it. */
+  clock?: () => bigint;
   /** Host fds for stdout and stderr (default 1 and 2). */
   stdout?: number;
   stderr?: number;
@@ -49,7 +51,7 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
   const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
   const m = GuestMachine.create({
     image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/',
-    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict,
+    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock,
   });
   const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };
   if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }

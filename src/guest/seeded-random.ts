@@ -1,5 +1,5 @@
 // A repeatable source of "random" bytes (xorshift64*), for recordings that must be identical run to run
-// (`trace record --seed N`): AT_RANDOM, getrandom(2) and RDRAND-free guests then receive the same bytes.
+// (`trace record --seed N`): AT_RANDOM, getrandom(2) and RDRAND then give the guest the same bytes.
 
 /** n-byte chunks of a xorshift64* stream seeded with `seed`. */
 export function seededRandom(seed: number): (n: number) => Uint8Array {

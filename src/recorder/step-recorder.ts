@@ -1,13 +1,12 @@
 // The monitor-trap-flag exit handler that records: after every step it appends the insns row, compares the
 // registers the instruction can change with a shadow copy (regs rows for the ones that changed), and receives
 // the step's memory accesses as the processor's MemLog (mem rows). Full tables are handed to a sink.
-import { Code } from 'iced-x86';
 import type { Cpu } from '../cpu/cpu.js';
 import type { Decoded } from '../cpu/decoded.js';
 import { getFlags } from '../cpu/flags.js';
 import { type LoggedRows, type StepLog, Tier } from '../cpu/step-log.js';
 import { Off } from '../cpu/state.js';
-import { familyOf } from '../cpu/table.js';
+import { writtenTier, xmmMask } from '../cpu/written-state.js';
 import { REGISTERS, RegisterSlot } from '../trace/registers.js';
 import { TableBuffer } from '../trace/table-buffer.js';
 
@@ -27,8 +26,9 @@ function slotIndices(filter: (r: RegisterSlot) => boolean): Int32Array {
   return Int32Array.from(REGISTERS.filter((r) => filter(r) && r.name !== 'rip').map((r) => r.id));
 }
 
-/** Registers compared by each tier. */
-const SSE_SLOTS = slotIndices((r) => r.tier === 'sse');
+/** Registers compared by each tier (XMM register n: its two halves, XMM_SLOTS[2n] and [2n+1]). */
+const MXCSR_SLOT = REGISTERS.findIndex((r) => r.name === 'mxcsr');
+const XMM_SLOTS = Int32Array.from({ length: 32 }, (_, i) => REGISTERS.findIndex((r) => r.name === `xmm${i >> 1}_${i & 1 ? 'hi' : 'lo'}`));
 const X87_SLOTS = slotIndices((r) => r.tier === 'x87');
 const ALL_SLOTS = slotIndices(() => true);
 /** Word index (in the 32-bit state view) and width of each register id. */
@@ -36,18 +36,6 @@ const SLOT_WORD = Int32Array.from(REGISTERS.map((r) => r.off >> 2));
 const SLOT_WIDE = Uint8Array.from(REGISTERS.map((r) => (r.bytes === 8 ? 1 : 0)));
 const RFLAGS_SLOT = REGISTERS.findIndex((r) => r.name === 'rflags');
 const RFLAGS_WORD = Off.RFLAGS >> 2;
-
-/** x87-family instructions that also load the SSE state (XMM registers and MXCSR). */
-const RESTORES_SSE: ReadonlySet<number> = new Set([Code.Fxrstor_m512byte, Code.Fxrstor64_m512byte]);
-
-function tierOf(d: Decoded): number {
-  const fam = familyOf(d.code);
-  let t = d.flagsWritten !== 0 ? Tier.FLAGS : 0;
-  if (fam === 'sse') t |= Tier.SSE;
-  else if (fam === 'x87') t |= Tier.X87 | Tier.FLAGS | (RESTORES_SSE.has(d.code) ? Tier.SSE : 0);
-  else if (fam === 'system' || fam === '') t |= Tier.ALL; // system state, or an unimplemented instruction (#UD)
-  return t;
-}
 
 /** Records steps into table buffers. */
 export class StepRecorder implements StepLog {
@@ -243,13 +231,6 @@ export class StepRecorder implements StepLog {
     this.compareRegisters(seq, tier);
   }
 
-  /** StepLog: the register groups `d` can change (cached on the instruction). */
-  tierOf(d: Decoded): number {
-    let t = d.logTier;
-    if (t < 0) { t = tierOf(d); d.logTier = t; }
-    return t;
-  }
-
   /** StepLog: the code-table id of `d` (cached on the instruction). */
   codeOf(d: Decoded): number {
     let id = d.codeId;
@@ -262,7 +243,7 @@ export class StepRecorder implements StepLog {
     const cplBefore = this.shadow[CPL]!;
     let tier: number, lo: number, hi: number;
     if (d !== null) {
-      tier = this.tierOf(d);
+      tier = writtenTier(d);
       lo = d.ipLo; hi = d.ipHi;
     } else {
       tier = Tier.ALL; lo = this.shadow[RIP]!; hi = this.shadow[RIP + 1]!;
@@ -283,8 +264,12 @@ export class StepRecorder implements StepLog {
         if (lo !== sh[w] || hi !== sh[w + 1]) { sh[w] = lo; sh[w + 1] = hi; this.logReg(seq, w >> 1, lo, hi); }
       }
       if (tier & Tier.FLAGS) this.flags(seq);
-      if (tier & Tier.SSE) this.compareSlots(seq, SSE_SLOTS);
+      if (tier & Tier.MXCSR) this.compareSlot(seq, MXCSR_SLOT);
       if (tier & Tier.X87) this.compareSlots(seq, X87_SLOTS);
+      const xmm = xmmMask(tier);
+      if (xmm !== 0) {
+        for (let n = 0; n < 16; n++) if ((xmm >>> n) & 1) { this.compareSlot(seq, XMM_SLOTS[2 * n]!); this.compareSlot(seq, XMM_SLOTS[2 * n + 1]!); }
+      }
     }
     sh[RIP] = r[RIP]!; sh[RIP + 1] = r[RIP + 1]!;
   }

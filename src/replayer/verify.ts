@@ -2,7 +2,8 @@
 // monitor-trap-flag loop), and check every step against the recorded rows: address, ring, faulted, every
 // register after the step, and every memory access (address, size, read/write, value, old value). The host's
 // work is not re-executed: a VMCALL step gets its recorded register and memory rows applied and RIP moves past
-// it. The first difference is reported with its step, what differs, and both values.
+// it. RDTSC, RDTSCP and RDRAND get the values the recording logged as inputs (replayed-host-values.ts). The first
+// difference is reported with its step, what differs, and both values.
 import { Cpu, RunStatus } from '../cpu/cpu.js';
 import { peekPage } from '../cpu/mmu.js';
 import type { Decoded } from '../cpu/decoded.js';
@@ -15,6 +16,7 @@ import { ExitReason } from '../vmx/exit-reason.js';
 import { REGISTERS, RIP_ID } from '../trace/registers.js';
 import { TableColumns } from '../trace/table-columns.js';
 import { TraceReader } from '../trace/trace-reader.js';
+import { replayedHostValues } from './replayed-host-values.js';
 
 /** The outcome of a verification. */
 export type VerifyResult =
@@ -77,6 +79,8 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
     accessWords(w, size, write) { this.access(w[0]!, w[1]!, size, write, w[2]!, w[3]!, w[4]!, w[5]!); },
   };
   cpu.mlog = log;
+  const hostRows = replayedHostValues(reader.readTable('inputs').columns, () => seq, (what, recorded, replayed) => { throw new Divergence(seq, what, recorded, replayed); });
+  cpu.host = hostRows.host;
 
   const N = Math.min(reader.table('insns').rows, opts.limit ?? Infinity);
   const insns = new Cursor(reader.stream('insns')), regs = new Cursor(reader.stream('regs')), memRows = new Cursor(reader.stream('mem'));
@@ -137,6 +141,7 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
     checkInsn(d, faulted);
     checkMem();
     checkRegs();
+    if (hostRows.nextSeq() <= seq) throw new Divergence(seq, `input ${hostRows.nextKind()}`, 'a value at this step', 'not requested');
     seq++;
     ripLo = cpu.r[RIP]!; ripHi = cpu.r[RIP + 1]!; cpl = cpu.r[CPL]!;
     if (seq >= N) cpu.budget = 0;
@@ -173,7 +178,7 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
         applyRegRows([expect, cpu.r]);
         const next = oldRipLo + len;
         cpu.r[RIP] = next >>> 0; cpu.r[RIP + 1] = next > 0xffffffff ? oldRipHi + 1 : oldRipHi;
-        cpu.icount++; // the VMCALL has completed, as the hypervisor's skipInstruction counts it (RDTSC reads icount)
+        cpu.icount++; // the VMCALL has completed, as the hypervisor's skipInstruction counts it
         cpu.syncCpl(); cpu.flushTlb();
         seq++;
         ripLo = cpu.r[RIP]!; ripHi = cpu.r[RIP + 1]!; cpl = cpu.r[CPL]!;

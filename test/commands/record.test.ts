@@ -8,13 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { native, ROOT } from '../helpers/run-both.js';
 import { checkInvariants } from '../helpers/trace-checks.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 
 const RUN = resolve('bin/run.js');
 
 beforeAll(() => {
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
   if (!existsSync(resolve('dist/src/commands/record.js'))) throw new Error('build failed');
-}, 300_000);
+}, SLOW_TEST_MS);
 
 describe('trace record (CLI)', () => {
   it('records compute-musl: output, status, summary JSON and a readable trace', () => {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLOW_TEST_MS, SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 
 const REPO = resolve('.');
 const BIN = join(REPO, 'guests/bin');
@@ -16,7 +17,7 @@ interface Result { status: number | null; stdout: string; stderr: string }
 
 /** `trace run ARGS...` from the repository root. */
 function trace(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), 'run', ...args], { cwd: REPO, encoding: 'latin1', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), 'run', ...args], { cwd: REPO, encoding: 'latin1', timeout: SPAWN_TIMEOUT_MS });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -26,7 +27,7 @@ beforeAll(() => {
   // as built; type errors in our files are caught by `tsc --noEmit`.
   if (r.status !== 0) console.warn(`tsc -p tsconfig.build.json reported errors:\n${r.stdout.split('\n').slice(0, 5).join('\n')}`);
   if (!existsSync(join(REPO, 'dist/src/commands/run.js'))) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-}, 300_000);
+}, SLOW_TEST_MS);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

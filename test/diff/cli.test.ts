@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordRun } from './record-run.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 
 const RUN = resolve('bin/run.js');
 const diff = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
@@ -18,7 +19,7 @@ describe('trace diff (CLI)', () => {
     a = recordRun('compute-musl', ['120']);
     b = recordRun('compute-musl', ['130']);
     a2 = recordRun('compute-musl', ['120']);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 
   it('different runs: exit 1, --json with firstDivergence, regions and profile', () => {
     const r = diff(a, b, '--json');
@@ -70,5 +71,5 @@ describe('trace diff (CLI)', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('kind,seq,same_a,same_b,causes');
     expect(lines[1]).toMatch(/^memory,\d+,true,true,1$/);
-  }, 120_000);
+  }, SLOW_TEST_MS);
 });

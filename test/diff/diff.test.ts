@@ -9,6 +9,7 @@ import { diffTraces, DiffResult } from '../../src/diff/diff-traces.js';
 import { readTraceSymbols } from '../../src/trace/symbols.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { recordRun, SAMPLE_ROOT } from './record-run.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 
 const ok = (r: DiffResult | { error: string }): DiffResult => {
   if ('error' in r) throw new Error(r.error);
@@ -21,7 +22,7 @@ describe('trace diff', () => {
     c200 = recordRun('compute-musl', ['200']);
     c201 = recordRun('compute-musl', ['201']);
     c200again = recordRun('compute-musl', ['200']);
-  }, 120_000);
+  }, SLOW_TEST_MS);
 
   it('another argument: first divergence at the first read of the differing argv byte, cause argv[1]', () => {
     const r = ok(diffTraces(c200, c201));
@@ -103,5 +104,5 @@ describe('trace diff', () => {
     expect(region.b![1] - region.b![0]).toBeGreaterThan(region.a![1] - region.a![0]);
     expect(r.converge).not.toBeNull();
     expect(r.converge!.seqA).toBeGreaterThan(region.a![1]);
-  }, 120_000);
+  }, SLOW_TEST_MS);
 });

@@ -24,7 +24,7 @@ export function recordRun(image: string, args: string[], opts: { stdinFile?: str
     const root = opts.root ?? SAMPLE_ROOT;
     process.chdir(root);
     const dir = opts.out ?? join(tmp, 'trace');
-    const s = record({ image: path, args, root, stdout: out, stderr: err, out: dir, stdinFile: opts.stdinFile, random: seeded(opts.seed ?? 7) });
+    const s = record({ image: path, args, root, stdout: out, stderr: err, out: dir, stdinFile: opts.stdinFile, random: seeded(opts.seed ?? 7), clock: () => 1_700_000_000_000_000_000n });
     if ('error' in s) throw new Error(s.error);
     return dir;
   } finally {

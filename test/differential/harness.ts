@@ -11,6 +11,8 @@ import { BareMachine } from '../../src/cpu/bare-machine.js';
 import { RunStatus } from '../../src/cpu/cpu.js';
 import { getFlags, setFlags } from '../../src/cpu/flags.js';
 import { Off } from '../../src/cpu/state.js';
+import { Code } from 'iced-x86';
+import { decodeAt, undeclaredWrites } from '../helpers/undeclared-writes.js';
 import type { Fault } from '../../src/cpu/fault.js';
 
 export const CODE_BASE = 0x01000000;
@@ -271,6 +273,8 @@ export class Emulator {
 
     const exits = c.exits.map((e) => CODE_BASE + e);
     const ripIdx = R(Off.RIP);
+    const before = new Uint32Array(r.length);
+    let undeclared = '';
     let kind: CaseResult['kind'] = 'timeout', code = 0, rip = 0n, err = 0, cr2 = 0n, note = '';
     try {
       for (let step = 0; step < stepLimit; step++) {
@@ -278,7 +282,16 @@ export class Emulator {
           const k = exits.indexOf(r[ripIdx]!);
           if (k >= 0) { kind = 'exit'; code = k; break; }
         }
+        if (mode === 'step') { getFlags(r); before.set(r); }
         const st = cpu.run(mode === 'step' ? 1 : stepLimit);
+        if (mode === 'step' && st === RunStatus.BUDGET && cpu.lastFault === null) {
+          // every register the instruction changed is one its written state declares (the recorder's compare set)
+          getFlags(r);
+          const at = before[ripIdx]!; // code is identity-mapped (and may have been modified by the case)
+          const d = decodeAt(mem.subarray(at, at + 15), at);
+          const extra = undeclaredWrites(d, before, r);
+          if (extra.length > 0) undeclared += ` ${Code[d.code]} wrote ${extra.join(', ')} beyond its written state;`;
+        }
         if (mode === 'block' && st === RunStatus.EXIT) {
           const f = cpu.lastFault as Fault | null;
           const k = r[ripIdx + 1] === 0 ? exits.indexOf(r[ripIdx]!) : -1;
@@ -337,7 +350,7 @@ export class Emulator {
     }
     const dirty = m.mem.dirty;
     const dataF0 = DATA_BASE >>> 12, dataF1 = (DATA_BASE + DATA_SIZE - 1) >>> 12, codeF = CODE_BASE >>> 12;
-    let problems = '';
+    let problems = undeclared;
     for (let f = 0; f < dirty.length; f++) {
       if (!dirty[f] || (f >= dataF0 && f <= dataF1) || f === codeF || f >= this.tableFrames) continue;
       const page = mem.subarray(f << 12, (f + 1) << 12);

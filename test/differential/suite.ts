@@ -10,7 +10,9 @@ import { Code } from 'iced-x86';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { implementedCodes } from '../../src/cpu/table.js';
 import { FAMILIES, Family, generate } from './families.js';
+import type { VendorBehaviourId } from '../../src/cpu/vendor-model.js';
 import { buildRunner, compare, describeInput, DiffCase, Emulator, hostUnsupportedReason, runNative } from './harness.js';
+import { entriesToJudge, hostVendor, judgeHostCode, judgeResult, judgeSummary } from './vendor-judge.js';
 
 const DEFAULT_SEED = 20260101;
 
@@ -30,13 +32,17 @@ export interface FamilyRun {
   cases: number;
   passed: number;
   failed: number;
+  /** Cases judged against the model's documented result instead of the host (vendor table), per entry. */
+  judged: Map<VendorBehaviourId, number>;
+  /** Number of distinct cases judged that way. */
+  judgedCases: number;
   /** Failures grouped by the mnemonic/Code of the first instruction. */
   byInsn: Map<string, { count: number; first: string[] }>;
   report: string;
 }
 
 /** Generate, run natively and emulated, compare. */
-export function runFamily(fam: Family, exe: string, seed: number): FamilyRun {
+export function runFamily(fam: Family, exe: string, seed: number, toJudge = entriesToJudge(hostVendor())): FamilyRun {
   const only = process.env.ITRACE_DIFF_CASE;
   let indices: number[];
   if (only) {
@@ -47,7 +53,16 @@ export function runFamily(fam: Family, exe: string, seed: number): FamilyRun {
     indices = Array.from({ length: n }, (_, i) => i);
   }
   const cases: DiffCase[] = indices.map((i) => generate(fam, seed, i));
-  const native = cases.length ? runNative(exe, cases) : [];
+  // vendor-dependent cases: the host computes the model's documented result (vendor-judge.ts)
+  const judged = new Map<VendorBehaviourId, number>();
+  const count = (ids: VendorBehaviourId[]): void => { for (const id of ids) judged.set(id, (judged.get(id) ?? 0) + 1); };
+  const judgedCases = new Set<number>();
+  cases.forEach((c, k) => { const a = judgeHostCode(c, toJudge); if (a.length) { count(a); judgedCases.add(k); } });
+  const native = (cases.length ? runNative(exe, cases) : []).map((nat, k) => {
+    const { result, applied } = judgeResult(cases[k]!, toJudge, nat);
+    if (applied.length) { count(applied); judgedCases.add(k); }
+    return result;
+  });
   const emu = new Emulator();
   const byInsn = new Map<string, { count: number; first: string[] }>();
   let failed = 0;
@@ -74,11 +89,12 @@ export function runFamily(fam: Family, exe: string, seed: number): FamilyRun {
     }
   });
   const lines: string[] = [];
-  lines.push(`differential ${fam.name}: seed ${seed}, ${cases.length} cases, ${cases.length - failed} passed, ${failed} failed`);
+  const judgedText = judged.size ? `; ${judgedCases.size} judged against the model's documented result (${[...judged].map(([id, n]) => `${id} x${n}`).join(', ')})` : '';
+  lines.push(`differential ${fam.name}: seed ${seed}, ${cases.length} cases, ${cases.length - failed} passed, ${failed} failed${judgedText}`);
   const sorted = [...byInsn.entries()].sort((a, b) => b[1].count - a[1].count);
   if (sorted.length) lines.push(`failing instructions: ${sorted.map(([k, v]) => `${k} x${v.count}`).join(', ')}`);
   for (const [, v] of sorted) lines.push('', ...v.first);
-  return { family: fam.name, seed, cases: cases.length, passed: cases.length - failed, failed, byInsn, report: lines.join('\n') };
+  return { family: fam.name, seed, cases: cases.length, passed: cases.length - failed, failed, judged, judgedCases: judgedCases.size, byInsn, report: lines.join('\n') };
 }
 
 /** Which of a family's Codes have handlers (for the coverage line). */
@@ -104,6 +120,7 @@ export function diffSuite(names: string[]): void {
     describe.skip(`differential ${names.join(', ')} (skipped: ${why})`, () => { it('needs an x86-64 Linux host with gcc', () => {}); });
     return;
   }
+  console.log(`differential: ${judgeSummary(hostVendor(), entriesToJudge(hostVendor()))}`);
   describe('differential vs the host CPU', () => {
     let exe = '';
     const seed = seedFromEnv();
@@ -118,7 +135,7 @@ export function diffSuite(names: string[]): void {
         mkdirSync(dir, { recursive: true });
         const file = join(dir, `report-${name}-seed${seed}.txt`);
         writeFileSync(file, `${run.report}\n${cov}\n`);
-        console.log(`differential ${name}: seed ${seed}: ${run.cases} cases, ${run.passed} passed, ${run.failed} failed${cov ? ` (${cov.split(';')[0]})` : ''}; full report ${file}`);
+        console.log(`differential ${name}: seed ${seed}: ${run.cases} cases, ${run.passed} passed, ${run.failed} failed, ${run.judgedCases} judged against the CPU model's documented result${cov ? ` (${cov.split(';')[0]})` : ''}; full report ${file}`);
         if (run.failed) {
           const head = run.report.split('\n').slice(0, 120).join('\n');
           expect.fail(`${head}\n${cov}\n(full report: ${file})`);

@@ -7,13 +7,14 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { traceInfo } from '../../src/trace/trace-info.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 
 const RUN = resolve('bin/run.js');
 
 beforeAll(() => {
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
   if (!existsSync(resolve('dist/src/commands/record.js'))) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-}, 300_000);
+}, SLOW_TEST_MS);
 
 describe('a recording killed with SIGKILL', () => {
   it('leaves a readable, incomplete trace with the steps written so far', async () => {
@@ -22,7 +23,7 @@ describe('a recording killed with SIGKILL', () => {
     const child = spawn(process.execPath, [RUN, 'record', resolve('guests/bin/compute-musl'), '-o', dir, '--', '20000'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const started = Date.now();
     let size = 0;
-    while (Date.now() - started < 120_000) {
+    while (Date.now() - started < SLOW_TEST_MS / 2) { // a limit against hangs only
       await new Promise((r) => setTimeout(r, 200));
       const rd = existsSync(join(dir, 'meta.json')) ? TraceReader.open(dir) : undefined;
       if (rd !== undefined && !('error' in rd)) { size = rd.table('insns').batches; if (size >= 3) break; }
@@ -44,5 +45,5 @@ describe('a recording killed with SIGKILL', () => {
     if ('error' in info) throw new Error(info.error);
     expect(info.complete).toBe(false);
     expect(info.steps).toBe(insns.columns.length);
-  }, 180_000);
+  }, SLOW_TEST_MS);
 });

@@ -11,13 +11,17 @@ import { record } from '../../src/recorder/record.js';
 import { TableName } from '../../src/trace/schema.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { ROOT } from '../helpers/run-both.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
+
+/** Both recordings see the same host time, so clock values (and what the program derives from them) agree. */
+const FIXED_CLOCK_NS = 1_700_000_000_000_000_000n;
 
 const TABLES: TableName[] = ['insns', 'code', 'regs', 'mem', 'events', 'syscalls'];
 
 function recordTo(dir: string, image: string, args: string[], loggingBlocks: boolean): TraceReader {
   const out = openSync('/dev/null', 'w');
   try {
-    const s = record({ image, args, root: ROOT, out: dir, stdout: out, stderr: out, loggingBlocks, random: (n) => new Uint8Array(n).fill(7) });
+    const s = record({ image, args, root: ROOT, out: dir, stdout: out, stderr: out, loggingBlocks, random: (n) => new Uint8Array(n).fill(7), clock: () => FIXED_CLOCK_NS });
     if ('error' in s) throw new Error(s.error);
   } finally {
     closeSync(out);
@@ -56,6 +60,6 @@ describe('compiled logging blocks record exactly what the per-step handler recor
           }
         }
       }
-    }, 120_000);
+    }, SLOW_TEST_MS);
   }
 });

@@ -7,11 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HELP, runCommand } from '../../src/replayer/interactive.js';
 import { StepSession } from '../../src/replayer/step-session.js';
 import { recordSample } from './recordings.js';
+import { SLOW_TEST_MS, SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 
 const BIN = resolve('bin/run.js');
 const built = existsSync(resolve('dist/src/commands/step.js'));
 const run = (...args: string[]): { out: string; err: string; status: number | null } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS });
   return { out: r.stdout, err: r.stderr, status: r.status };
 };
 
@@ -41,7 +42,7 @@ describe('trace step command', () => {
     expect(run('step', join(dir, 'missing')).err).toMatch(/^trace step: .*no such directory/);
     const v = run('replay', dir, '--verify');
     expect(v.out).toMatch(/^verified \d[\d,]* steps/);
-  }, 60_000);
+  }, SLOW_TEST_MS);
 
   it('runs the interactive verbs', () => {
     const s = StepSession.open(dir, { snapshotEvery: 512 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyTrace } from '../../src/replayer/verify.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { recordSample } from './recordings.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
 
 function verify(dir: string): ReturnType<typeof verifyTrace> {
   const r = TraceReader.open(dir);
@@ -25,7 +26,7 @@ describe('trace replay --verify', () => {
       const { dir, summary } = recordSample(name, args);
       const r = verify(dir);
       expect(r).toMatchObject({ ok: true, steps: summary.steps });
-    }, 60_000);
+    }, SLOW_TEST_MS);
   }
 
   it('reports a corrupted register value at its step', () => {
@@ -55,5 +56,5 @@ describe('trace replay --verify', () => {
     expect(r).toMatchObject({ ok: false, seq: Number(seq) });
     if ('what' in r) expect(r.what).toMatch(/^register /);
     expect(reg).toBeGreaterThanOrEqual(0);
-  }, 60_000);
+  }, SLOW_TEST_MS);
 });

@@ -9,6 +9,7 @@ import { TableBuffer } from '../../src/trace/table-buffer.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { TraceWriter } from '../../src/trace/trace-writer.js';
 import { tempDir, testMeta } from './helpers.js';
+import { SLOW_TEST_MS, SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 
 const REPO = resolve('.');
 const tmp = tempDir('itrace-proc-');
@@ -22,7 +23,7 @@ beforeAll(() => {
   for (const f of ['dist/src/trace/trace-writer.js', 'dist/src/commands/info.js']) {
     if (!existsSync(join(REPO, f))) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
   }
-}, 300_000);
+}, SLOW_TEST_MS);
 
 /** Run the writer fixture until it has reported `batches` batches, then SIGKILL it; the last reported row count. */
 function recordAndKill(dir: string, rowsPerBatch: number, batches: number): Promise<number> {
@@ -56,7 +57,7 @@ function recordAndKill(dir: string, rowsPerBatch: number, batches: number): Prom
  * (a compiled command whose source was removed) are dropped from stderr: they are not this command's output.
  */
 function trace(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...args], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...args], { cwd: REPO, encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS });
   const stderr = r.stderr.replace(/^\(node:\d+\) Warning:[\s\S]*?\(Use `node --trace-warnings[^\n]*\n/gm, '');
   return { status: r.status, stdout: r.stdout, stderr };
 }

@@ -18,8 +18,9 @@ import { EMITTERS, mulhi } from './emit-ops.js';
 import { Emitter } from './emitter.js';
 import type { LoggedRows, StepLog } from '../step-log.js';
 import { Tier } from '../step-log.js';
-import { writtenGprs } from './written-gprs.js';
+import { writtenState, writtenTier } from '../written-state.js';
 import { logFlagsStatements } from './log-flags.js';
+import { takesHostValue } from '../table.js';
 
 /** A compiled block: runs the whole block, returns completed instructions not yet accounted. */
 export type CompiledBlock = (c: Cpu) => number;
@@ -68,7 +69,7 @@ export interface LoggingBlock {
 export function compileLoggingBlock(blk: Block, log: StepLog): LoggingBlock | null {
   const insns = blk.insns;
   let m = 0;
-  while (m < insns.length && (log.tierOf(insns[m]!) & Tier.ALL) === 0) m++;
+  while (m < insns.length && (writtenTier(insns[m]!) & Tier.ALL) === 0) m++;
   if (m === 0) return null;
   const opaque = insns.map((d) => !EMITTERS.has(d.mnemonic));
   let res: ReturnType<typeof emitBlock>;
@@ -103,18 +104,17 @@ function instantiate<F>(blk: Block, body: string): F {
 }
 
 /** Tier bits of registers beyond the GPRs and RFLAGS. */
-const TIER_WIDE = Tier.SSE | Tier.X87 | Tier.ALL;
+const TIER_WIDE = Tier.MXCSR | Tier.X87 | Tier.ALL;
 
 /**
- * Statements logging what instruction `k` changed: the GPRs it can write (iced's instruction info) compared
- * with the shadow, and RFLAGS if it writes flags (computed from the emitter's locals when `emitted` and it left
- * them), or the recorder's compare of its whole register tier when it may write more than GPRs and flags.
+ * Statements logging what instruction `k` changed: the GPRs it can write (written-state.ts) compared with the
+ * shadow, and RFLAGS if it writes flags (computed from the emitter's locals when `emitted` and it left them), or
+ * the recorder's compare of its tier when it may write more than GPRs and flags (XMM, MXCSR, x87).
  */
 function emitLogCompare(e: Emitter, d: Decoded, k: number, tier: number, emitted: boolean): void {
-  const mask = (tier & TIER_WIDE) === 0 ? writtenGprs(d) : null;
-  if (mask === null) { e.emit(`L.compare(s + ${k}, ${tier});`); return; }
-  compareGprs(e, mask, k);
-  if (d.flagsWritten === 0) return;
+  if ((tier & TIER_WIDE) !== 0 || tier >= Tier.XMM0) { e.emit(`L.compare(s + ${k}, ${tier});`); return; }
+  compareGprs(e, writtenState(d).gprs, k);
+  if ((tier & Tier.FLAGS) === 0) return;
   const inline = emitted && e.flagSource !== null ? logFlagsStatements(e.flagSource, `s + ${k}`) : null;
   e.emit(inline ?? `L.flags(s + ${k});`);
 }
@@ -156,18 +156,19 @@ function emitBlock(blk: Block, opaque: boolean[], logMode: LogMode | null): { e:
       if (last > 0 && logMode === null) e.emit(`c.icount += ${last}; c.budget -= ${last};`);
     }
     e.emit(logMode !== null ? `c.jitIndex = ${k};` : `k = ${k};`);
+    // the recorder needs the step's seq for its memory rows and for the input row of a host value (RDRAND)
     const touchesMemory = opaque[k] || d.mem !== undefined || STACK_OPS.has(d.mnemonic);
-    if (logMode !== null && touchesMemory) e.emit(`L.seq = s + ${k};`);
+    if (logMode !== null && (touchesMemory || takesHostValue(d.code))) e.emit(`L.seq = s + ${k};`);
     if (d.flagsWritten !== 0) e.flagSource = null;
     e.flagsLive = (liveAfter[k]! & d.flagsWritten) !== 0;
     if (!opaque[k]) {
       if (!EMITTERS.get(d.mnemonic)!(e, d)) return { e, native, declined: k };
       native++;
-      if (logMode !== null) emitLogCompare(e, d, k, logMode.log.tierOf(d), true);
+      if (logMode !== null) emitLogCompare(e, d, k, writtenTier(d), true);
       continue;
     }
     e.emit(`x[${k}](c);`);
-    if (logMode !== null) emitLogCompare(e, d, k, logMode.log.tierOf(d), false);
+    if (logMode !== null) emitLogCompare(e, d, k, writtenTier(d), false);
     if (k !== last) e.emit(`if (c.brk) { if (c.exit.reason < 0) { r[${RIP}] = ${d.nextLo >>> 0}; r[${RIP + 1}] = ${d.nextHi >>> 0}; } return ${k + 1}; }`);
   }
   // a logging prefix that stops before the block's end leaves RIP at the next instruction

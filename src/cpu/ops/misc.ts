@@ -3,14 +3,16 @@
 import { Code } from 'iced-x86';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import { cpuid } from '../cpuid.js';
-import { Decoded } from '../decoded.js';
+import { Decoded, OpType } from '../decoded.js';
 import { deliverEvent } from '../deliver.js';
-import { nextRandom32 } from '../entropy.js';
 import { Fault, gp, ud, Vector } from '../fault.js';
 import { getFlags, setStatusFlags } from '../flags.js';
+import { HostValue } from '../host-values.js';
 import { regOf } from '../operands.js';
 import { Fl, Off } from '../state.js';
+import { Implicit } from '../op-spec.js';
 import type { OpMap } from '../table.js';
+import { VENDOR_TABLE } from '../vendor-model.js';
 
 const RF = Off.RFLAGS >> 2;
 const CR4_TSD = 1 << 2;
@@ -66,27 +68,26 @@ function cpuidOp(d: Decoded): Exec {
   };
 }
 
-/** EDX:EAX := TSC + steps executed (deterministic); RDTSCP also ECX := IA32_TSC_AUX[31:0]. */
+/** EDX:EAX := the TSC (a host value, Cpu.host); RDTSCP also ECX := IA32_TSC_AUX[31:0]. */
 function rdtsc(withAux: boolean): Builder {
   return (d) => (c: Cpu) => {
     const r = c.r;
     if ((r[Off.CR4 >> 2]! & CR4_TSD) && c.cpl !== 0) gp(0, 'RDTSC with CR4.TSD set at CPL > 0');
     if (c.controls.rdtscExiting) { c.vmexit(withAux ? Exit.RDTSCP : Exit.RDTSC, d); return; }
-    const n = c.icount, nlo = n >>> 0, nhi = Math.floor(n / 4294967296);
-    const s = r[Off.TSC >> 2]! + nlo;
-    r[0] = s >>> 0; r[1] = 0;
-    r[4] = (r[(Off.TSC >> 2) + 1]! + nhi + (s > 0xffffffff ? 1 : 0)) >>> 0; r[5] = 0;
+    const lo = c.host.value(c, withAux ? HostValue.TSCP : HostValue.TSC, 8);
+    r[0] = lo; r[1] = 0; r[4] = c.hi; r[5] = 0;
     if (withAux) { r[2] = r[Off.TSC_AUX >> 2]!; r[3] = 0; }
   };
 }
 
-/** RDRAND r16/r32/r64: a random value, CF := 1, OF SF ZF AF PF := 0. */
+/** RDRAND r16/r32/r64: a random value (a host value, Cpu.host), CF := 1, OF SF ZF AF PF := 0. */
 function rdrand(d: Decoded): Exec {
   const ref = regOf(d, 0), k = ref.n << 1, size = ref.size;
   return (c) => {
-    if (size === 8) { const lo = nextRandom32(c); c.r[k] = lo; c.r[k + 1] = nextRandom32(c); }
-    else if (size === 4) { c.r[k] = nextRandom32(c); c.r[k + 1] = 0; }
-    else c.s.u16[k << 1] = nextRandom32(c);
+    const lo = c.host.value(c, HostValue.RANDOM, size);
+    if (size === 8) { c.r[k] = lo; c.r[k + 1] = c.hi; }
+    else if (size === 4) { c.r[k] = lo; c.r[k + 1] = 0; }
+    else c.s.u16[k << 1] = lo;
     setStatusFlags(c.r, Fl.CF);
   };
 }
@@ -108,8 +109,7 @@ const NOPS = [
   Code.Endbr64, Code.Endbr32, Code.Rdsspd_r32, Code.Rdsspq_r64,
   // CLDEMOTE is a hint that executes as a NOP where it is not supported
   Code.Cldemote_m8,
-  // reserved-NOP hint space 0F 0D and 0F 18..0F 1F
-  Code.Reservednop_rm16_r16_0F0D, Code.Reservednop_rm32_r32_0F0D, Code.Reservednop_rm64_r64_0F0D,
+  // reserved-NOP hint space 0F 18..0F 1F (0F 0D is vendor-dependent: reservedNop0F0D below)
   Code.Reservednop_rm16_r16_0F18, Code.Reservednop_rm32_r32_0F18, Code.Reservednop_rm64_r64_0F18,
   Code.Reservednop_rm16_r16_0F19, Code.Reservednop_rm32_r32_0F19, Code.Reservednop_rm64_r64_0F19,
   Code.Reservednop_rm16_r16_0F1A, Code.Reservednop_rm32_r32_0F1A, Code.Reservednop_rm64_r64_0F1A,
@@ -120,9 +120,19 @@ const NOPS = [
   Code.Reservednop_rm16_r16_0F1F, Code.Reservednop_rm32_r32_0F1F, Code.Reservednop_rm64_r64_0F1F,
 ];
 
+/**
+ * 0F 0D /r: the memory forms are prefetch hints on every vendor; the register form follows the CPU
+ * model (VENDOR_TABLE.reservedNop0F0DRegister: a NOP as on Intel, #UD as on AMD).
+ */
+const reservedNop0F0D: Builder = (d) =>
+  d.ops[0] === OpType.REG && VENDOR_TABLE.reservedNop0F0DRegister.model === 'ud'
+    ? () => ud('0F 0D with a register operand (PREFETCH group)')
+    : () => {};
+
 /** misc family handlers keyed by iced Code. */
 export const miscOps: OpMap = {
   ...Object.fromEntries(NOPS.map((k) => [k, nop])),
+  ...Object.fromEntries(VENDOR_TABLE.reservedNop0F0DRegister.codes().map((k) => [k, reservedNop0F0D])),
   [Code.Clc]: carry(0), [Code.Stc]: carry(1), [Code.Cmc]: carry(2),
   [Code.Cld]: direction(false), [Code.Std]: direction(true),
   [Code.Ud2]: () => () => ud('UD2'),
@@ -131,11 +141,13 @@ export const miscOps: OpMap = {
   [Code.Ud1_r16_rm16]: () => () => ud('UD1'), [Code.Ud1_r32_rm32]: () => () => ud('UD1'),
   [Code.Ud1_r64_rm64]: () => () => ud('UD1'),
   [Code.Incsspd_r32]: () => () => ud('INCSSP with CET disabled'), [Code.Incsspq_r64]: () => () => ud('INCSSP with CET disabled'),
-  [Code.Int3]: { build: int3, ends: true },
-  [Code.Int_imm8]: { build: intN, ends: true },
+  // software interrupts deliver through the IDT (a ring switch)
+  [Code.Int3]: { build: int3, ends: true, writes: Implicit.SYSTEM },
+  [Code.Int_imm8]: { build: intN, ends: true, writes: Implicit.SYSTEM },
   [Code.Cpuid]: { build: cpuidOp, ends: true },
-  [Code.Rdtsc]: { build: rdtsc(false), ends: true },
-  [Code.Rdtscp]: { build: rdtsc(true), ends: true },
-  [Code.Rdrand_r16]: rdrand, [Code.Rdrand_r32]: rdrand, [Code.Rdrand_r64]: rdrand,
+  [Code.Rdtsc]: { build: rdtsc(false), ends: true, host: true },
+  [Code.Rdtscp]: { build: rdtsc(true), ends: true, host: true },
+  [Code.Rdrand_r16]: { build: rdrand, host: true }, [Code.Rdrand_r32]: { build: rdrand, host: true },
+  [Code.Rdrand_r64]: { build: rdrand, host: true },
   [Code.Xgetbv]: xgetbv,
 };

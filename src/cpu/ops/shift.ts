@@ -8,6 +8,7 @@ import { Decoded } from '../decoded.js';
 import { getCF, parityOf } from '../flags.js';
 import { gprReader, regOf } from '../operands.js';
 import { Fl } from '../state.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { codesMatching, countArg, firstWidth, Fn32, Fn64, maskOf, pending, rmw32, rmw64 } from './alu-shared.js';
 
@@ -298,5 +299,9 @@ function makeTable(): OpMap {
   return map;
 }
 
-/** shift family handlers keyed by iced Code. */
-export const shiftOps: OpMap = makeTable();
+/**
+ * shift family handlers keyed by iced Code. iced reports no modified flags for a rotate-through-carry count that
+ * is 0 modulo 9 or 17 (RCR r8, 27), but the masked count is not 0, so the processor (like the host's) writes OF,
+ * which the SDM leaves undefined: every shift and rotate is declared as writing RFLAGS.
+ */
+export const shiftOps: OpMap = withWrites(Implicit.FLAGS, makeTable());

@@ -5,6 +5,7 @@ import { Code } from 'iced-x86';
 import type { Builder, Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
 import { reader, reader64, regOf } from '../operands.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import {
   commitFlags, Mx, MxShift, MXCSR, RES, SRC, srcOf, xmmOf, xmmOff,
@@ -147,8 +148,8 @@ function i2s(i: number): void {
   RES.u32[i] = Number(softFromInt(BigInt(v), F32));
 }
 
-/** SSE/SSE2 conversions. */
-export const sseConvertOps: OpMap = {
+/** SSE/SSE2 conversions (every one may raise SIMD floating-point exception flags in MXCSR). */
+export const sseConvertOps: OpMap = withWrites(Implicit.MXCSR, {
   [Code.Cvtsi2ss_xmm_rm32]: cvtFromGpr(false, 32),
   [Code.Cvtsi2ss_xmm_rm64]: cvtFromGpr(false, 64),
   [Code.Cvtsi2sd_xmm_rm32]: cvtFromGpr(true, 32),
@@ -175,4 +176,4 @@ export const sseConvertOps: OpMap = {
   [Code.Cvttpd2dq_xmm_xmmm128]: lanewise(16, 2, 4, (i) => {
     RES.u32[i] = toInt(SRC.f64[i]!, 32, true, MIN_D); if (i === 1) { RES.u32[2] = 0; RES.u32[3] = 0; }
   }),
-};
+});

@@ -5,6 +5,7 @@ import { Code } from 'iced-x86';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
 import { setStatusFlags } from '../flags.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { Fl } from '../state.js';
 import {
@@ -90,8 +91,8 @@ function comis(dbl: boolean, signaling: boolean): Builder {
   };
 }
 
-/** SSE/SSE2 floating-point arithmetic and compares. */
-export const sseFpOps: OpMap = {
+/** SSE/SSE2 floating-point arithmetic and compares (every one may raise SIMD floating-point exception flags in MXCSR). */
+export const sseFpOps: OpMap = withWrites(Implicit.MXCSR, {
   [Code.Addps_xmm_xmmm128]: arith(Shape.PS, (i) => addS(i, false)),
   [Code.Addpd_xmm_xmmm128]: arith(Shape.PD, (i) => addD(i, false)),
   [Code.Addss_xmm_xmmm32]: arith(Shape.SS, (i) => addS(i, false)),
@@ -128,4 +129,4 @@ export const sseFpOps: OpMap = {
   [Code.Comisd_xmm_xmmm64]: comis(true, true),
   [Code.Ucomiss_xmm_xmmm32]: comis(false, false),
   [Code.Ucomisd_xmm_xmmm64]: comis(true, false),
-};
+});

@@ -4,6 +4,7 @@ import type { Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
 import { Fault, Vector } from '../fault.js';
 import { eaOf, memOf } from '../operands.js';
+import { Implicit } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { Mx, MXCSR } from './sse-common.js';
 
@@ -26,6 +27,6 @@ function stmxcsr(d: Decoded): Exec {
 
 /** MXCSR load/store. */
 export const sseMxcsrOps: OpMap = {
-  [Code.Ldmxcsr_m32]: ldmxcsr,
+  [Code.Ldmxcsr_m32]: { build: ldmxcsr, writes: Implicit.MXCSR },
   [Code.Stmxcsr_m32]: stmxcsr,
 };

@@ -9,6 +9,7 @@
 // completed iterations and the instruction restarts correctly once the fault is handled.
 // Forward REP MOVS/STOS/CMPS/SCAS with 64-bit addresses work on whole page runs in physical memory.
 import { Code } from 'iced-x86';
+import { VENDOR_TABLE } from '../vendor-model.js';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import { Decoded } from '../decoded.js';
 import { FlagOp, setLazy32, setLazy64 } from '../flags.js';
@@ -246,8 +247,9 @@ function stringOp(kind: Kind, esz: number): Builder {
           : kind === Kind.CMPS ? fastCmps : kind === Kind.SCAS ? fastScas : undefined;
     const ipLo = d.ipLo, ipHi = d.ipHi;
     const zero = (r: Uint32Array): boolean => r[RCX] === 0 && (a32 || r[RCX + 1] === 0);
-    // with ECX = 0 under 0x67, hardware still clears the upper halves of RCX, and of RSI/RDI for the
-    // fast-string operations MOVS/STOS only (measured; CMPS/SCAS/LODS keep them)
+    // with ECX = 0 under 0x67 the model writes nothing (VENDOR_TABLE.repA32ZeroCount); Intel hardware
+    // clears the upper halves of RCX, and of RSI/RDI for the fast-string operations MOVS/STOS only
+    const zeroCountWrites = a32 && VENDOR_TABLE.repA32ZeroCount.model === 'intel-hardware';
     const usesSrc = kind === Kind.MOVS;
     const usesDst = kind === Kind.MOVS || kind === Kind.STOS;
     const dec = (r: Uint32Array): void => {
@@ -257,13 +259,15 @@ function stringOp(kind: Kind, esz: number): Builder {
     };
     // REPE/REPNE CMPS/SCAS write the flags only when they terminate: when a fault (measured on hardware),
     // the step budget or single-iteration mode interrupts them, RFLAGS keeps its value from before
+    // (the flags after a fault follow the CPU model: VENDOR_TABLE.repCondFaultFlags)
+    const restoreOnFault = VENDOR_TABLE.repCondFaultFlags.model === 'restore';
     const saved = new Uint32Array(FLAGS_WORDS);
     const save = (r: Uint32Array): void => { for (let k = 0; k < FLAGS_WORDS; k++) saved[k] = r[FLAGS_FIRST + k]!; };
     const restore = (r: Uint32Array): void => { for (let k = 0; k < FLAGS_WORDS; k++) r[FLAGS_FIRST + k] = saved[k]!; };
     return (c) => {
       const r = c.r;
       if (zero(r)) { // no iterations: the instruction completes
-        if (a32) {
+        if (zeroCountWrites) {
           r[RCX + 1] = 0;
           if (usesSrc) r[RSI + 1] = 0;
           if (usesDst) r[RDI + 1] = 0;
@@ -274,7 +278,7 @@ function stringOp(kind: Kind, esz: number): Builder {
       if (isCmp) save(r);
       if (c.singleIteration) {
         let eq: number;
-        try { eq = elem(c, delta); } catch (e) { if (isCmp) restore(r); throw e; }
+        try { eq = elem(c, delta); } catch (e) { if (isCmp && restoreOnFault) restore(r); throw e; }
         dec(r);
         if (!zero(r) && (!isCmp || (eq === 1) === whileEq)) {
           r[RIP] = ipLo; r[RIP + 1] = ipHi;
@@ -296,7 +300,7 @@ function stringOp(kind: Kind, esz: number): Builder {
         }
       } catch (e) {
         c.icount += done; c.budget -= done; // completed iterations are steps; the run loop counts the fault
-        if (isCmp) restore(r);
+        if (isCmp && restoreOnFault) restore(r);
         throw e;
       }
       c.icount += done - 1; c.budget -= done - 1; // the run loop counts one step for this execution

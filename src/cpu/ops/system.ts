@@ -10,6 +10,7 @@ import { isCanonical } from '../mmu.js';
 import { Efer, readMsr, writeMsr } from '../msr.js';
 import { eaOf, memOf, notImplemented } from '../operands.js';
 import { Fl, Gpr, Off, Seg } from '../state.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { crOps } from './system-cr.js';
 import { ioOps } from './system-io.js';
@@ -149,8 +150,8 @@ const unsupported = (name: string): Builder => (d) => notImplemented(d, name);
 
 const e = (b: Builder): { build: Builder; ends: true } => ({ build: b, ends: true });
 
-/** system family handlers keyed by iced Code. */
-export const systemOps: OpMap = {
+/** system family handlers keyed by iced Code (every one may change system registers, MSRs, CPL or HALTED). */
+export const systemOps: OpMap = withWrites(Implicit.SYSTEM, {
   [Code.Syscall]: e(syscall),
   [Code.Sysretq]: e(sysretq),
   [Code.Sysretd]: e(sysret32),
@@ -171,4 +172,4 @@ export const systemOps: OpMap = {
   ...crOps,
   ...segOps,
   ...ioOps,
-};
+});

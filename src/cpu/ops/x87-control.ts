@@ -6,6 +6,7 @@ import type { Decoded } from '../decoded.js';
 import { Fault, Vector } from '../fault.js';
 import { eaOf, memOf } from '../operands.js';
 import { Off } from '../state.js';
+import { Implicit } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import {
   begin, checkNm, FCW, FDP, FIP, FOP, FSW, FTAG, FTOP, note, readPhys, siteOf, syncEs, tagFor, writePhysRaw,
@@ -245,5 +246,7 @@ export const x87ControlOps: OpMap = {
   [Code.Fnsave_m108byte]: controlMem(false, fnsave(true)), [Code.Fsave_m108byte]: controlMem(true, fnsave(true)),
   [Code.Frstor_m94byte]: controlMem(true, frstor(false)), [Code.Frstor_m108byte]: controlMem(true, frstor(true)),
   [Code.Fxsave_m512byte]: controlMem(false, fxsave(false)), [Code.Fxsave64_m512byte]: controlMem(false, fxsave(true)),
-  [Code.Fxrstor_m512byte]: controlMem(false, fxrstor(false)), [Code.Fxrstor64_m512byte]: controlMem(false, fxrstor(true)),
+  // FXRSTOR also loads MXCSR and every XMM register
+  [Code.Fxrstor_m512byte]: { build: controlMem(false, fxrstor(false)), writes: Implicit.MXCSR | Implicit.XMM },
+  [Code.Fxrstor64_m512byte]: { build: controlMem(false, fxrstor(true)), writes: Implicit.MXCSR | Implicit.XMM },
 };
