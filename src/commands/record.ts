@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../guest/seeded-random.js';
 import { defaultTraceDir, RecordControl, recordAsync, RecordSummary } from '../recorder/record.js';
 import { checkInputFile, checkOutputFile, makeOutputDir, removeCreated } from '../cli/check-paths.js';
+import { unsupportedLine } from '../guest/run-program.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 import { parseSeed } from '../cli/parse-seed.js';
 
@@ -33,7 +34,7 @@ const isDirectory = (p: string): boolean => {
 };
 
 export default class Record extends TraceCommand {
-  static override description = 'Record a static Linux x86-64 program instruction by instruction into a trace directory.\n' +
+  static override description = 'Record a Linux x86-64 program (static or dynamically linked) instruction by instruction into a trace directory.\n' +
     'Every step (instruction, REP iteration, faulting attempt), ring switch, page fault and system call is written as ' +
     'Apache Arrow tables. The guest\'s stdout and stderr pass through and its exit status becomes the tool\'s.\n' +
     'SIGINT (Ctrl-C) or SIGTERM stops the guest at the next sync point (every 262,144 steps), writes every table up to ' +
@@ -52,18 +53,19 @@ export default class Record extends TraceCommand {
   static override strict = false;
 
   static override args = {
-    image: Args.string({ description: 'program file (static ELF64 x86-64); default: the bundled compute sample' }),
+    image: Args.string({ description: 'program file (ELF64 x86-64, static or dynamically linked); default: the bundled compute sample' }),
   };
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'trace directory (default traces/<image>-<n>)' }),
-    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /)' }),
     env: Flags.string({ description: 'environment variable K=V (repeatable; replaces the default environment)', multiple: true, multipleNonGreedy: true }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
     'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),
     'checkpoint-every': Flags.integer({ description: 'steps between full-state checkpoints', default: 1_000_000, min: 1000 }),
     'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
     seed: Flags.string({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical (a 64-bit integer, decimal or 0x hex)' }),
+    strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would; the trace ends there' }),
   };
 
   async run(): Promise<void> {
@@ -88,7 +90,7 @@ export default class Record extends TraceCommand {
     process.on('SIGTERM', onSignal);
     const res = await recordAsync({
       image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out,
-      maxSteps: flags['max-steps'], checkpointEvery: flags['checkpoint-every'],
+      maxSteps: flags['max-steps'], strict: flags.strict, checkpointEvery: flags['checkpoint-every'],
       random: seed === undefined ? undefined : seededRandom(seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
     }, control);
@@ -98,6 +100,8 @@ export default class Record extends TraceCommand {
       return fail(res.error);
     }
     if (res.message) writeSync(2, `${res.message}\n`);
+    const unsupported = unsupportedLine(res.unsupportedSyscalls);
+    if (unsupported !== undefined) writeSync(2, `${unsupported}\n`);
     writeSync(2, formatSummary(res));
     if (flags['summary-json']) {
       const { message: _m, ...json } = res;
@@ -108,6 +112,6 @@ export default class Record extends TraceCommand {
       }
     }
     if (res.interrupted !== undefined) process.exit(res.interrupted === 'SIGTERM' ? 143 : 130);
-    process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : 70));
+    process.exit(res.exitStatus ?? (res.message?.includes('--max-steps') ? 0 : res.message?.includes('--strict') ? 2 : 70));
   }
 }

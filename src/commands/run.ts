@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core';
 import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
-import { runProgram } from '../guest/run-program.js';
+import { runProgram, unsupportedLine } from '../guest/run-program.js';
 import { checkInputFile } from '../cli/check-paths.js';
 import { splitGuestArgv } from '../cli/guest-argv.js';
 
 export default class Run extends TraceCommand {
-  static override description = 'Run a static Linux x86-64 program on the emulated machine, without recording.\n' +
+  static override description = 'Run a Linux x86-64 program (static or dynamically linked) on the emulated machine, without recording.\n' +
     'The guest\'s exit status becomes the tool\'s; a problem with the command line (an image that is not a regular file, ' +
     'a missing --root or --stdin) exits with status 2 before the guest starts.';
 
@@ -16,20 +16,22 @@ export default class Run extends TraceCommand {
     '<%= config.bin %> run --env A=1 --env B=2 guests/bin/args-musl -- --not-a-flag',
     '<%= config.bin %> run guests/bin/readfile-musl --root guests/root -- data/input.txt',
     '<%= config.bin %> run /bin/busybox --stdin notes.txt -- sort',
+    '<%= config.bin %> run /usr/bin/python3 -- -c \'print(6 * 7)\'',
   ];
 
   static override strict = false;
 
   static override args = {
-    image: Args.string({ description: 'program file (static ELF64 x86-64)', required: true }),
+    image: Args.string({ description: 'program file (ELF64 x86-64, static or dynamically linked)', required: true }),
   };
 
   static override flags = {
-    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s /' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /)' }),
     env: Flags.string({
       description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true, multipleNonGreedy: true,
     }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
+    strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would' }),
   };
 
   async run(): Promise<void> {
@@ -43,12 +45,14 @@ export default class Run extends TraceCommand {
       writeSync(2, `trace run: ${bad}\n`);
       process.exit(2);
     }
-    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin });
+    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin, strict: flags.strict });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);
       process.exit(2);
     }
     if (res.message) writeSync(2, `${res.message}\n`);
+    const unsupported = unsupportedLine(res.unsupportedSyscalls);
+    if (unsupported !== undefined) writeSync(2, `${unsupported}\n`);
     process.exit(res.status);
   }
 }

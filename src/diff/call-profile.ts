@@ -30,7 +30,8 @@ export interface CallProfile {
 
 /** Name of an address: its symbol, or `?` plus the page. */
 function nameOf(side: TraceSide, rip: bigint): string {
-  return side.symbols.lookup(rip)?.symbol.name ?? `?0x${(rip >> 12n << 12n).toString(16)}`;
+  const hit = side.symbols.lookup(rip);
+  return hit !== undefined ? side.symbols.label(hit.symbol) : `?0x${(rip >> 12n << 12n).toString(16)}`;
 }
 
 /** Walk every step of a side. */

@@ -16,11 +16,13 @@ export interface MemoryManager {
   /** brk(2): set the program break; returns the new (or unchanged) break. */
   brk(addr: bigint): bigint;
   /** mmap(2) of anonymous memory or a private file mapping (`file` holds the whole file's bytes). */
-  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint): bigint;
+  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint, path?: string): bigint;
   /** munmap(2). */
   munmap(addr: bigint, length: bigint): bigint;
   /** mprotect(2). */
   mprotect(addr: bigint, length: bigint, prot: number): bigint;
+  /** madvise(MADV_DONTNEED): drop the pages of [addr, addr + length); the next touch maps them afresh (zeros or file). */
+  discard(addr: bigint, length: bigint): bigint;
   /** mremap(2). */
   mremap(oldAddr: bigint, oldLength: bigint, newLength: bigint, flags: number, newAddr: bigint): bigint;
 }
@@ -29,8 +31,11 @@ export interface MemoryManager {
 export interface HostEvents {
   /** A nondeterministic value the guest received (time, random bytes, read() data, file contents...). */
   input(kind: string, data: Uint8Array): void;
-  /** A system call the ABI does not implement (it returned -ENOSYS). */
-  unsupportedSyscall(nr: number, name: string): void;
+  /**
+   * A system call the ABI did not carry out as Linux would: `result` is the errno name the guest got ("ENOSYS" when
+   * it is not implemented, "EACCES" for a refused variant) or "partial"; `detail` says what is missing.
+   */
+  unsupportedSyscall(nr: number, name: string, result: string, detail?: string): void;
 }
 
 /** How a system call ended. */

@@ -4,6 +4,7 @@
 import { PhysMemory } from '../cpu/phys-memory.js';
 import type { MemoryManager, UserMemory } from './abi.js';
 import { Prot } from './abi.js';
+import type { MapsEntry } from './linux/proc-files.js';
 import { directMap, FIRST_FREE_FRAME, MMAP_BASE, MMAP_MIN_ADDR, PAGE, PML4_PHYS, STACK_LIMIT, TASK_SIZE } from './layout.js';
 
 /** Receives every host write into guest memory before it happens (old bytes are still in memory). */
@@ -21,6 +22,8 @@ export interface Vma {
   kind: 'elf' | 'brk' | 'stack' | 'anon' | 'file' | 'vdso';
   /** File contents for private file mappings. */
   file?: Uint8Array;
+  /** Guest path of the mapped file (/proc/self/maps, modules), if file-backed. */
+  path?: string;
   /** File offset of `start`. */
   fileOffset: bigint;
   /** Bytes of the file mapped from fileOffset (the rest of the range is zero-filled), or -1 for "to the end of the file". */
@@ -210,6 +213,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
     this.vmas.length = 0;
     this.vmas.push(...out);
     this.unmapRange(start, end);
+    this.onUnmap?.(start, end);
   }
 
   private isFree(start: bigint, end: bigint): boolean {
@@ -229,10 +233,25 @@ export class AddressSpace implements MemoryManager, UserMemory {
   }
 
   /** Map a range with fixed placement (the ELF loader and MAP_FIXED); `fileLength` -1 maps to the end of the file. */
-  mapRange(addr: bigint, length: bigint, prot: number, kind: Vma['kind'], file?: Uint8Array, fileOffset = 0n, fileLength = -1n): void {
+  mapRange(addr: bigint, length: bigint, prot: number, kind: Vma['kind'], file?: Uint8Array, fileOffset = 0n, fileLength = -1n, path?: string): void {
     const start = pageDown(addr), end = pageUp(addr + length);
     this.carve(start, end);
-    this.insert({ start, end, prot, kind, file, fileOffset: fileOffset - (addr - start), fileLength: fileLength < 0n ? -1n : fileLength + (addr - start) });
+    const v: Vma = { start, end, prot, kind, file, fileOffset: fileOffset - (addr - start), fileLength: fileLength < 0n ? -1n : fileLength + (addr - start) };
+    if (path !== undefined && file !== undefined) v.path = path;
+    this.insert(v);
+    this.onMap?.(v);
+  }
+
+  /** Called after every new mapping (a module tracker); `onUnmap` after a range is unmapped. */
+  onMap: ((v: Vma) => void) | undefined = undefined;
+  onUnmap: ((start: bigint, end: bigint) => void) | undefined = undefined;
+
+  /** The mappings as /proc/self/maps lists them. */
+  mapsEntries(): MapsEntry[] {
+    return this.vmas.map((v) => ({
+      start: v.start, end: v.kind === 'brk' ? v.end : v.end, prot: v.prot, offset: v.file !== undefined ? v.fileOffset : 0n,
+      name: v.path ?? (v.kind === 'brk' ? '[heap]' : v.kind === 'stack' ? '[stack]' : ''),
+    }));
   }
 
   /** The process stack: a grows-down mapping of STACK_LIMIT bytes below `top`. */
@@ -346,7 +365,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
     return addr;
   }
 
-  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint): bigint {
+  mmap(addr: bigint, length: bigint, prot: number, flags: number, file: Uint8Array | undefined, offset: bigint, path?: string): bigint {
     if (length <= 0n || (offset & (PAGE - 1n)) !== 0n) return EINVAL;
     const type = flags & (MAP_SHARED | MAP_PRIVATE);
     if (type === 0) return EINVAL;
@@ -367,7 +386,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
       if (start === undefined) return ENOMEM;
     }
     const anon = (flags & MAP_ANONYMOUS) !== 0;
-    this.mapRange(start, len, prot, anon ? 'anon' : 'file', anon ? undefined : file, anon ? 0n : offset);
+    this.mapRange(start, len, prot, anon ? 'anon' : 'file', anon ? undefined : file, anon ? 0n : offset, -1n, anon ? undefined : path);
     return start;
   }
 
@@ -398,6 +417,18 @@ export class AddressSpace implements MemoryManager, UserMemory {
     this.vmas.length = 0;
     this.vmas.push(...out);
     this.reprotectRange(start, end, prot);
+    return 0n;
+  }
+
+  discard(addr: bigint, length: bigint): bigint {
+    if ((addr & (PAGE - 1n)) !== 0n || length < 0n) return EINVAL;
+    const end = pageUp(addr + length);
+    for (let va = addr; va < end;) {
+      const v = this.find(va);
+      if (v === undefined) return ENOMEM;
+      va = v.end;
+    }
+    this.unmapRange(addr, end); // the mappings stay: the next touch demand-pages zeros or the file's bytes again
     return 0n;
   }
 

@@ -44,13 +44,14 @@ export interface ProgramHeader {
   readonly align: bigint; // p_align
 }
 
-/** A parsed static executable (ET_EXEC) or static-PIE (ET_DYN without PT_INTERP). */
+/** A parsed executable: static (ET_EXEC), static-PIE (ET_DYN without PT_INTERP) or dynamically linked (PT_INTERP). */
 export interface ElfImage {
   readonly bytes: Uint8Array; // the whole file
   readonly header: ElfHeader;
   readonly programHeaders: readonly ProgramHeader[];
   readonly isPie: boolean; // ET_DYN: the loader chooses a load bias
   readonly executableStack: boolean; // no PT_GNU_STACK, or PT_GNU_STACK with PF_X (Linux maps the stack PROT_EXEC)
+  readonly interpreter: string | undefined; // PT_INTERP's path (the dynamic loader), undefined for a static image
 }
 
 export type ElfResult = { readonly ok: true; readonly image: ElfImage } | { readonly ok: false; readonly error: string };
@@ -124,9 +125,12 @@ export function parseElf(bytes: Uint8Array): ElfResult {
   }
 
   let loads = 0;
+  let interpreter: string | undefined;
   for (const [i, ph] of programHeaders.entries()) {
     if (ph.type === SegmentType.INTERP) {
-      return fail(`dynamically linked executables are not supported yet (PT_INTERP ${interpreterName(bytes, ph)})`);
+      const name = interpreterName(bytes, ph);
+      if (name === undefined) return fail(`segment ${i} (PT_INTERP) is not a NUL-terminated path inside the file`);
+      interpreter = name;
     }
     if (ph.type !== SegmentType.LOAD) continue;
     loads++;
@@ -152,16 +156,15 @@ export function parseElf(bytes: Uint8Array): ElfResult {
       programHeaders,
       isPie: header.type === ElfType.DYN,
       executableStack: gnuStack === undefined || (gnuStack.flags & SegmentFlags.X) !== 0,
+      interpreter,
     },
   };
 }
 
-/** The PT_INTERP path for messages, or a placeholder when it is not readable. */
-function interpreterName(bytes: Uint8Array, ph: ProgramHeader): string {
-  const start = Number(ph.offset);
-  const end = Math.min(bytes.length, start + Number(ph.filesz));
-  if (ph.offset >= BigInt(bytes.length) || end <= start) return '<unreadable>';
-  const raw = bytes.subarray(start, end);
-  const nul = raw.indexOf(0);
-  return new TextDecoder().decode(nul < 0 ? raw : raw.subarray(0, nul));
+/** The PT_INTERP path (Linux requires it inside the file, at most PATH_MAX long, NUL-terminated), or undefined. */
+function interpreterName(bytes: Uint8Array, ph: ProgramHeader): string | undefined {
+  if (ph.filesz < 2n || ph.filesz > 4096n || ph.offset + ph.filesz > BigInt(bytes.length)) return undefined;
+  const raw = bytes.subarray(Number(ph.offset), Number(ph.offset + ph.filesz));
+  if (raw[raw.length - 1] !== 0) return undefined;
+  return Buffer.from(raw.subarray(0, raw.indexOf(0))).toString('latin1');
 }

@@ -1,5 +1,6 @@
-// Loads a static (ET_EXEC) or static-PIE (ET_DYN, no PT_INTERP) executable the way Linux 6.x's load_elf_binary
-// does with address randomisation off (personality ADDR_NO_RANDOMIZE, `setarch -R`), through a small memory
+// Loads a static (ET_EXEC), static-PIE (ET_DYN, no PT_INTERP) or dynamically linked executable (PT_INTERP: the
+// program and its interpreter, the dynamic loader) the way Linux 6.x's load_elf_binary does with address
+// randomisation off (personality ADDR_NO_RANDOMIZE, `setarch -R`), through a small memory
 // interface so that it can be tested without an address space. Facts measured on this machine are in
 // docs/linux-layout.md.
 
@@ -43,6 +44,8 @@ export interface LoadOptions {
   readonly stackTop?: bigint; // default STACK_TOP
   readonly stackSize?: bigint; // default 8 MiB (RLIMIT_STACK)
   readonly mmapBase?: bigint; // top of the mmap area; default MMAP_BASE
+  /** The bytes of the interpreter named by PT_INTERP (read through the guest's file view), or a one-line error. */
+  readonly readInterpreter?: (path: string) => Uint8Array | { readonly error: string };
   /** Where a static-PIE's brk starts: Linux >= 6.9 moves it to ELF_ET_DYN_BASE ('et-dyn-base', default); older kernels put it after the bss. */
   readonly staticPieBrk?: 'et-dyn-base' | 'after-bss';
 }
@@ -55,11 +58,22 @@ export interface LoadedProgram {
   readonly loadBias: bigint; // 0 for ET_EXEC; where vaddr 0 of a static-PIE went
   readonly phdr: bigint; // AT_PHDR
   readonly stack: InitialStack; // the stack image and the addresses of its strings
-  readonly mappings: readonly Mapping[]; // every mapFixed call, in order
+  readonly mappings: readonly Mapping[]; // every mapFixed call, in order (the program's, then the interpreter's)
+  readonly interpreter: LoadedInterpreter | undefined; // the dynamic loader, for a dynamically linked program
+  readonly programEntry: bigint; // AT_ENTRY: the program's own entry point (= entry without an interpreter)
+}
+
+/** The interpreter (dynamic loader) as mapped for a dynamically linked program. */
+export interface LoadedInterpreter {
+  readonly path: string; // PT_INTERP's path as written in the program
+  readonly image: ElfImage; // its parsed file
+  readonly base: bigint; // AT_BASE: its load bias
+  readonly mappings: readonly Mapping[]; // its mapFixed calls
 }
 
 /** One mapFixed call (for inspection and tests). */
 export interface Mapping {
+  readonly image: 'program' | 'interpreter'; // whose segment
   readonly addr: bigint;
   readonly length: bigint;
   readonly prot: number;
@@ -92,11 +106,16 @@ export function totalMappingSize(loads: readonly ProgramHeader[]): bigint {
   return pageAlign(last.vaddr + last.memsz) - pageStart(first.vaddr);
 }
 
-/** The load bias Linux picks with randomisation off: 0 for ET_EXEC; for a static-PIE the top of the mmap area. */
+/**
+ * The load bias Linux picks with randomisation off: 0 for ET_EXEC; ELF_ET_DYN_BASE for a PIE with an interpreter
+ * (0x555555554000); for a static-PIE and for an interpreter the top of the mmap area (the first mapping, total_size
+ * long and without MAP_FIXED, is placed top-down).
+ */
 export function loadBias(image: ElfImage, mmapBase: bigint = MMAP_BASE): bigint {
   if (!image.isPie) return 0n;
   const loads = image.programHeaders.filter((ph) => ph.type === SegmentType.LOAD);
   const firstVaddr = pageStart(loads[0]?.vaddr ?? 0n);
+  if (image.interpreter !== undefined) return pageStart(ELF_ET_DYN_BASE - firstVaddr);
   // load_bias = ELF_PAGESTART(0 - vaddr); the first mapping (total_size long, no MAP_FIXED) is placed top-down.
   return pageStart(mmapBase - totalMappingSize(loads)) - firstVaddr;
 }
@@ -121,16 +140,81 @@ export function loadProgram(file: Uint8Array | ElfImage, opts: LoadOptions): Loa
     image = file;
   }
   const target = opts.target;
+  let interpImage: ElfImage | undefined;
+  if (image.interpreter !== undefined) {
+    const bytes = opts.readInterpreter?.(image.interpreter) ?? { error: 'no file system to read it from' };
+    if (!(bytes instanceof Uint8Array)) return { ok: false, error: `interpreter ${image.interpreter}: ${bytes.error}` };
+    const parsed = parseElf(bytes);
+    if (!parsed.ok) return { ok: false, error: `interpreter ${image.interpreter}: ${parsed.error}` };
+    if (parsed.image.interpreter !== undefined) return { ok: false, error: `interpreter ${image.interpreter}: has an interpreter itself` };
+    interpImage = parsed.image;
+  }
   const bias = loadBias(image, opts.mmapBase ?? MMAP_BASE);
-  const fileSize = BigInt(image.bytes.length);
   const mappings: Mapping[] = [];
+  const prog = mapSegments(image, bias, 'program', target, mappings);
+  const phdr = prog.phdr, elfBrk = prog.brk;
+
+  let interp: LoadedInterpreter | undefined;
+  if (image.interpreter !== undefined && interpImage !== undefined) {
+    // load_elf_interp(): its first segment goes top-down from mmap_base like a static-PIE's
+    const ibias = loadBias(interpImage, opts.mmapBase ?? MMAP_BASE);
+    const imaps: Mapping[] = [];
+    mapSegments(interpImage, ibias, 'interpreter', target, imaps);
+    mappings.push(...imaps);
+    interp = { path: image.interpreter, image: interpImage, base: ibias, mappings: imaps };
+  }
+
+  const movePieBrk = image.isPie && image.interpreter === undefined && (opts.staticPieBrk ?? 'et-dyn-base') === 'et-dyn-base';
+  const brkStart = pageAlign(movePieBrk ? ELF_ET_DYN_BASE : elfBrk);
+  target.setBrkStart(brkStart);
+
+  const programEntry = image.header.entry + bias;
+  const entry = interp !== undefined ? interp.image.header.entry + interp.base : programEntry;
+  const stackTop = opts.stackTop ?? STACK_TOP;
+  const stack = buildInitialStack({
+    argv: [opts.argv0 ?? opts.execPath, ...opts.args],
+    envp: opts.env,
+    execfn: opts.execPath,
+    platform: 'x86_64',
+    random: opts.random(16),
+    stackTop,
+    aux: {
+      phdr,
+      phent: BigInt(PROGRAM_HEADER_SIZE),
+      phnum: BigInt(image.header.phnum),
+      entry: programEntry,
+      base: interp?.base ?? 0n,
+      hwcap: opts.hwcap ?? BigInt(cpuid(1, 0)[3] >>> 0),
+      hwcap2: opts.hwcap2 ?? 0n,
+      minsigstksz: opts.minsigstksz ?? 2048n,
+      pagesz: PAGE_SIZE,
+      clktck: 100n,
+      flags: 0n,
+      uid: opts.uid ?? 0n,
+      euid: opts.uid ?? 0n,
+      gid: opts.gid ?? 0n,
+      egid: opts.gid ?? 0n,
+      secure: 0n,
+      ...(opts.rseq === null ? {} : { rseq: opts.rseq ?? { featureSize: 28n, align: 32n } }),
+      sysinfoEhdrSlot: opts.sysinfoEhdrSlot ?? 'ignore',
+    },
+  });
+  const stackProt = Prot.READ | Prot.WRITE | (image.executableStack ? Prot.EXEC : 0);
+  target.mapStack(stackTop, opts.stackSize ?? DEFAULT_STACK_SIZE, stackProt);
+  target.write(stack.bottom, stack.bytes);
+
+  return { ok: true, entry, sp: stack.sp, brkStart, loadBias: bias, phdr, stack, mappings, interpreter: interp, programEntry };
+}
+
+/** elf_load() for every PT_LOAD of `image` at `bias`; returns AT_PHDR's address and the end of the last bss. */
+function mapSegments(image: ElfImage, bias: bigint, who: Mapping['image'], target: LoaderTarget, mappings: Mapping[]): { phdr: bigint; brk: bigint } {
+  const fileSize = BigInt(image.bytes.length);
   const map = (addr: bigint, length: bigint, prot: number, fileOffset: bigint, fileLength: bigint): void => {
     if (length <= 0n) return;
-    mappings.push({ addr, length, prot, fileOffset, fileLength });
+    mappings.push({ image: who, addr, length, prot, fileOffset, fileLength });
     const kind = fileLength > 0n ? 'elf' : 'anon';
     target.mapFixed(addr, length, prot, kind, fileLength > 0n ? image.bytes : undefined, fileOffset, fileLength);
   };
-
   let phdr = 0n;
   let elfBrk = 0n;
   for (const ph of image.programHeaders) {
@@ -164,44 +248,5 @@ export function loadProgram(file: Uint8Array | ElfImage, opts: LoadOptions): Loa
     }
     if (ph.vaddr + ph.memsz + bias > elfBrk) elfBrk = ph.vaddr + ph.memsz + bias;
   }
-
-  const movePieBrk = image.isPie && (opts.staticPieBrk ?? 'et-dyn-base') === 'et-dyn-base';
-  const brkStart = pageAlign(movePieBrk ? ELF_ET_DYN_BASE : elfBrk);
-  target.setBrkStart(brkStart);
-
-  const entry = image.header.entry + bias;
-  const stackTop = opts.stackTop ?? STACK_TOP;
-  const stack = buildInitialStack({
-    argv: [opts.argv0 ?? opts.execPath, ...opts.args],
-    envp: opts.env,
-    execfn: opts.execPath,
-    platform: 'x86_64',
-    random: opts.random(16),
-    stackTop,
-    aux: {
-      phdr,
-      phent: BigInt(PROGRAM_HEADER_SIZE),
-      phnum: BigInt(image.header.phnum),
-      entry,
-      base: 0n,
-      hwcap: opts.hwcap ?? BigInt(cpuid(1, 0)[3] >>> 0),
-      hwcap2: opts.hwcap2 ?? 0n,
-      minsigstksz: opts.minsigstksz ?? 2048n,
-      pagesz: PAGE_SIZE,
-      clktck: 100n,
-      flags: 0n,
-      uid: opts.uid ?? 0n,
-      euid: opts.uid ?? 0n,
-      gid: opts.gid ?? 0n,
-      egid: opts.gid ?? 0n,
-      secure: 0n,
-      ...(opts.rseq === null ? {} : { rseq: opts.rseq ?? { featureSize: 28n, align: 32n } }),
-      sysinfoEhdrSlot: opts.sysinfoEhdrSlot ?? 'ignore',
-    },
-  });
-  const stackProt = Prot.READ | Prot.WRITE | (image.executableStack ? Prot.EXEC : 0);
-  target.mapStack(stackTop, opts.stackSize ?? DEFAULT_STACK_SIZE, stackProt);
-  target.write(stack.bottom, stack.bytes);
-
-  return { ok: true, entry, sp: stack.sp, brkStart, loadBias: bias, phdr, stack, mappings };
+  return { phdr, brk: elfBrk };
 }

@@ -13,7 +13,9 @@ import { boot, BootInfo, prepareUserEntry } from './kernel/boot.js';
 import { Service } from './kernel/image.js';
 import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
 import { LinuxProcess } from './linux/process.js';
+import { syscallName } from './linux/syscall-table.js';
 import { loadProgram } from './loader.js';
+import { ModuleTracker } from './module-tracker.js';
 import { FatalSignal, SIGSEGV, signalForVector, statusForSignal } from './signals.js';
 
 /** Receives what a recorder must log besides the processor's own effects. */
@@ -22,8 +24,8 @@ export interface MachineObserver {
   hostWrite?(linear: bigint, phys: number, bytes: Uint8Array): void;
   /** A nondeterministic value the guest received. */
   input?(kind: string, data: Uint8Array): void;
-  /** A system call the ABI does not implement. */
-  unsupportedSyscall?(nr: number, name: string): void;
+  /** A system call the ABI did not carry out as Linux would (see HostEvents.unsupportedSyscall). */
+  unsupportedSyscall?(nr: number, name: string, result: string, detail?: string): void;
 }
 
 /** Options for creating a machine. */
@@ -48,6 +50,8 @@ export interface MachineOptions {
   uid?: number;
   /** Random bytes source (AT_RANDOM, getrandom). */
   random?: (n: number) => Uint8Array;
+  /** Stop the guest at the first system call that is not carried out as Linux would (--strict). */
+  strict?: boolean;
   /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's). */
   clock?: () => bigint;
 }
@@ -57,7 +61,8 @@ export type ServiceOutcome =
   | { kind: 'continue' }
   | { kind: 'exit'; status: number } // exit/exit_group
   | { kind: 'signal'; status: number; signal: FatalSignal; detail: string } // killed by a fatal signal
-  | { kind: 'error'; message: string }; // the machine cannot continue (triple fault, internal error)
+  | { kind: 'error'; message: string } // the machine cannot continue (triple fault, internal error)
+  | { kind: 'strict'; message: string }; // --strict stopped the guest at an unsupported system call (before it returned)
 
 /** A program that could not be loaded: a one-line reason. */
 export interface LoadFailure {
@@ -87,6 +92,10 @@ export class GuestMachine {
   syscalls = 0;
   /** Page faults resolved by demand paging. */
   pageFaults = 0;
+  /** Stop at the first unsupported system call (MachineOptions.strict). */
+  strict = false;
+  /** The executable mappings of ELF files (program, interpreter, libraries). */
+  modules = new ModuleTracker();
 
   private constructor(mem: PhysMemory, cpu: Cpu, as: AddressSpace, linux: LinuxProcess, kernel: BootInfo, entry: bigint, loadBias: bigint) {
     this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.as = as; this.linux = linux; this.kernel = kernel;
@@ -100,35 +109,28 @@ export class GuestMachine {
     const obs = o.observer ?? {};
     const sink = (linear: bigint, phys: number, bytes: Uint8Array): void => obs.hostWrite?.(linear, phys, bytes);
     const as = new AddressSpace(mem, sink, (p, n) => cpu.notifyPhysWrite(p, n));
+    const modules = new ModuleTracker();
+    as.onMap = (v) => modules.mapped(v);
+    as.onUnmap = (start, end) => modules.unmapped(start, end);
     const kernel = boot(cpu);
     const random = o.random ?? ((n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n))));
     // RDRAND draws from the same random bytes as getrandom; RDTSC, RDTSCP and RDRAND values are inputs
     const host = modelHostValues(random);
     cpu.host = obs.input === undefined ? host : loggedHostValues(host, (kind, data) => obs.input?.(kind, data));
     const uid = o.uid ?? 1000;
-    const loaded = loadProgram(o.image, {
-      target: {
-        mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
-          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n),
-        mapStack: (top, size, prot) => as.mapStack(top, size, prot),
-        setBrkStart: (addr) => as.setBrkStart(addr),
-        write: (addr, bytes) => as.write(addr, bytes),
-      },
-      execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
-      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
-    });
-    if (!loaded.ok) return { error: loaded.error };
-    as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     const stdio = o.stdio ?? [0, 1, 2];
+    // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
+    const guestPath = isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath);
+    const paths = new Map<Uint8Array, string>([[o.image, guestPath]]); // file bytes -> guest path, for the loader's mappings
     const linux = new LinuxProcess({
       mem: as, mm: as,
       events: {
         input: (kind, data) => obs.input?.(kind, data),
-        unsupportedSyscall: (nr, name) => obs.unsupportedSyscall?.(nr, name),
+        unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
       },
       root: o.root,
-      // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
-      program: { guestPath: isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath), bytes: o.image },
+      program: { guestPath, bytes: o.image },
+      proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries() },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
       clock: o.clock,
@@ -138,8 +140,30 @@ export class GuestMachine {
       setGsBase: (v) => { cpu.r[Off.GS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.GS_BASE >> 2) + 1] = Number(v >> 32n); },
       getGsBase: () => (BigInt(cpu.r[(Off.GS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.GS_BASE >> 2]!),
     });
+    const loaded = loadProgram(o.image, {
+      target: {
+        mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
+          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n, file && paths.get(file)),
+        mapStack: (top, size, prot) => as.mapStack(top, size, prot),
+        setBrkStart: (addr) => as.setBrkStart(addr),
+        write: (addr, bytes) => as.write(addr, bytes),
+      },
+      execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
+      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
+      readInterpreter: (path) => {
+        const r = linux.readWholeFile(path);
+        if ('error' in r) return r;
+        paths.set(r.bytes, r.path);
+        return r.bytes;
+      },
+    });
+    if (!loaded.ok) return { error: loaded.error };
+    as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
-    return new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+    const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+    machine.strict = o.strict ?? false;
+    machine.modules = modules;
+    return machine;
   }
 
   /** The kernel routine containing a linear address, if any. */
@@ -175,7 +199,12 @@ export class GuestMachine {
         this.syscalls++;
         const nr = Number(this.reg(0) & 0xffffffffn);
         const args = [this.reg(7), this.reg(6), this.reg(2), this.reg(10), this.reg(8), this.reg(9)];
+        const unsupportedBefore = this.linux.unsupported.total;
         const out = this.linux.syscall(nr, args);
+        if (this.strict && this.linux.unsupported.total > unsupportedBefore) {
+          const e = this.linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? this.linux.unsupported.entries[0]!;
+          return { kind: 'strict', message: `stopped at the unsupported system call ${e.name} (${e.result}${e.detail !== undefined ? `: ${e.detail}` : ''}) with --strict` };
+        }
         if (out.kind === 'exit') return { kind: 'exit', status: out.status };
         this.setReg(0, out.value);
         if (this.as.tlbFlushNeeded) {

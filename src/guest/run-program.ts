@@ -2,6 +2,7 @@
 // machine, run, and turn the outcome into an exit status (and, for a fatal signal, the shell's message).
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { GuestMachine, MachineObserver, ServiceOutcome } from './machine.js';
+import { type UnsupportedSyscall, formatUnsupported } from './linux/unsupported.js';
 
 /** The fixed default environment (small, so runs are reproducible). */
 export const DEFAULT_ENV: readonly string[] = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/', 'LANG=C'];
@@ -14,12 +15,14 @@ export interface ProgramSpec {
   args: readonly string[];
   /** Environment strings; default DEFAULT_ENV. */
   env?: readonly string[];
-  /** Host directory to expose read-only as the guest's root. */
+  /** Host directory to expose read-only as the guest's root (default "/": the host's own files, read-only). */
   root?: string;
   /** Host file to use as stdin instead of the tool's own. */
   stdinFile?: string;
   /** Source of the random bytes the guest receives (default: the host's); tests make runs repeatable with it. */
   random?: (n: number) => Uint8Array;
+  /** Stop the guest at the first system call not carried out as Linux would (--strict). */
+  strict?: boolean;
   /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's); tests fix it. */
   clock?: () => bigint;
   /** Host fds for stdout and stderr (default 1 and 2). */
@@ -49,8 +52,8 @@ export function readImage(spec: ProgramSpec): Uint8Array | SpecError {
 export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: MachineObserver): { machine: GuestMachine; close: () => void } | SpecError {
   const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
   const m = GuestMachine.create({
-    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root,
-    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, clock: spec.clock,
+    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/',
+    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock,
   });
   const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };
   if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }
@@ -63,19 +66,25 @@ export function describeOutcome(out: ServiceOutcome): { status: number; message?
     case 'exit': return { status: out.status };
     case 'signal': return { status: out.status, message: out.signal.message };
     case 'error': return { status: 70, message: `itrace: ${out.message}` };
+    case 'strict': return { status: 2, message: `trace: ${out.message}` };
     default: return { status: 70, message: 'itrace: program did not end' };
   }
 }
 
-/** Run a program to completion; returns its exit status and an optional message for stderr. */
-export function runProgram(spec: ProgramSpec): { status: number; message?: string; steps: number } | SpecError {
+/** The line for stderr at exit when some system calls were not carried out as Linux would, else undefined. */
+export function unsupportedLine(list: readonly UnsupportedSyscall[]): string | undefined {
+  return list.length === 0 ? undefined : `trace: unsupported system calls: ${formatUnsupported(list)}`;
+}
+
+/** Run a program to completion; returns its exit status, an optional message for stderr and the unsupported calls. */
+export function runProgram(spec: ProgramSpec): { status: number; message?: string; steps: number; unsupportedSyscalls: UnsupportedSyscall[] } | SpecError {
   const image = readImage(spec);
   if ('error' in image) return image;
   const made = createMachine(spec, image);
   if ('error' in made) return made;
   try {
     const out = made.machine.run();
-    return { ...describeOutcome(out), steps: made.machine.cpu.icount };
+    return { ...describeOutcome(out), steps: made.machine.cpu.icount, unsupportedSyscalls: made.machine.linux.unsupported.entries.map((e) => ({ ...e })) };
   } finally {
     made.close();
   }

@@ -26,6 +26,7 @@ import { cleanupOnSignal, removeStaleScratch } from '../replayer/build-scratch.j
 import { disassemble } from '../trace/disassemble.js';
 import { REGISTERS } from '../trace/registers.js';
 import { readTraceSymbols } from '../trace/symbols.js';
+import { readModules } from '../trace/modules-file.js';
 import { TableColumns } from '../trace/table-columns.js';
 import { TraceReader } from '../trace/trace-reader.js';
 
@@ -212,6 +213,7 @@ async function fill(reader: TraceReader, con: DuckDBConnection, loader: DuckDBCo
   await syscallsTable(reader, con);
   await inputsTable(reader, con);
   await symbolsTable(reader, con);
+  await modulesTable(reader, con);
   await metaTable(reader, con, key);
   // the call tree
   const tree = buildCallTree(collector.input(initial.rsp));
@@ -250,7 +252,7 @@ async function codeTable(reader: TraceReader, con: DuckDBConnection): Promise<Ui
     if (d?.isRet === true) kind[ids[i]!] = BRANCH_RET;
     cols.id.push(ids[i]!); cols.rip.push(addr); cols.bytes.push(blobValue(b));
     cols.mnemonic.push(d?.mnemonic ?? null); cols.disassembly.push(d?.text ?? null);
-    cols.symbol.push(hit?.symbol.name ?? null); cols.offset.push(hit?.offset ?? null);
+    cols.symbol.push(hit !== undefined ? symbols.label(hit.symbol) : null); cols.offset.push(hit?.offset ?? null);
     cols.is_call.push(d?.isCall ?? false); cols.is_ret.push(d?.isRet ?? false);
   }
   await appendColumns(con, 'code', [
@@ -348,6 +350,20 @@ async function symbolsTable(reader: TraceReader, con: DuckDBConnection): Promise
     { name: 'address', sqlType: 'UBIGINT', type: UBIGINT, values: s.map((x) => x.address) },
     { name: 'size', sqlType: 'UBIGINT', type: UBIGINT, values: s.map((x) => x.size) },
     { name: 'source', sqlType: 'VARCHAR', type: VARCHAR, values: s.map((x) => x.source) },
+  ]);
+}
+
+async function modulesTable(reader: TraceReader, con: DuckDBConnection): Promise<void> {
+  const m = readModules(reader.dir);
+  await appendColumns(con, 'modules', [
+    { name: 'name', sqlType: 'VARCHAR', type: VARCHAR, values: m.map((x) => x.name) },
+    { name: 'path', sqlType: 'VARCHAR', type: VARCHAR, values: m.map((x) => x.path) },
+    { name: 'base', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => x.base) },
+    { name: 'start', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => x.start) },
+    { name: 'size', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => x.size) },
+    { name: 'build_id', sqlType: 'VARCHAR', type: VARCHAR, values: m.map((x) => x.buildId) },
+    { name: 'map_seq', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => BigInt(x.mapSeq)) },
+    { name: 'unmap_seq', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => (x.unmapSeq === null ? null : BigInt(x.unmapSeq))) },
   ]);
 }
 

@@ -90,6 +90,14 @@ export const RELATIONS: readonly RelationDoc[] = [
     },
   },
   { name: 'symbols', comment: 'function symbols (ELF with load bias, guest kernel)', columns: { name: 'symbol name', address: 'start address', size: 'bytes (0: up to the next symbol)', source: 'elf | kernel' } },
+  {
+    name: 'modules', comment: 'executable mappings of ELF files: the program, its interpreter, shared libraries (modules.json; empty for older traces)',
+    columns: {
+      name: 'file name (module!symbol)', path: 'guest path', base: 'load bias (0 for ET_EXEC)', start: 'lowest address of its segments',
+      size: 'bytes from start to the end of its last segment', build_id: 'GNU build-id, hex (NULL if none)',
+      map_seq: 'step at which it was mapped (0: by the loader, before the first step)', unmap_seq: 'step at which it was unmapped, NULL if never',
+    },
+  },
   { name: 'inputs', comment: tableSpec('inputs').comment, columns: { seq: from('inputs', 'seq'), kind: from('inputs', 'kind'), data: from('inputs', 'data') } },
   { name: 'meta', comment: 'meta.json as key/value rows, plus index_version and index_key', columns: { key: 'field name', value: 'value (JSON for non-strings)' } },
 ];

@@ -13,8 +13,11 @@ import { Service } from '../guest/kernel/image.js';
 import type { ServiceOutcome } from '../guest/machine.js';
 import { createMachine, DEFAULT_ENV, describeOutcome, ProgramSpec, readImage, SpecError } from '../guest/run-program.js';
 import { ExitReason } from '../vmx/exit-reason.js';
+import { E } from '../guest/linux/errno.js';
+import type { UnsupportedSyscall } from '../guest/linux/unsupported.js';
 import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
 import { collectSymbols, writeSymbols } from '../trace/symbols.js';
+import { writeModules } from '../trace/modules-file.js';
 import { BackgroundTraceWriter, backgroundWriterAvailable } from '../trace/background-writer.js';
 import type { TraceSink } from '../trace/trace-sink.js';
 import { TraceWriter } from '../trace/trace-writer.js';
@@ -81,6 +84,8 @@ export interface RecordSummary {
   interrupted?: string;
   /** Set when the recording could not be finished (internal error, trace writer failure such as a full disk). */
   failed?: string;
+  /** System calls the guest kernel did not carry out as Linux would (also in meta.json and as events). */
+  unsupportedSyscalls: UnsupportedSyscall[];
 }
 
 const VERSION = '0.1.0';
@@ -131,6 +136,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   const made = createMachine(opts, image, {
     hostWrite: (linear, phys, bytes) => rec?.hostWrite(linear, phys, bytes),
     input: (kind, data) => { if (ev !== null && rec !== null) ev.input(rec.seq, kind, data); else early.push([kind, data.slice()]); },
+    unsupportedSyscall: (nr, _name, result) => ev?.event(rec?.seq ?? 0, 'unsupported_syscall', nr, (E as Record<string, number>)[result] ?? 0, 0n, 0, 0, 0n, 0n),
   });
   if ('error' in made) return made;
   const m = made.machine, cpu = m.cpu, vm = m.vm;
@@ -151,6 +157,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   const steps = new StepRecorder(cpu, sink);
   const events = new EventRecorder(sink);
   rec = steps; ev = events;
+  m.modules.clock = () => steps.seq;
   for (const [kind, data] of early) events.input(0, kind, data);
 
   // checkpoint 0 is the whole machine before the first step (every frame boot, the loader and the host wrote
@@ -284,7 +291,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   let message: string | undefined;
   if (outcome !== null) {
     const d = describeOutcome(outcome);
-    exitStatus = outcome.kind === 'error' ? null : d.status;
+    exitStatus = outcome.kind === 'error' || outcome.kind === 'strict' ? null : d.status;
     message = d.message;
     if (outcome.kind === 'exit') events.event(last, 'exit', -1, outcome.status, 0n, 0, 0, 0n, 0n);
     else if (outcome.kind === 'signal') events.event(last, 'signal', outcome.signal.signal, outcome.status, 0n, 3, 3, 0n, 0n);
@@ -294,10 +301,20 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     message = `stopped after ${steps.seq} steps (--max-steps)`;
   }
   const stopped = control.stop !== null && outcome === null ? `interrupted at step ${steps.seq} (${control.stop})` : crashed;
+  // every module's symbols (the program's among them), named module!symbol where two modules share a name
+  const moduleSymbols = m.modules.symbols();
+  if (moduleSymbols.length > 0) {
+    const kernel = collectSymbols(new Uint8Array(0), 0n, m.kernel.routines);
+    writeSymbols(dir, [...moduleSymbols.map((s) => ({ ...s, source: 'elf' as const })), ...kernel]);
+  }
+  writeModules(dir, m.modules.modules.map((x) => ({
+    path: x.path, name: x.name, base: x.base, start: x.start, size: x.size, buildId: x.buildId ?? null, mapSeq: x.mapSeq, unmapSeq: x.unmapSeq ?? null,
+  })));
+  const unsupportedSyscalls = m.linux.unsupported.entries.map((e) => ({ ...e }));
   if (crashed === undefined) {
     steps.flushAll();
     events.flushAll();
-    writer.close({ complete: true, steps: steps.seq, exitStatus: exitStatus ?? undefined, stopped });
+    writer.close({ complete: true, steps: steps.seq, exitStatus: exitStatus ?? undefined, stopped, unsupportedSyscalls });
   } else {
     // rows of the step that was cut short may be buffered: keep only what the last sync point covers
     try {
@@ -312,7 +329,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   const summary: RecordSummary = {
     trace: dir, exitStatus, steps: steps.seq, userSteps: steps.userSteps, kernelSteps: steps.seq - steps.userSteps,
     ringSwitches: events.counts.ringSwitches, pageFaults: events.counts.pageFaults, syscalls: events.counts.syscalls,
-    seconds, bytes: writer.bytesWritten(), message,
+    seconds, bytes: writer.bytesWritten(), message, unsupportedSyscalls,
   };
   if (control.stop !== null && outcome === null) summary.interrupted = control.stop;
   if (crashed !== undefined) summary.failed = crashed;

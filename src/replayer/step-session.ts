@@ -125,11 +125,11 @@ export class StepSession {
     return undefined;
   }
 
-  /** An address: hex (0x optional when it has a-f digits... always read as hex), or SYMBOL[+OFF]. */
+  /** An address: hex (0x optional when it has a-f digits... always read as hex), or [MODULE!]SYMBOL[+OFF]. */
   parseAddress(text: string): bigint | { error: string } {
     const t = text.trim().replace(/`/g, '');
     if (/^(0x)?[0-9a-f]+$/i.test(t)) return BigInt(t.startsWith('0x') || t.startsWith('0X') ? t : `0x${t}`);
-    const m = /^([A-Za-z_.$][\w.$@]*)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(t);
+    const m = /^((?:[\w.+-]+!)?[A-Za-z_.$][\w.$@]*)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(t); // [module!]symbol[+off]
     if (m !== null) {
       const syms = this.symbols.byName(m[1]!);
       if (syms.length === 0) return { error: `unknown symbol ${m[1]}` };

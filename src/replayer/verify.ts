@@ -184,6 +184,7 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
         applyRegRows([expect, cpu.r]);
         const next = oldRipLo + len;
         cpu.r[RIP] = next >>> 0; cpu.r[RIP + 1] = next > 0xffffffff ? oldRipHi + 1 : oldRipHi;
+        cpu.icount++; // the VMCALL has completed, as the hypervisor's skipInstruction counts it
         cpu.syncCpl(); cpu.flushTlb();
         seq++;
         ripLo = cpu.r[RIP]!; ripHi = cpu.r[RIP + 1]!; cpl = cpu.r[CPL]!;

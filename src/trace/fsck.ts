@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { loadModules, writeModules } from './modules-file.js';
 import { collectSymbols, loadTraceSymbols, writeSymbols } from './symbols.js';
 import { TableName, TABLES, TraceMeta } from './schema.js';
 import { TableBuffer } from './table-buffer.js';
@@ -153,6 +154,8 @@ export function repairTrace(dir: string, found: FsckResult): FsckResult | { erro
     }
     const sym = repairSymbols(dir, meta);
     writeSymbols(tmp, sym.symbols);
+    const modules = loadModules(dir); // a damaged modules.json is dropped (the trace reads as having no modules)
+    if (!('error' in modules) && modules.length > 0) writeModules(tmp, modules);
     const was = found.state === 'damaged' ? 'damaged' : meta.stopped ?? 'interrupted';
     const whole = meta.complete && meta.steps === c.steps;
     w.close({

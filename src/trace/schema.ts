@@ -97,9 +97,9 @@ export const TABLES: readonly TableSpec[] = [
     name: 'events', comment: 'ring switches, exceptions, page faults, VM exits and the end of the program',
     columns: [
       c('seq', 'u64', 'step the event happened in'),
-      c('kind', 'utf8', 'syscall | sysret | exception | page_fault | interrupt | iret | vmexit | signal | exit'),
-      c('vector', 'i16', 'exception or interrupt vector; VM-exit reason for vmexit; signal number for signal; -1 otherwise'),
-      c('error_code', 'u32', 'exception error code (0 if none); exit status for exit and signal'),
+      c('kind', 'utf8', 'syscall | sysret | exception | page_fault | interrupt | iret | vmexit | signal | exit | unsupported_syscall (vector: its number, error_code: the errno it returned, 0 when partial)'),
+      c('vector', 'i16', 'exception or interrupt vector; VM-exit reason for vmexit; signal number for signal; system call number for unsupported_syscall; -1 otherwise'),
+      c('error_code', 'u32', 'exception error code (0 if none); exit status for exit and signal; errno returned for unsupported_syscall (0: partial)'),
       c('cr2', 'u64', 'faulting linear address for page_fault, else 0'),
       c('from_cpl', 'u8', 'privilege level before the event'),
       c('to_cpl', 'u8', 'privilege level after the event'),
@@ -168,4 +168,6 @@ export interface TraceMeta {
   checkpointEvery: number;
   /** Why the recording stopped early, if it did: "interrupted at step N (SIGINT)", an internal or disk error. */
   stopped?: string;
+  /** System calls not carried out as Linux would (set when the recording ends; absent in older traces). */
+  unsupportedSyscalls?: { name: string; result: string; detail?: string; count: number }[];
 }

@@ -17,6 +17,8 @@ export interface TraceSymbol {
   size: bigint;
   /** Where it comes from. */
   source: 'elf' | 'kernel';
+  /** File name of the module (ELF file) it belongs to, for `module!symbol` (absent for the kernel and old traces). */
+  module?: string;
 }
 
 /** A symbol and the offset of an address within it. */
@@ -32,8 +34,21 @@ export class SymbolTable {
   /** Symbols sorted by address (one per address: globals preferred over locals of the same address). */
   readonly symbols: readonly TraceSymbol[];
   private readonly starts: BigUint64Array;
+  /** Names defined in more than one module: shown as `module!name`. */
+  private readonly ambiguous = new Set<string>();
+  /** Every symbol, aliases at one address included (byName finds `write` though `__write` names the address). */
+  private readonly all: readonly TraceSymbol[];
 
   constructor(symbols: readonly TraceSymbol[]) {
+    this.all = symbols;
+    const modulesOf = new Map<string, Set<string>>();
+    for (const s of symbols) {
+      if (s.module === undefined) continue;
+      const m = modulesOf.get(s.name) ?? new Set<string>();
+      m.add(s.module);
+      modulesOf.set(s.name, m);
+    }
+    for (const [name, m] of modulesOf) if (m.size > 1) this.ambiguous.add(name);
     const byAddr = new Map<bigint, TraceSymbol>();
     for (const s of symbols) if (!byAddr.has(s.address) || (byAddr.get(s.address)!.size === 0n && s.size > 0n)) byAddr.set(s.address, s);
     this.symbols = [...byAddr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
@@ -55,16 +70,27 @@ export class SymbolTable {
     return { symbol: s, offset };
   }
 
-  /** Symbols with this exact name. */
+  /** Symbols with this exact name, or `module!name` (WinDbg style) for the one in that module. */
   byName(name: string): TraceSymbol[] {
-    return this.symbols.filter((s) => s.name === name);
+    const bang = name.indexOf('!');
+    if (bang > 0) {
+      const module = name.slice(0, bang), bare = name.slice(bang + 1);
+      return this.all.filter((s) => s.name === bare && s.module === module);
+    }
+    return this.all.filter((s) => s.name === name);
   }
 
-  /** `name+0x10` style text for an address, or undefined. */
+  /** A symbol's name as shown: `module!name` when several modules define the name, else the name. */
+  label(s: TraceSymbol): string {
+    return s.module !== undefined && this.ambiguous.has(s.name) ? `${s.module}!${s.name}` : s.name;
+  }
+
+  /** `name+0x10` (or `module!name+0x10`) style text for an address, or undefined. */
   describe(addr: bigint): string | undefined {
     const h = this.lookup(addr);
     if (h === undefined) return undefined;
-    return h.offset === 0n ? h.symbol.name : `${h.symbol.name}+0x${h.offset.toString(16)}`;
+    const name = this.label(h.symbol);
+    return h.offset === 0n ? name : `${name}+0x${h.offset.toString(16)}`;
   }
 }
 
@@ -77,11 +103,13 @@ export function collectSymbols(image: Uint8Array, loadBias: bigint, kernel: read
   return out;
 }
 
-interface SymbolJson { name: string; address: string; size: string; source: 'elf' | 'kernel' }
+interface SymbolJson { name: string; address: string; size: string; source: 'elf' | 'kernel'; module?: string }
 
 /** Write symbols.json into a trace directory (atomically, with its checksum). */
 export function writeSymbols(dir: string, symbols: readonly TraceSymbol[]): void {
-  const rows: SymbolJson[] = symbols.map((s) => ({ name: s.name, address: s.address.toString(16), size: s.size.toString(), source: s.source }));
+  const rows: SymbolJson[] = symbols.map((s) => ({
+    name: s.name, address: s.address.toString(16), size: s.size.toString(), source: s.source, ...(s.module !== undefined ? { module: s.module } : {}),
+  }));
   writeFileAtomic(join(dir, 'symbols.json'), sealJson({ symbols: rows }));
 }
 
@@ -99,7 +127,9 @@ export function loadTraceSymbols(dir: string): TraceSymbol[] | { error: string }
   const rows = o.symbols;
   if (!Array.isArray(rows)) return { error: `${path}: no symbol list` };
   try {
-    return (rows as SymbolJson[]).map((r) => ({ name: r.name, address: BigInt(`0x${r.address}`), size: BigInt(r.size), source: r.source }));
+    return (rows as SymbolJson[]).map((r) => ({
+      name: r.name, address: BigInt(`0x${r.address}`), size: BigInt(r.size), source: r.source, ...(r.module !== undefined ? { module: r.module } : {}),
+    }));
   } catch (e) {
     return { error: `${path}: ${(e as Error).message}` };
   }

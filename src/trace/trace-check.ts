@@ -10,6 +10,7 @@ import { readAt } from './ipc-frames.js';
 import { Kind, MANIFEST_FILE, ManifestRecord, readManifest } from './manifest.js';
 import { TableName, TABLES, TRACE_VERSION, TraceMeta } from './schema.js';
 import { unsealJson } from './sealed-json.js';
+import { loadModules } from './modules-file.js';
 import { loadTraceSymbols } from './symbols.js';
 
 /** A recorded byte range of a table file: the schema or a record batch. */
@@ -227,7 +228,7 @@ const cache = new Map<string, TraceCheck>();
  * process while no file of the trace changes size, time or inode; `fresh` forces a new check.
  */
 export function checkTrace(dir: string, deep: boolean, fresh = false): TraceCheck | { error: string } {
-  const files = ['meta.json', MANIFEST_FILE, 'symbols.json', ...TABLES.map((t) => `${t.name}.arrows`)].map((f) => {
+  const files = ['meta.json', MANIFEST_FILE, 'symbols.json', 'modules.json', ...TABLES.map((t) => `${t.name}.arrows`)].map((f) => {
     try {
       const st = statSync(join(dir, f));
       return `${st.size}:${st.mtimeMs}:${st.ino}`;
@@ -270,6 +271,8 @@ function check(dir: string, deep: boolean): TraceCheck | { error: string } {
 
   const symbols = loadTraceSymbols(dir);
   if ('error' in symbols) damage.push(symbols.error);
+  const modules = loadModules(dir);
+  if ('error' in modules) damage.push(modules.error);
 
   // the consistent prefix: the whole trace if every table is closed and intact, else the latest sync point
   const syncs = records.filter((r): r is ManifestRecord & { kind: Kind.SYNC } => r.kind === Kind.SYNC);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TableName, TraceMeta } from './schema.js';
 import { checkTrace } from './trace-check.js';
 import { TraceReader } from './trace-reader.js';
+import { formatUnsupported } from '../guest/linux/unsupported.js';
 
 /** One table's line. */
 export interface TableSummary {
@@ -175,6 +176,7 @@ export function formatTraceInfo(info: TraceInfo): string[] {
   const kinds = Object.entries(info.eventsByKind).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   kv('events', kinds.length === 0 ? '0' : kinds.map(([k, n]) => `${k} ${n}`).join(', '));
   kv('syscalls', String(info.syscalls));
+  if (m.unsupportedSyscalls !== undefined && m.unsupportedSyscalls.length > 0) kv('unsupported', formatUnsupported(m.unsupportedSyscalls));
   kv('page faults', String(info.pageFaults));
   kv('checkpoints', `${info.checkpoints} (${formatBytes(info.checkpointBytes)}${m.checkpointEvery ? `, every ${m.checkpointEvery} steps` : ''})`);
   kv('size', `${formatBytes(info.bytes)}${info.bytesPerStep === null ? '' : `, ${info.bytesPerStep.toFixed(2)} bytes/step`}`);

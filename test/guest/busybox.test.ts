@@ -25,6 +25,8 @@ const CASES: [string, string[], string?][] = [
   ['ls (root)', ['ls', 'data']],
   ['ls -1 (root)', ['ls', '-1', 'data/sub']],
   ['cat missing', ['cat', 'data/nope']],
+  // the shell's `read` polls stdin before each read (poll)
+  ['sh read', ['sh', '-c', 'while read a b; do echo "[$b] [$a]"; done; read -t 1 x; echo "end $?"'], 'one two three\nfour\n'],
 ];
 
 describe.skipIf(!have)('BusyBox applets match native runs', () => {

@@ -80,7 +80,7 @@ describe('parseElf rejects bad input with a one-line message', () => {
     });
   }
 
-  it('names the interpreter of a dynamically linked executable', () => {
+  it('reads the interpreter of a dynamically linked executable', () => {
     // Turn hello-glibc's PT_NOTE into a PT_INTERP pointing at a path written over the note.
     const glibc = sample('hello-glibc');
     const r = parseElf(glibc);
@@ -94,7 +94,10 @@ describe('parseElf rejects bad input with a one-line message', () => {
       v.setBigUint64(phAt(glibc, index) + 32, BigInt(path.length), true);
       b.set(path, Number(note.offset));
     });
-    expect(errorOf(bad)).toBe('dynamically linked executables are not supported yet (PT_INTERP /lib64/ld-linux-x86-64.so.2)');
+    const parsed = parseElf(bad);
+    expect(parsed.ok && parsed.image.interpreter).toBe('/lib64/ld-linux-x86-64.so.2');
+    const unterminated = patched(bad, (v) => v.setBigUint64(phAt(glibc, index) + 32, BigInt(path.length - 1), true));
+    expect(errorOf(unterminated)).toMatch(/PT_INTERP\) is not a NUL-terminated path/);
   });
 
   it('never throws on random corruption', () => {

@@ -106,6 +106,10 @@ export class FakeMm implements MemoryManager {
     this.calls.push({ op: 'mprotect', args: [addr, length, prot] });
     return 0n;
   }
+  discard(addr: bigint, length: bigint): bigint {
+    this.calls.push({ op: 'discard', args: [addr, length] });
+    return 0n;
+  }
   mremap(oldAddr: bigint, oldLength: bigint, newLength: bigint, flags: number, newAddr: bigint): bigint {
     this.calls.push({ op: 'mremap', args: [oldAddr, oldLength, newLength, flags, newAddr] });
     return oldAddr;
@@ -114,12 +118,12 @@ export class FakeMm implements MemoryManager {
 
 export class EventLog implements HostEvents {
   readonly inputs: { kind: string; data: Uint8Array }[] = [];
-  readonly unsupported: { nr: number; name: string }[] = [];
+  readonly unsupported: { nr: number; name: string; result: string; detail?: string }[] = [];
   input(kind: string, data: Uint8Array): void {
     this.inputs.push({ kind, data: data.slice() });
   }
-  unsupportedSyscall(nr: number, name: string): void {
-    this.unsupported.push({ nr, name });
+  unsupportedSyscall(nr: number, name: string, result: string, detail?: string): void {
+    this.unsupported.push(detail === undefined ? { nr, name, result } : { nr, name, result, detail });
   }
   last(kind: string): Uint8Array | undefined {
     return this.inputs.filter((i) => i.kind === kind).pop()?.data;

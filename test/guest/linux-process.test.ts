@@ -34,16 +34,22 @@ describe('system call table', () => {
     ]);
     expect(syscallName(335)).toBe('syscall_335');
     expect(syscallNumber('openat')).toBe(257);
-    expect(SYSCALL_TABLE.get(41)?.handler).toBeUndefined(); // socket
+    expect(SYSCALL_TABLE.get(206)?.handler).toBeUndefined(); // io_setup
   });
 
   it('answers an unknown or unimplemented call with -ENOSYS and reports it', () => {
-    expect(h.call('socket', 2, 1, 0)).toBe(-E.ENOSYS);
+    expect(h.call('io_setup', 1, 0)).toBe(-E.ENOSYS);
     expect(h.p.syscall(999, [])).toEqual({ kind: 'return', value: -38n });
     expect(h.p.syscall(-1, [])).toEqual({ kind: 'return', value: -38n });
-    expect(h.events.unsupported).toEqual([{ nr: 41, name: 'socket' }, { nr: 999, name: 'syscall_999' }, { nr: -1, name: 'syscall_-1' }]);
+    expect(h.events.unsupported).toEqual([
+      { nr: 206, name: 'io_setup', result: 'ENOSYS' }, { nr: 999, name: 'syscall_999', result: 'ENOSYS' }, { nr: -1, name: 'syscall_-1', result: 'ENOSYS' },
+    ]);
     expect(h.call('rseq', 0, 32, 0, 0)).toBe(-E.ENOSYS); // expected by libc: not reported
     expect(h.events.unsupported.length).toBe(3);
+    // a refused variant is reported with its errno and what is missing
+    expect(h.call('socket', 2, 1, 0)).toBe(-E.EACCES);
+    expect(h.events.unsupported.at(-1)).toEqual({ nr: 41, name: 'socket', result: 'EACCES', detail: 'AF_INET sockets are not implemented' });
+    expect(h.p.unsupported.entries.map((e) => `${e.name} ${e.count}`)).toEqual(['io_setup 1', 'syscall_999 1', 'syscall_-1 1', 'socket 1']);
   });
 });
 
@@ -266,6 +272,6 @@ describe('memory', () => {
     expect(h.call('munmap', 0x7f0000000000n, 4096)).toBe(0);
     expect(h.call('mprotect', 0x7f0000000000n, 4096, 1)).toBe(0);
     expect(h.call('madvise', 0x7f0000000000n, 4096, 4)).toBe(0);
-    expect(h.mm.calls.map((c) => c.op)).toEqual(['brk', 'mmap', 'mmap', 'munmap', 'mprotect']);
+    expect(h.mm.calls.map((c) => c.op)).toEqual(['brk', 'mmap', 'mmap', 'munmap', 'mprotect', 'discard']); // MADV_DONTNEED drops the pages
   });
 });

@@ -19,19 +19,19 @@ export function haveTool(name: string): boolean {
 
 const built = new Map<string, string>();
 
-/** Compiles `source` (a path) with gcc and `flags` into a fresh temporary directory; cached per process. */
-export function compileC(source: string, name: string, flags: readonly string[]): { ok: true; path: string } | Unavailable {
-  const key = `${source}\0${flags.join('\0')}`;
+/** Compiles `source` (a path) with `compiler` (gcc, musl-gcc) and `flags` into a fresh temporary directory; cached per process. */
+export function compileC(source: string, name: string, flags: readonly string[], compiler = 'gcc'): { ok: true; path: string } | Unavailable {
+  const key = `${compiler}\0${source}\0${flags.join('\0')}`;
   const cached = built.get(key);
   if (cached !== undefined) return { ok: true, path: cached };
-  if (!haveTool('gcc')) return { ok: false, reason: 'gcc is not installed' };
+  if (!haveTool(compiler)) return { ok: false, reason: `${compiler} is not installed` };
   const dir = mkdtempSync(join(tmpdir(), 'itrace-native-'));
   const out = join(dir, name);
   try {
-    execFileSync('gcc', [...flags, '-o', out, source], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(compiler, [...flags, '-o', out, source], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-    return { ok: false, reason: `gcc failed on ${source}: ${stderr.split('\n')[0] ?? ''}` };
+    return { ok: false, reason: `${compiler} failed on ${source}: ${stderr.split('\n')[0] ?? ''}` };
   }
   built.set(key, out);
   return { ok: true, path: out };

@@ -1,6 +1,6 @@
 /* steptrace: runs a program under ptrace and single-steps it in user mode, writing one record per step.
  *
- *   steptrace -o RECORDS [-s SUMMARY] [-r RANDOM] [-e KEY=VALUE]... -- PROGRAM [ARG]...
+ *   steptrace -o RECORDS [-s SUMMARY] [-r RANDOM] [-n] [-e KEY=VALUE]... -- PROGRAM [ARG]...
  *
  * The child calls personality(ADDR_NO_RANDOMIZE) (like setarch -R), PTRACE_TRACEME, then execve(PROGRAM, argv, envp)
  * where envp is exactly the -e strings (nothing inherited). argv[0] is PROGRAM as given.
@@ -14,6 +14,8 @@
  *    signal is then delivered.
  * RANDOM, if given, receives the 16 AT_RANDOM bytes the kernel gave the program (read at the exec stop through
  * /proc/PID/auxv and PTRACE_PEEKDATA), so that an emulated run can be given the same bytes.
+ * -n hides the vDSO as the emulated machine does: at the exec stop the AT_SYSINFO_EHDR pair of the auxiliary vector
+ * on the stack becomes (AT_IGNORE, 0), so that a C library or dynamic loader does not use the (still mapped) vDSO.
  * SUMMARY (or stderr without -s) gets "steps N" and "exit S" or "signal N". The program's stdin/stdout/stderr are
  * steptrace's own. Exit status: 0 when tracing worked, 1 on a usage or ptrace error. */
 #define _GNU_SOURCE
@@ -57,8 +59,30 @@ static void dump_at_random(pid_t pid, const char *path) {
   if (!out || fwrite(bytes, sizeof bytes, 1, out) != 1 || fclose(out) != 0) die(path);
 }
 
+static uint64_t peek(pid_t pid, uint64_t addr) {
+  errno = 0;
+  long w = ptrace(PTRACE_PEEKDATA, pid, (void *)addr, NULL);
+  if (w == -1 && errno != 0) die("PTRACE_PEEKDATA");
+  return (uint64_t)w;
+}
+
+/* Rewrites the AT_SYSINFO_EHDR pair of the stopped child's auxv (on its stack above argv and envp) to AT_IGNORE. */
+static void hide_vdso(pid_t pid) {
+  struct user_regs_struct r;
+  if (ptrace(PTRACE_GETREGS, pid, NULL, &r) == -1) die("PTRACE_GETREGS");
+  uint64_t p = r.rsp, argc = peek(pid, p);
+  p += 8 * (argc + 2); /* argc, argv[], NULL */
+  while (peek(pid, p) != 0) p += 8; /* envp[] */
+  for (p += 8; peek(pid, p) != 0; p += 16) {
+    if (peek(pid, p) != 33 /* AT_SYSINFO_EHDR */) continue;
+    if (ptrace(PTRACE_POKEDATA, pid, (void *)p, (void *)1 /* AT_IGNORE */) == -1) die("PTRACE_POKEDATA");
+    if (ptrace(PTRACE_POKEDATA, pid, (void *)(p + 8), (void *)0) == -1) die("PTRACE_POKEDATA");
+  }
+}
+
 int main(int argc, char **argv) {
   const char *out_path = NULL, *summary_path = NULL, *random_path = NULL;
+  int no_vdso = 0;
   char *envp[MAX_ENV + 1];
   int envc = 0, i = 1;
   for (; i < argc; i++) {
@@ -66,8 +90,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) out_path = argv[++i];
     else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) summary_path = argv[++i];
     else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) random_path = argv[++i];
+    else if (strcmp(argv[i], "-n") == 0) no_vdso = 1;
     else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc && envc < MAX_ENV) envp[envc++] = argv[++i];
-    else { fprintf(stderr, "usage: steptrace -o RECORDS [-s SUMMARY] [-r RANDOM] [-e K=V]... -- PROGRAM [ARG]...\n"); return 1; }
+    else { fprintf(stderr, "usage: steptrace -o RECORDS [-s SUMMARY] [-r RANDOM] [-n] [-e K=V]... -- PROGRAM [ARG]...\n"); return 1; }
   }
   envp[envc] = NULL;
   if (!out_path || i >= argc) { fprintf(stderr, "steptrace: need -o RECORDS and a program\n"); return 1; }
@@ -92,6 +117,7 @@ int main(int argc, char **argv) {
   if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) { fprintf(stderr, "steptrace: child did not stop at exec\n"); return 1; }
   ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)PTRACE_O_EXITKILL);
   if (random_path) dump_at_random(pid, random_path);
+  if (no_vdso) hide_vdso(pid);
 
   uint64_t steps = 0;
   int deliver = 0;

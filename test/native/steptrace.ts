@@ -32,6 +32,7 @@ export interface StepOptions {
   readonly cwd?: string; // working directory of the program
   readonly timeoutMs?: number; // default 20 minutes (ptrace single-stepping costs ~100 us per step in some VMs)
   readonly random?: boolean; // also read the program's 16 AT_RANDOM bytes (NativeTrace.random)
+  readonly hideVdso?: boolean; // turn auxv's AT_SYSINFO_EHDR into AT_IGNORE, as the emulated machine has no vDSO (-n)
 }
 
 const source = join(dirname(fileURLToPath(import.meta.url)), 'steptrace.c');
@@ -51,7 +52,7 @@ export function stepTrace(program: string, opts: StepOptions = {}): NativeTrace 
     const summaryPath = join(dir, 'summary.txt');
     const randomPath = join(dir, 'random.bin');
     const envFlags = (opts.env ?? []).flatMap((e) => ['-e', e]);
-    const randomFlags = opts.random === true ? ['-r', randomPath] : [];
+    const randomFlags = [...(opts.random === true ? ['-r', randomPath] : []), ...(opts.hideVdso === true ? ['-n'] : [])];
     const r = spawnSync(tool.path, ['-o', recordsPath, '-s', summaryPath, ...randomFlags, ...envFlags, '--', program, ...(opts.args ?? [])], {
       cwd: opts.cwd, timeout: opts.timeoutMs ?? 20 * 60_000, maxBuffer: 1 << 28,
     });

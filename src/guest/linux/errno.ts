@@ -153,3 +153,9 @@ export function hostErrno(x: unknown): number | undefined {
   if (typeof code !== 'string' || !code.startsWith('E')) return undefined;
   return (E as Record<string, number>)[code] ?? E.EIO;
 }
+
+/** The name of errno `e` ("ENOENT"), or "errno N" for a number without one here. */
+export function errnoName(e: number): string {
+  for (const [name, v] of Object.entries(E)) if (v === e) return name;
+  return `errno ${e}`;
+}

@@ -18,6 +18,11 @@ function hostSeekable(hostFd: number): boolean {
   }
 }
 
+/** Whether a host stream (stdin, stdout, stderr) is a regular file. */
+export function isRegularStream(f: StreamFile): boolean {
+  return hostSeekable(f.hostFd);
+}
+
 /** Size in bytes of a regular file description. */
 export function fileSize(f: OpenFile): bigint {
   if (f.kind !== 'file') return 0n;

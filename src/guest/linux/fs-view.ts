@@ -124,6 +124,17 @@ export class FsView {
     return { path: '/', stat: virtualStat(this.vroot), virt: this.vroot };
   }
 
+  /** Whether a virtual directory on the way to `stack` hides the host (/proc, /dev, /sys: never the host's own). */
+  private opaque(stack: readonly ByteString[]): boolean {
+    let cur: VNode | undefined = this.vroot;
+    for (const p of stack) {
+      cur = cur?.type === 'dir' ? cur.children.get(p) : undefined;
+      if (cur === undefined) return false;
+      if (cur.type === 'dir' && cur.opaque) return true;
+    }
+    return false;
+  }
+
   /** The virtual node at a resolved path, if every component is a virtual directory. */
   private virtualAt(stack: readonly ByteString[]): VNode | undefined {
     let cur: VNode | undefined = this.vroot;
@@ -148,7 +159,8 @@ export class FsView {
     const path = join([...stack, name]);
     const parent = this.virtualAt(stack);
     const v = parent?.type === 'dir' ? parent.children.get(name) : undefined;
-    const h = v === undefined || v.type === 'dir' ? this.hostStat(path) : undefined;
+    const hidden = this.opaque(stack) || (v?.type === 'dir' && v.opaque);
+    const h = !hidden && (v === undefined || v.type === 'dir') ? this.hostStat(path) : undefined;
     if (typeof h === 'number') return v !== undefined ? { path, stat: virtualStat(v), virt: v } : h;
     if (v !== undefined) {
       if (v.type === 'dir' && h !== undefined && (Number(h.mode) & S_IFMT) === S_IFDIR) {
@@ -176,7 +188,7 @@ export class FsView {
   /** The entries of a directory, sorted by name (bytewise), virtual entries shadowing host ones; or an errno. */
   list(n: FsNode): DirEntry[] | number {
     const byName = new Map<ByteString, DirEntry>();
-    if (n.host !== undefined) {
+    if (n.host !== undefined && !(n.virt?.type === 'dir' && n.virt.opaque)) {
       let names: Buffer[];
       try {
         names = fs.readdirSync(hostPath(n.host), { encoding: 'buffer' });

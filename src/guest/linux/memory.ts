@@ -10,6 +10,7 @@ import type { LinuxProcess } from './process.js';
 
 const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f, MAP_ANONYMOUS = 0x20;
 const PROT_WRITE = 2;
+const MADV_DONTNEED = 4;
 
 /** The whole contents of a host file descriptor. */
 function readWhole(hostFd: number): Uint8Array {
@@ -29,6 +30,7 @@ function mmap(p: LinuxProcess, a: Args): bigint {
   if ((offset & 0xfffn) !== 0n) return err(E.EINVAL);
   const type = flags & MAP_TYPE;
   let file: Uint8Array | undefined;
+  let path: string | undefined;
   if ((flags & MAP_ANONYMOUS) === 0) {
     const e = p.fds.get(fd);
     if (e === undefined || e.file.kind === 'path') return err(E.EBADF);
@@ -43,11 +45,12 @@ function mmap(p: LinuxProcess, a: Args): bigint {
       if ((type === MAP_SHARED || type === MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) !== 0 && !writable(f)) return err(E.EACCES);
       file = f.bytes ?? (f.hostFd !== undefined ? readWhole(f.hostFd) : new Uint8Array(0));
       p.input(InputKind.MMAP, file);
+      path = Buffer.from(f.node.path, 'latin1').toString('utf8');
     }
   }
   if (length === 0n) return err(E.EINVAL);
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) return err(E.EINVAL);
-  return p.mm.mmap(addr, length, prot, flags, file, offset);
+  return p.mm.mmap(addr, length, prot, flags, file, offset, path);
 }
 
 export const memorySyscalls: HandlerGroup = {
@@ -56,8 +59,10 @@ export const memorySyscalls: HandlerGroup = {
   munmap: (p, a) => p.mm.munmap(u64(a, 0), u64(a, 1)),
   mprotect: (p, a) => p.mm.mprotect(u64(a, 0), u64(a, 1), int(a, 2)),
   mremap: (p, a) => p.mm.mremap(u64(a, 0), u64(a, 1), u64(a, 2), int(a, 3), u64(a, 4)),
-  // advice changes no result here; MADV_DONTNEED's zeroing of private pages is not modelled
-  madvise: () => 0n,
+  // advice changes no result, except MADV_DONTNEED: private pages read as zeros (or the file) again
+  madvise: (p, a) => (int(a, 2) === MADV_DONTNEED ? p.mm.discard(u64(a, 0), u64(a, 1)) : 0n),
+  // one CPU: every barrier is already complete; MEMBARRIER_CMD_QUERY answers that no command is supported
+  membarrier: (_p, a) => (int(a, 0) === 0 ? 0n : err(E.EINVAL)),
   msync: () => 0n,
   mlock: () => 0n,
   munlock: () => 0n,

@@ -4,8 +4,9 @@
 import * as fs from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import type { HostEvents, MemoryManager, SyscallOutcome, UserMemory } from '../abi.js';
-import { type ByteString, utf8ToBStr } from './byte-string.js';
-import { E, err, hostErrno } from './errno.js';
+import { type ByteString, hostPath, utf8ToBStr } from './byte-string.js';
+import { E, err, errnoName, hostErrno } from './errno.js';
+import { S_IFMT, S_IFREG } from './file-stat.js';
 import { FdTable } from './fd-table.js';
 import { FsView, isDir } from './fs-view.js';
 import { GuestClock, hostRealtimeNs } from './guest-clock.js';
@@ -13,7 +14,8 @@ import { O, type StreamFile } from './open-file.js';
 import { RLIMIT, type Rlimit, defaultRlimits } from './rlimits.js';
 import { SignalState } from './signal-state.js';
 import { syscallEntry, syscallName } from './syscall-table.js';
-import { buildVirtualTree } from './virtual-files.js';
+import { UnsupportedSyscalls } from './unsupported.js';
+import { type ProcSource, buildVirtualTree } from './virtual-files.js';
 
 /** Whether each standard stream is a terminal. */
 export interface TtyFlags {
@@ -30,6 +32,8 @@ export interface LinuxProcessOptions {
   root?: string;
   /** The program file, always readable at its guest path (the target of /proc/self/exe). */
   program: { guestPath: string; bytes: Uint8Array };
+  /** What /proc/self/{cmdline,maps} show; without it those files (and /proc/cpuinfo, /sys/.../cpu) are absent. */
+  proc?: ProcSource;
   /** Host file descriptors for the guest's fds 0, 1 and 2 (not closed by the process). */
   stdin: number;
   stdout: number;
@@ -95,6 +99,10 @@ export class LinuxProcess {
   clearChildTid = 0n;
   /** Pipes created so far (the next pipe's pseudo inode number). */
   pipeCount = 0;
+  /** System calls not carried out as Linux would, counted (reported at exit, in the summary and the trace). */
+  readonly unsupported = new UnsupportedSyscalls();
+  /** Number of the system call being run (for unsupportedCall). */
+  currentNr = -1;
   /** Process name (prctl PR_SET_NAME), at most 15 bytes. */
   comm: Uint8Array;
   private readonly options: LinuxProcessOptions;
@@ -120,7 +128,7 @@ export class LinuxProcess {
       if (!fs.statSync(real).isDirectory()) throw new Error(`root is not a directory: ${o.root}`);
       hostRoot = utf8ToBStr(real === '/' ? '' : real);
     }
-    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes));
+    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes, o.proc));
     const cwd = this.fs.lookup('/', utf8ToBStr(o.cwd ?? '/'), true);
     if (cwd.kind !== 'found' || !isDir(cwd.node)) throw new Error(`cwd is not a directory in the guest: ${o.cwd}`);
     this.cwd = cwd.node.path;
@@ -134,9 +142,10 @@ export class LinuxProcess {
 
   /** Runs system call `nr` with its six arguments. */
   syscall(nr: number, args: readonly bigint[]): SyscallOutcome {
+    this.currentNr = nr;
     const handler = syscallEntry(nr)?.handler;
     if (handler === undefined) {
-      this.events.unsupportedSyscall(nr, syscallName(nr));
+      this.unsupportedCall('ENOSYS');
       return { kind: 'return', value: err(E.ENOSYS) };
     }
     let r;
@@ -148,6 +157,36 @@ export class LinuxProcess {
       r = err(e);
     }
     return typeof r === 'bigint' ? { kind: 'return', value: r } : r;
+  }
+
+  /**
+   * The whole contents of the regular file at guest path `path` (as execve reads the interpreter: through the
+   * guest's view of the file system), or a one-line error.
+   */
+  readWholeFile(path: string): { bytes: Uint8Array; path: string } | { error: string } {
+    const l = this.fs.lookup(this.cwd, utf8ToBStr(path), true);
+    if (l.kind !== 'found') return { error: l.kind === 'missing' || l.errno === E.ENOENT ? 'no such file' : errnoName(l.errno) };
+    const n = l.node;
+    const resolved = Buffer.from(n.path, 'latin1').toString('utf8');
+    if (n.virt?.type === 'file') return { bytes: n.virt.bytes, path: resolved };
+    if ((n.stat.mode & S_IFMT) !== S_IFREG || n.host === undefined) return { error: 'not a regular file' };
+    try {
+      return { bytes: new Uint8Array(fs.readFileSync(hostPath(n.host))), path: resolved };
+    } catch (x) {
+      const e = hostErrno(x);
+      if (e === undefined) throw x;
+      return { error: errnoName(e) };
+    }
+  }
+
+  /**
+   * Counts and reports the current system call as not carried out as Linux would: `result` is the errno name the
+   * guest gets, or "partial" (the call succeeds but something is ignored, said by `detail`).
+   */
+  unsupportedCall(result: string, detail?: string): void {
+    const name = syscallName(this.currentNr);
+    this.unsupported.add(name, result, detail);
+    this.events.unsupportedSyscall(this.currentNr, name, result, detail);
   }
 
   /** Reports a value the host chose (see InputKind). */

@@ -1,4 +1,5 @@
 // The system call table: number -> name (from the one names table) and handler (from the group files).
+import { copyRangeSyscalls } from './copy-range.js';
 import { dirSyscalls } from './dirs.js';
 import { fdSyscalls } from './fd-ops.js';
 import { fileSyscalls } from './files.js';
@@ -9,7 +10,10 @@ import { linkSyscalls } from './links.js';
 import { memorySyscalls } from './memory.js';
 import { mutationSyscalls } from './mutations.js';
 import { openSyscalls } from './open.js';
+import { pollSyscalls } from './poll.js';
 import { processInfoSyscalls } from './process-info.js';
+import { socketSyscalls } from './sockets.js';
+import { statfsSyscalls } from './statfs.js';
 import { randomSyscalls } from './random.js';
 import { signalSyscalls } from './signals.js';
 import { statSyscalls } from './stat.js';
@@ -27,6 +31,7 @@ export interface SyscallEntry {
 const GROUPS: readonly HandlerGroup[] = [
   fileSyscalls, openSyscalls, statSyscalls, dirSyscalls, linkSyscalls, fdSyscalls, ioctlSyscalls, memorySyscalls,
   processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls,
+  pollSyscalls, statfsSyscalls, socketSyscalls, copyRangeSyscalls,
 ];
 
 function buildTable(): ReadonlyMap<number, SyscallEntry> {

@@ -1,6 +1,7 @@
 // The files the guest sees that do not come from the host root: the program itself at its guest path (and the
 // directories above it), /proc/self/exe, and the character devices /dev/null, zero, full, random, urandom.
 import type { ByteString } from './byte-string.js';
+import { CPU_LIST, type MapsEntry, formatCmdline, formatCpuinfo, formatMaps } from './proc-files.js';
 import { type FileStat, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, makedev } from './file-stat.js';
 
 /** Which device a virtual character device is. */
@@ -8,7 +9,7 @@ export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom';
 
 /** A node of the virtual tree. */
 export type VNode =
-  | { type: 'dir'; ino: bigint; children: Map<ByteString, VNode> }
+  | { type: 'dir'; ino: bigint; children: Map<ByteString, VNode>; opaque?: boolean } // opaque: the host's directory of that name is hidden
   | { type: 'file'; ino: bigint; bytes: Uint8Array }
   | { type: 'symlink'; ino: bigint; target: ByteString }
   | { type: 'device'; ino: bigint; device: DeviceKind; rdev: bigint };
@@ -18,8 +19,14 @@ const VIRTUAL_DEV = makedev(0, 42);
 
 const DEVICES: readonly [DeviceKind, number][] = [['null', 3], ['zero', 5], ['full', 7], ['random', 8], ['urandom', 9]];
 
+/** What the generated /proc files show (without it, they are absent). */
+export interface ProcSource {
+  readonly argv: readonly string[]; // /proc/self/cmdline
+  maps(): readonly MapsEntry[]; // /proc/self/maps, read when the file is opened
+}
+
 /** Builds the virtual tree for a program at `programPath` (an absolute guest path). */
-export function buildVirtualTree(programPath: ByteString, program: Uint8Array): VNode {
+export function buildVirtualTree(programPath: ByteString, program: Uint8Array, source?: ProcSource): VNode {
   let nextIno = 0x1000n;
   const dir = (): VNode => ({ type: 'dir', ino: nextIno++, children: new Map() });
   const root = dir();
@@ -35,8 +42,24 @@ export function buildVirtualTree(programPath: ByteString, program: Uint8Array): 
     }
     return cur.type === 'dir' ? cur.children : new Map();
   };
+  // the host's /proc, /dev and /sys describe the host, not the guest: the virtual ones replace them
+  for (const top of ['proc', 'dev', 'sys']) {
+    mkdirs([top]);
+    const d = root.type === 'dir' ? root.children.get(top) : undefined;
+    if (d?.type === 'dir') d.opaque = true;
+  }
   const proc = mkdirs(['proc', 'self']);
   proc.set('exe', { type: 'symlink', ino: nextIno++, target: programPath });
+  if (source !== undefined) {
+    const text = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
+    // generated when opened (the open file keeps the bytes it got, as a read of Linux's seq_file sees one snapshot)
+    proc.set('maps', { type: 'file', ino: nextIno++, get bytes() { return text(formatMaps(source.maps())); } });
+    proc.set('cmdline', { type: 'file', ino: nextIno++, bytes: formatCmdline(source.argv) });
+    mkdirs(['proc']).set('cpuinfo', { type: 'file', ino: nextIno++, bytes: text(formatCpuinfo()) });
+    const cpu = mkdirs(['sys', 'devices', 'system', 'cpu']);
+    cpu.set('online', { type: 'file', ino: nextIno++, bytes: text(CPU_LIST) });
+    cpu.set('possible', { type: 'file', ino: nextIno++, bytes: text(CPU_LIST) });
+  }
   const dev = mkdirs(['dev']);
   for (const [device, minorNr] of DEVICES) dev.set(device, { type: 'device', ino: nextIno++, device, rdev: makedev(1, minorNr) });
   const parts = programPath.split('/').filter((s) => s !== '');
