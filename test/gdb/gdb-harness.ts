@@ -9,6 +9,7 @@ import { ROOT } from '../helpers/run-both.js';
 import { haveTool } from '../native/native-tools.js';
 import { SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 import { fixedRandom } from '../replayer/recordings.js';
+import { DEFAULT_ENV } from '../../src/guest/run-program.js';
 
 const BIN = resolve('bin/run.js');
 
@@ -66,7 +67,10 @@ function gdb(exe: string, setup: string[], commands: string[]): string {
 
 /** gdb on the program itself: `commands` run after stopping at the entry point (`starti`). */
 export function gdbNative(exe: string, commands: string[]): string {
-  return gdb(exe, ['set startup-with-shell off', 'set disable-randomization on', 'starti'], commands);
+  // the recording's environment (not the test runner's), so the initial stack, and what is computed from stack
+  // addresses (flags after `sub rsp`), is the same natively
+  const env = ['unset environment', ...DEFAULT_ENV.map((e) => `set environment ${e}`)];
+  return gdb(exe, ['set startup-with-shell off', 'set disable-randomization on', ...env, 'starti'], commands);
 }
 
 /** gdb against the recording (positioned at the first user-mode step, the entry point). */

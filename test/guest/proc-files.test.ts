@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ENV, runProgram } from '../../src/guest/run-program.js';
 import { withCapturedIo } from '../helpers/run-both.js';
 import { compileC, setarchWorks } from '../native/native-tools.js';
+import { cpuid } from '../../src/cpu/cpuid.js';
 
 const ENV = Object.fromEntries(DEFAULT_ENV.map((e) => e.split('=') as [string, string]));
 
@@ -56,6 +57,12 @@ describe('/proc and /sys', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.match(/^processor\s*:/gm)).toHaveLength(1);
     expect(r.stdout).toMatch(/^flags\s*: .*\bsse2\b/m);
-    expect(r.stdout).not.toMatch(/\bssse3\b|\bavx\b/); // not implemented, so not advertised
+    // the flags follow CPUID leaf 1 ECX (x86-64-v2: SSE3 as pni, SSSE3, SSE4.1, SSE4.2, POPCNT); AVX is not modelled
+    const [, , ecx] = cpuid(1, 0);
+    const flags = /^flags\s*: (.*)$/m.exec(r.stdout)?.[1] ?? '';
+    for (const [bit, name] of [[0, 'pni'], [9, 'ssse3'], [19, 'sse4_1'], [20, 'sse4_2'], [23, 'popcnt']] as const) {
+      expect(new RegExp(`\\b${name}\\b`).test(flags), name).toBe(((ecx >>> bit) & 1) === 1);
+    }
+    expect(flags).not.toMatch(/\bavx\b/);
   });
 });
