@@ -57,9 +57,15 @@ export function runFamily(fam: Family, exe: string, seed: number, toJudge = entr
   const judged = new Map<VendorBehaviourId, number>();
   const count = (ids: VendorBehaviourId[]): void => { for (const id of ids) judged.set(id, (judged.get(id) ?? 0) + 1); };
   const judgedCases = new Set<number>();
-  cases.forEach((c, k) => { const a = judgeHostCode(c, toJudge); if (a.length) { count(a); judgedCases.add(k); } });
+  // a case the vendor table cannot judge (say, a vendor-dependent instruction whose input state is unknown) fails
+  // with the reason instead of being dropped
+  const unjudgeable = new Map<number, string>();
+  const tryJudge = <T>(k: number, f: () => T, fallback: T): T => {
+    try { return f(); } catch (e) { unjudgeable.set(k, `cannot judge against the CPU model: ${(e as Error).message}`); return fallback; }
+  };
+  cases.forEach((c, k) => { const a = tryJudge(k, () => judgeHostCode(c, toJudge), []); if (a.length) { count(a); judgedCases.add(k); } });
   const native = (cases.length ? runNative(exe, cases) : []).map((nat, k) => {
-    const { result, applied } = judgeResult(cases[k]!, toJudge, nat);
+    const { result, applied } = tryJudge(k, () => judgeResult(cases[k]!, toJudge, nat), { result: nat, applied: [] });
     if (applied.length) { count(applied); judgedCases.add(k); }
     return result;
   });
@@ -71,7 +77,8 @@ export function runFamily(fam: Family, exe: string, seed: number, toJudge = entr
     // alternate the emulator's two execution paths: whole blocks, and one instruction per run() call
     const mode = c.index % 2 === 0 ? 'block' : 'step';
     const e = emu.run(c, mode);
-    const diffs = compare(c, native[k]!, e);
+    const why = unjudgeable.get(k);
+    const diffs = why !== undefined ? [why] : compare(c, native[k]!, e);
     if (!diffs.length) return;
     failed++;
     const key = c.asm.map((a) => a.split(/\s+/)[0]).join('+');
