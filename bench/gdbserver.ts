@@ -4,15 +4,13 @@
 // single steps both ways, continue and reverse-continue to breakpoints (a function called often, one called once)
 // and to a write watchpoint, reverse-continue to the start; and the one-time cost of the read index (rwatch).
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { frame } from '../src/gdb/connection.js';
 import { buildReadIndex } from '../src/gdb/read-index.js';
 import { parseRequest } from '../src/gdb/request.js';
 import { GdbServer } from '../src/gdb/server.js';
-import { record } from '../src/recorder/record.js';
 import { StepSession } from '../src/replayer/step-session.js';
+import { recordBenchSample } from './record-sample.js';
 
 /** One latency series. */
 export interface GdbSeries { name: string; count: number; firstMs: number; medianMs: number; maxMs: number; sample: string }
@@ -23,20 +21,7 @@ export interface GdbBench { steps: number; recordSeconds: number | null; openSec
 /** Run it on `trace` (recorded from `image` 11000 when absent). */
 export async function benchGdbServer(image: string, root: string, trace?: string): Promise<GdbBench> {
   let dir = trace ?? process.env.ITRACE_GDB_TRACE, recordSeconds: number | null = null, tmp: string | undefined;
-  if (dir === undefined) {
-    tmp = mkdtempSync(join(tmpdir(), 'itrace-bench-gdb-'));
-    dir = join(tmp, 't');
-    const sink = openSync('/dev/null', 'w'), prev = process.cwd(), t0 = performance.now();
-    try {
-      process.chdir(root);
-      const s = record({ image, args: ['11000'], root, stdout: sink, stderr: sink, out: dir });
-      if ('error' in s) throw new Error(s.error);
-    } finally {
-      process.chdir(prev);
-      closeSync(sink);
-    }
-    recordSeconds = (performance.now() - t0) / 1000;
-  }
+  if (dir === undefined) ({ dir, tmp, recordSeconds } = recordBenchSample(image, root, 'gdb'));
   try {
     const t0 = performance.now();
     const session = StepSession.open(dir, { at: 0 });

@@ -5,15 +5,14 @@
 // median, in one process; then whole answers in fresh processes as `trace step` gives them (open the trace and
 // load the index, jump to a position, move once, registers + memory + JSON), with a phase breakdown.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync, statSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { record } from '../src/recorder/record.js';
 import { buildStepIndex, openStepIndex } from '../src/replayer/index-builder.js';
 import { Motion, Navigator } from '../src/replayer/navigator.js';
 import { ReplayState } from '../src/replayer/replay-state.js';
 import { INDEX_DIR, StepIndex } from '../src/replayer/step-index.js';
 import { TraceReader } from '../src/trace/trace-reader.js';
+import { recordBenchSample } from './record-sample.js';
 
 /** One latency series. */
 export interface Series { name: string; count: number; medianMs: number; maxMs: number }
@@ -59,22 +58,7 @@ function series(name: string, times: number[]): Series {
 /** Run the benchmark on `trace` (recorded from `image` with argument 11000 when absent). */
 export function benchStep(image: string, root: string, trace?: string): StepBench {
   let dir = trace ?? process.env.ITRACE_STEP_TRACE, recordSeconds: number | null = null, tmp: string | undefined;
-  if (dir === undefined) {
-    tmp = mkdtempSync(join(tmpdir(), 'itrace-bench-step-'));
-    dir = join(tmp, 't');
-    const sink = openSync('/dev/null', 'w');
-    const t0 = performance.now();
-    const prev = process.cwd();
-    try {
-      process.chdir(root);
-      const s = record({ image, args: ['11000'], root, stdout: sink, stderr: sink, out: dir });
-      if ('error' in s) throw new Error(s.error);
-    } finally {
-      process.chdir(prev);
-      closeSync(sink);
-    }
-    recordSeconds = (performance.now() - t0) / 1000;
-  }
+  if (dir === undefined) ({ dir, tmp, recordSeconds } = recordBenchSample(image, root, 'step'));
   try {
     const reader = TraceReader.open(dir);
     if ('error' in reader) throw new Error(reader.error);

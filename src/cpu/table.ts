@@ -4,7 +4,6 @@ import { Code } from 'iced-x86';
 import type { Exec } from './cpu.js';
 import type { Decoded } from './decoded.js';
 import type { OpMap, OpSpec } from './op-spec.js';
-import { Implicit, withWrites } from './op-spec.js';
 import { notImplemented } from './operands.js';
 import { aluOps } from './ops/alu.js';
 import { bitOps } from './ops/bit.js';
@@ -25,8 +24,7 @@ export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
-  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], // an MMX instruction sets the x87 stack top and tags (MMX state), and its conversions MXCSR's flags
-  ['mmx', withWrites(Implicit.X87 | Implicit.MXCSR, mmxOps)], ['mov', movOps], ['muldiv', muldivOps],
+  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
   ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops],
 ];
 

@@ -428,19 +428,23 @@ function sseMemFill(rng: Rng, ci: CodeInfo, size: number): Uint8Array {
   return b;
 }
 
+/** A random MXCSR: mostly the default, else other rounding, FTZ/DAZ, sticky flags or unmasked exceptions. */
+function randomMxcsr(rng: Rng): number {
+  const k = rng.int(100);
+  if (k < 15) return 0x1f80 | (rng.int(4) << 13);
+  if (k < 27) return 0x1f80 | rng.pick([0x8000, 0x40, 0x8040]) | (rng.int(4) << 13);
+  if (k < 35) return 0x1f80 | rng.int(64);
+  if (k < 40) return (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
+  return 0x1f80;
+}
+
 const UNALIGNED_OK = /^(Movups|Movupd|Movdqu|Lddqu|Maskmovdqu|Pcmp[ei]str[im])$/;
 
 const sse: Family = {
   name: 'sse', count: 4500, codes: () => [...sseCodes(), Code.Maskmovdqu_rDI_xmm_xmm], detail: { xmm: true },
   gen(ctx) {
     const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
-    const k = rng.int(100);
-    let mx = 0x1f80;
-    if (k < 15) mx = 0x1f80 | (rng.int(4) << 13);
-    else if (k < 27) mx = 0x1f80 | rng.pick([0x8000, 0x40, 0x8040]) | (rng.int(4) << 13);
-    else if (k < 35) mx = 0x1f80 | rng.int(64);
-    else if (k < 40) mx = (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
-    dv.setUint32(24, mx, true);
+    dv.setUint32(24, randomMxcsr(rng), true);
     if (rng.chance(0.02)) { // MASKMOVDQU: byte-masked store to [RDI]
       const a = Register.XMM0 + rng.int(16), b = Register.XMM0 + rng.int(16), off = rng.range(0x400, 0x3000) + rng.int(16);
       ctx.pin(7, BigInt(DATA_BASE + off));
@@ -520,13 +524,7 @@ const sse4: Family = {
   name: 'sse4', count: 3500, codes: sse4Codes, detail: { xmm: true },
   gen(ctx) {
     const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
-    const k = rng.int(100);
-    let mx = 0x1f80;
-    if (k < 15) mx = 0x1f80 | (rng.int(4) << 13);
-    else if (k < 27) mx = 0x1f80 | rng.pick([0x8000, 0x40, 0x8040]) | (rng.int(4) << 13);
-    else if (k < 35) mx = 0x1f80 | rng.int(64);
-    else if (k < 40) mx = (0x1f80 & ~(rng.int(64) << 7)) | (rng.int(4) << 13);
-    dv.setUint32(24, mx, true);
+    dv.setUint32(24, randomMxcsr(rng), true);
     ctx.seq = rng.chance(0.2);
     const n = ctx.seq ? 2 : 1;
     for (let i = 0; i < n; i++) {

@@ -5,9 +5,10 @@
 import { Code } from 'iced-x86';
 import type { Builder, Cpu, Exec } from '../cpu.js';
 import { Decoded, OpType, RegClass } from '../decoded.js';
-import { Access } from '../mmu.js';
 import { eaOf, memOf, regOf } from '../operands.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
+import { maskedStore } from './masked-store.js';
 import { MM_LANES, MM_SHIFT_IMM, MmOp } from './mmx-lanes.js';
 import { emms, mmIndex, mmxCommit, mmxEnter, writeMm } from './mmx-state.js';
 import { commitFlags, DST, MXCSR, RES, SRC, src128, src64, SrcLoader, xmmOf, xmmOff } from './sse-common.js';
@@ -146,26 +147,10 @@ function pmovmskb(d: Decoded): Exec {
 /** MASKMOVQ mm1, mm2: bytes of mm1 whose mm2 byte has bit 7 set are stored at [RDI] ([EDI] with 67h). */
 function maskmovq(d: Decoded): Exec {
   const o1 = mmIndex(regOf(d, 1).n) << 2, o2 = mmIndex(regOf(d, 2).n) << 2;
-  let addr32 = false;
-  for (const b of d.bytes) { if (b === 0x67) addr32 = true; if (b === 0x0f) break; }
-  const DI = 7 << 1;
-  const at = (c: Cpu, i: number): number => {
-    const s = c.r[DI]! + i;
-    c.hi = addr32 ? 0 : (c.r[DI + 1]! + (s > 0xffffffff ? 1 : 0)) >>> 0;
-    return (addr32 ? s & 0xffffffff : s) >>> 0;
-  };
+  const store = maskedStore(d, 8);
   return (c) => {
     mmxEnter(c);
-    const u = c.s.u8;
-    let first = -1, last = -1;
-    for (let i = 0; i < 8; i++) if (u[o2 + i]! & 0x80) { if (first < 0) first = i; last = i; }
-    if (first >= 0) {
-      let lo = at(c, first);
-      c.translate(lo, c.hi, Access.WRITE);
-      lo = at(c, last);
-      c.translate(lo, c.hi, Access.WRITE);
-      for (let i = first; i <= last; i++) if (u[o2 + i]! & 0x80) { const a = at(c, i); c.wr8(a, c.hi, u[o1 + i]!); }
-    }
+    store(c, o1, o2);
     mmxCommit(c);
   };
 }
@@ -217,7 +202,8 @@ const emmsOp: Builder = () => (c) => { mmxEnter(c); emms(c); };
 const L = MM_LANES, S = MM_SHIFT_IMM, X = SSSE3_OPS;
 
 /** MMX handlers keyed by iced Code. */
-export const mmxOps: OpMap = {
+// an MMX instruction sets the x87 stack top and tags (MMX state), and its conversions MXCSR's flags
+export const mmxOps: OpMap = withWrites(Implicit.X87 | Implicit.MXCSR, {
   [Code.Emms]: emmsOp,
   [Code.Movd_mm_rm32]: loadMm(4),
   [Code.Movq_mm_rm64]: loadMm(8),
@@ -270,4 +256,4 @@ export const mmxOps: OpMap = {
   [Code.Psignb_mm_mmm64]: ssse3(X.psignb), [Code.Psignw_mm_mmm64]: ssse3(X.psignw), [Code.Psignd_mm_mmm64]: ssse3(X.psignd),
   [Code.Pabsb_mm_mmm64]: ssse3(X.pabsb), [Code.Pabsw_mm_mmm64]: ssse3(X.pabsw), [Code.Pabsd_mm_mmm64]: ssse3(X.pabsd),
   [Code.Palignr_mm_mmm64_imm8]: ssse3(X.palignr),
-};
+});

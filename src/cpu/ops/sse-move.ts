@@ -1,11 +1,11 @@
 // SSE/SSE2 data movement: MOVD MOVQ, MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD, MOVSS MOVSD, MOVHPS MOVLPS
 // MOVHPD MOVLPD MOVHLPS MOVLHPS, MOVNTDQ MOVNTPS MOVNTPD, MASKMOVDQU.
 import { Code } from 'iced-x86';
-import type { Builder, Cpu } from '../cpu.js';
+import type { Builder } from '../cpu.js';
 import { Decoded, OpType } from '../decoded.js';
-import { Access } from '../mmu.js';
 import { eaOf, memOf, regOf } from '../operands.js';
 import type { OpMap } from '../table.js';
+import { maskedStore } from './masked-store.js';
 import { checkAlign16, isXmm, rd128, SRC, wr128, xmmOf, xmmOff } from './sse-common.js';
 
 /** u32 index of XMM operand i. */
@@ -147,28 +147,8 @@ function moveHalves(toHalf: number, fromHalf: number): Builder {
  */
 const maskmovdqu: Builder = (d) => {
   const o1 = xmmOff(xmmOf(d, 1)), o2 = xmmOff(xmmOf(d, 2));
-  let addr32 = false;
-  for (const b of d.bytes) { if (b === 0x67) addr32 = true; if (b === 0x0f) break; }
-  const DI = 7 << 1;
-  /** Linear address of byte i: lo returned, hi in c.hi. */
-  const at = (c: Cpu, i: number): number => {
-    const s = c.r[DI]! + i;
-    c.hi = addr32 ? 0 : (c.r[DI + 1]! + (s > 0xffffffff ? 1 : 0)) >>> 0;
-    return s >>> 0;
-  };
-  return (c) => {
-    const u = c.s.u8;
-    let first = -1, last = -1;
-    for (let i = 0; i < 16; i++) if (u[o2 + i]! & 0x80) { if (first < 0) first = i; last = i; }
-    if (first < 0) return;
-    let lo = at(c, first);
-    c.translate(lo, c.hi, Access.WRITE);
-    lo = at(c, last);
-    c.translate(lo, c.hi, Access.WRITE);
-    for (let i = first; i <= last; i++) {
-      if (u[o2 + i]! & 0x80) { lo = at(c, i); c.wr8(lo, c.hi, u[o1 + i]!); }
-    }
-  };
+  const store = maskedStore(d, 16);
+  return (c) => store(c, o1, o2);
 };
 
 /** SSE/SSE2 moves. */

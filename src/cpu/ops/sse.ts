@@ -1,7 +1,6 @@
 // SSE instruction family (SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2 on XMM registers): the union of the sub-family
 // maps (moves, integer, shuffles, floating point, conversions, MXCSR, and one map per later extension). Each Code
 // appears in exactly one of them.
-import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { sseApproxOps } from './sse-approx.js';
 import { sseConvertOps } from './sse-convert.js';
@@ -29,6 +28,6 @@ function merge(...maps: OpMap[]): OpMap {
 
 /** sse family handlers keyed by iced Code. */
 export const sseOps: OpMap = merge(
-  sseMoveOps, sseIntOps, sseShuffleOps, sseFpOps, sseConvertOps, sseMxcsrOps, // SSE3's and SSE4.1's floating-point instructions set MXCSR's exception flags, which iced does not report
-  withWrites(Implicit.MXCSR, sse3Ops), ssse3Ops, sse41Ops, withWrites(Implicit.MXCSR, sse41FpOps), sse42Ops, sseApproxOps,
+  sseMoveOps, sseIntOps, sseShuffleOps, sseFpOps, sseConvertOps, sseMxcsrOps,
+  sse3Ops, ssse3Ops, sse41Ops, sse41FpOps, sse42Ops, sseApproxOps,
 );

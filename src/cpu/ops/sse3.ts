@@ -5,6 +5,7 @@ import { Code } from 'iced-x86';
 import type { Builder, Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
 import { eaOf, memOf } from '../operands.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { DST, loadDst, MXCSR, rd128, SRC, src128, src64, xmmOf, xmmOff } from './sse-common.js';
 import { finish } from './sse-fp.js';
@@ -76,7 +77,8 @@ function addsub(dbl: boolean): Builder {
 }
 
 /** SSE3 instructions on XMM registers. */
-export const sse3Ops: OpMap = {
+// SSE3's floating-point instructions set MXCSR's exception flags, which iced does not report
+export const sse3Ops: OpMap = withWrites(Implicit.MXCSR, {
   [Code.Movsldup_xmm_xmmm128]: movDup32(false),
   [Code.Movshdup_xmm_xmmm128]: movDup32(true),
   [Code.Movddup_xmm_xmmm64]: movddup,
@@ -87,4 +89,4 @@ export const sse3Ops: OpMap = {
   [Code.Hsubpd_xmm_xmmm128]: horizontal(true, true),
   [Code.Addsubps_xmm_xmmm128]: addsub(false),
   [Code.Addsubpd_xmm_xmmm128]: addsub(true),
-};
+});

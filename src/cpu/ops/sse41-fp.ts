@@ -5,6 +5,7 @@
 import { Code } from 'iced-x86';
 import type { Builder, Exec } from '../cpu.js';
 import type { Decoded } from '../decoded.js';
+import { Implicit, withWrites } from '../op-spec.js';
 import type { OpMap } from '../table.js';
 import { DST, loadDst, Mx, MxShift, MXCSR, RES, SRC, srcOf, xmmOf, xmmOff } from './sse-common.js';
 import { finish } from './sse-fp.js';
@@ -105,11 +106,12 @@ function dppd(d: Decoded): Exec {
 }
 
 /** SSE4.1 floating-point instructions. */
-export const sse41FpOps: OpMap = {
+// they set MXCSR's exception flags, which iced does not report
+export const sse41FpOps: OpMap = withWrites(Implicit.MXCSR, {
   [Code.Roundps_xmm_xmmm128_imm8]: round(false, 4, 4, 16),
   [Code.Roundpd_xmm_xmmm128_imm8]: round(true, 2, 4, 16),
   [Code.Roundss_xmm_xmmm32_imm8]: round(false, 1, 1, 4),
   [Code.Roundsd_xmm_xmmm64_imm8]: round(true, 1, 2, 8),
   [Code.Dpps_xmm_xmmm128_imm8]: dpps,
   [Code.Dppd_xmm_xmmm128_imm8]: dppd,
-};
+});
