@@ -97,6 +97,13 @@ if (only === 'gdb') {
   for (const s of g.series) console.log(`${s.name.padEnd(50)} first ${s.firstMs.toFixed(1).padStart(6)} ms, then median ${s.medianMs.toFixed(3).padStart(7)} ms  max ${s.maxMs.toFixed(3).padStart(8)} ms  (${s.count} requests; last reply ${JSON.stringify(s.sample)})`);
 }
 
+// `npm run bench startup [TRACE]`: fresh-process start-up of trace --help, info and step against node -e 0
+if (only === 'startup') {
+  const { benchStartup, printStartupBench } = await import('./startup.js');
+  console.log('== start-up: trace --help, trace info T, trace step T (index built) in fresh processes (target: <= 3x node -e 0) ==');
+  printStartupBench(benchStartup(root, process.argv[3]));
+}
+
 if (!only || only === 'programs') {
   console.log('\n== real programs: native, qemu-user and the trace CLI in fresh processes ==');
   benchPrograms(root, process.argv[3]);
