@@ -6,7 +6,8 @@
 // table format version is checked.
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Message, Schema } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
+import { arrow } from '../trace/arrow.js';
 import { deltaDecode, VERSION_KEY } from '../trace/arrow-io.js';
 import { zstdDecompress } from '../trace/compression.js';
 import { ColumnStore } from '../trace/table-buffer.js';
@@ -91,7 +92,7 @@ export function rawBatches(source: TraceReader | string, name: TableName): { rea
     try {
       const schemaBytes = reader.readFrame(name, fd, schemaFrame, 'schema');
       if ('error' in schemaBytes) { state.error = schemaBytes.error; return; }
-      const schema = Message.decode(schemaBytes.subarray(8)).header() as Schema;
+      const schema = arrow().Message.decode(schemaBytes.subarray(8)).header() as Schema;
       const v = schema.metadata.get(VERSION_KEY);
       if (v !== String(TRACE_VERSION)) { state.error = `${path}: table format version ${v ?? '(none)'} is not supported (this build reads ${TRACE_VERSION})`; return; }
       for (let i = 0; i < batches.length; i++) {
@@ -100,7 +101,7 @@ export function rawBatches(source: TraceReader | string, name: TableName): { rea
         if ('error' in bytes) { state.error = bytes.error; return; }
         const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const metaLen = dv.getInt32(4, true);
-        const msg = Message.decode(bytes.subarray(8, 8 + metaLen));
+        const msg = arrow().Message.decode(bytes.subarray(8, 8 + metaLen));
         if (!msg.isRecordBatch()) { state.error = `${path}: batch ${i} is not a record batch`; return; }
         const h = msg.header();
         const body = 8 + metaLen;

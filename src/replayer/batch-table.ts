@@ -3,7 +3,8 @@
 // batches that cover the steps it needs. A small cache keeps the most recently decoded batches.
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecordBatch, RecordBatchReader } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
+import { arrow } from '../trace/arrow.js';
 import { batchStores } from '../trace/arrow-io.js';
 import { readAt, scanStream, StreamScan } from '../trace/ipc-frames.js';
 import { TableName, tableSpec } from '../trace/schema.js';
@@ -54,7 +55,7 @@ export class BatchTable {
     let rb: RecordBatch | undefined;
     try {
       const frames = [scan.schema!, scan.batches[i]!].map((f) => readAt(fd, f.offset, f.end - f.offset));
-      const reader = RecordBatchReader.from(frames) as unknown as Iterable<RecordBatch>;
+      const reader = arrow().RecordBatchReader.from(frames) as unknown as Iterable<RecordBatch>;
       for (const b of reader) { rb = b; break; }
     } finally {
       closeSync(fd);

@@ -2,9 +2,8 @@
 // columns as lo/hi u32 pairs) and Arrow record batches. Numeric columns are handed to Arrow without copying:
 // a u64 column's Uint32Array pairs are the BigUint64Array Arrow stores (little-endian). Text and binary columns
 // are packed into Arrow's offsets + bytes layout.
-import {
-  Binary, Data, DataType, Field, Int16, Int64, makeData, RecordBatch, Schema, Struct, Uint16, Uint32, Uint64, Uint8, Utf8,
-} from 'apache-arrow';
+import type { Binary, Data, DataType, RecordBatch, Schema, Uint64, Uint8 } from 'apache-arrow';
+import { arrow } from './arrow.js';
 import { ColumnStore, TableBuffer } from './table-buffer.js';
 import { ColumnSpec, ColumnType, TableName, TableSpec, TRACE_VERSION } from './schema.js';
 import { ZSTD_LEVEL } from './compression.js';
@@ -43,6 +42,7 @@ export function columnLevels(spec: TableSpec): readonly number[] {
 }
 
 function arrowType(t: ColumnType): DataType {
+  const { Binary, Int16, Int64, Uint16, Uint32, Uint64, Uint8, Utf8 } = arrow();
   switch (t) {
     case 'u8': return new Uint8();
     case 'u16': return new Uint16();
@@ -61,6 +61,7 @@ const schemas = new Map<TableName, Schema>();
 export function arrowSchema(spec: TableSpec): Schema {
   let s = schemas.get(spec.name);
   if (s === undefined) {
+    const { Field, Schema } = arrow();
     const fields = spec.columns.map((c) => new Field(c.name, arrowType(c.type), false,
       new Map([[COMMENT_KEY, c.comment], ...(c.delta === true ? [[ENCODING_KEY, 'delta'] as [string, string]] : [])])));
     s = new Schema(fields, new Map([[VERSION_KEY, String(TRACE_VERSION)], [COMMENT_KEY, spec.comment]]));
@@ -89,6 +90,7 @@ function packVarBinary(values: readonly (string | Uint8Array)[], n: number): { v
 }
 
 function columnData(col: ColumnSpec, store: ColumnStore, n: number): Data {
+  const { makeData } = arrow();
   const type = arrowType(col.type);
   switch (col.type) {
     case 'u64': case 'i64': {
@@ -109,6 +111,7 @@ function columnData(col: ColumnSpec, store: ColumnStore, n: number): Data {
 
 /** Rows [0, buf.length) of a buffer as one record batch (numeric columns share the buffer's memory). */
 export function toRecordBatch(buf: TableBuffer): RecordBatch {
+  const { makeData, RecordBatch, Struct } = arrow();
   const schema = arrowSchema(buf.spec);
   const n = buf.length;
   const children = buf.spec.columns.map((c, k) => columnData(c, buf.cols[k]!, n));
@@ -132,6 +135,7 @@ export function batchStores(spec: TableSpec, batch: RecordBatch): ColumnStore[] 
     const d = child.data[0]!;
     if (d.nullCount > 0) return { error: `${spec.name}.${col.name}: null values` };
     const want = arrowType(col.type);
+    const { DataType } = arrow();
     if (!DataType.isInt(d.type) && !DataType.isUtf8(d.type) && !DataType.isBinary(d.type)) return { error: `${spec.name}.${col.name}: unexpected type ${d.type}` };
     if (String(d.type) !== String(want)) return { error: `${spec.name}.${col.name}: type ${d.type}, expected ${want}` };
     switch (col.type) {

@@ -5,7 +5,8 @@
 // (bench/trace-write.ts): 4.1 and 4.8 bytes/row instead of 17 and 23. If the addon cannot be loaded, traces are
 // written uncompressed (the reader reads both) and reading a compressed trace reports that the codec is missing.
 import { createRequire } from 'node:module';
-import { CompressionType, compressionRegistry } from 'apache-arrow';
+import type { CompressionType } from 'apache-arrow';
+import type { Arrow } from './arrow.js';
 
 type Zstd = typeof import('zstd-napi');
 
@@ -39,15 +40,21 @@ export function withLevels<T>(levels: readonly number[], write: () => T): T {
   }
 }
 
-if (zstd !== null) {
-  compressionRegistry.set(CompressionType.ZSTD, {
+// Arrow's CompressionType.ZSTD (its IPC format's value; checked when the codec is registered)
+const ZSTD_TYPE = 1 as CompressionType.ZSTD;
+
+/** Register the zstd codec with Arrow's codec registry (called by arrow() as Arrow loads). */
+export function registerZstd(lib: Arrow): void {
+  if (lib.CompressionType.ZSTD !== ZSTD_TYPE) throw new Error(`apache-arrow: CompressionType.ZSTD is ${lib.CompressionType.ZSTD}, expected ${ZSTD_TYPE}`);
+  if (zstd === null) return;
+  lib.compressionRegistry.set(lib.CompressionType.ZSTD, {
     encode: (data) => zstd.compress(data, { compressionLevel: levelPlan[levelNext++] ?? ZSTD_LEVEL }),
     decode: (data) => zstd.decompress(data),
   });
 }
 
 /** The compression the writer uses, or null when no codec could be loaded. */
-export const tableCompression: CompressionType | null = zstd !== null ? CompressionType.ZSTD : null;
+export const tableCompression: CompressionType | null = zstd !== null ? ZSTD_TYPE : null;
 
 /** Compress bytes with zstd, or null when the codec is not available. */
 export function zstdCompress(data: Uint8Array): Uint8Array | null {

@@ -3,7 +3,8 @@
 // killed in the middle of a write). Only complete messages are ever handed to Arrow's reader, so a truncated file
 // yields every complete batch and never throws.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { Message, MessageHeader } from 'apache-arrow';
+import type { Message } from 'apache-arrow';
+import { arrow } from './arrow.js';
 
 /** One complete message: bytes [offset, end) of the file (continuation marker, length, metadata, body). */
 export interface Frame {
@@ -67,7 +68,7 @@ export function scanStream(fd: number): StreamScan {
     }
     let msg: Message;
     try {
-      msg = Message.decode(readAt(fd, pos + 8, metaLen));
+      msg = arrow().Message.decode(readAt(fd, pos + 8, metaLen));
     } catch (e) {
       corrupt = `undecodable message at byte ${pos}: ${(e as Error).message}`;
       break;
@@ -83,7 +84,7 @@ export function scanStream(fd: number): StreamScan {
       batches.push({ offset: pos, end, rows: h.length, compressed: h.compression !== null });
       rows += h.length;
     } else {
-      corrupt = `unexpected message type ${MessageHeader[msg.headerType]} at byte ${pos}`;
+      corrupt = `unexpected message type ${arrow().MessageHeader[msg.headerType]} at byte ${pos}`;
       break;
     }
     pos = end;

@@ -7,7 +7,8 @@
 // trace: errors are values.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RecordBatch, RecordBatchReader } from 'apache-arrow';
+import type { RecordBatch, RecordBatchReader } from 'apache-arrow';
+import { arrow } from './arrow.js';
 import { batchStores, VERSION_KEY } from './arrow-io.js';
 import { Checkpoint, unpackCheckpoint } from './checkpoint.js';
 import { crc32 } from './crc32.js';
@@ -200,7 +201,7 @@ export class TraceReader {
             yield b;
           }
         }
-        const reader = RecordBatchReader.from(messages()) as unknown as Iterable<RecordBatch> & RecordBatchReader;
+        const reader = arrow().RecordBatchReader.from(messages()) as unknown as Iterable<RecordBatch> & RecordBatchReader;
         let i = 0;
         const it = reader[Symbol.iterator]();
         for (;;) {

@@ -6,7 +6,8 @@
 // first with complete=false and replaced atomically (write + rename) by close().
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecordBatchStreamWriter } from 'apache-arrow';
+import type { CompressionType, RecordBatchStreamWriter } from 'apache-arrow';
+import { arrow } from './arrow.js';
 import { arrowSchema, columnLevels, deltaEncode, toRecordBatch } from './arrow-io.js';
 import { packCheckpoint } from './checkpoint.js';
 import { tableCompression, withLevels } from './compression.js';
@@ -17,23 +18,33 @@ import { TableBuffer } from './table-buffer.js';
 import { TableName, TABLES, TraceMeta } from './schema.js';
 
 /** A RecordBatchStreamWriter whose output is collected in memory until take() instead of queued asynchronously. */
-class ChunkWriter extends RecordBatchStreamWriter {
-  private chunks: Uint8Array[] = [];
-
-  protected override _write(chunk: ArrayBufferView): this {
-    if (this._started && chunk.byteLength > 0) {
-      this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this._position += chunk.byteLength;
-    }
-    return this;
-  }
-
+interface ChunkWriter extends RecordBatchStreamWriter {
   /** The bytes produced since the last call. */
-  take(): Uint8Array[] {
-    const c = this.chunks;
-    this.chunks = [];
-    return c;
-  }
+  take(): Uint8Array[];
+}
+
+let chunkWriterClass: (new (options: { compressionType: CompressionType | null; autoDestroy: boolean }) => ChunkWriter) | undefined;
+
+/** A new ChunkWriter (the class extends Arrow's writer, so it is made when Arrow is first loaded, see arrow.ts). */
+function newChunkWriter(options: { compressionType: CompressionType | null; autoDestroy: boolean }): ChunkWriter {
+  chunkWriterClass ??= class extends arrow().RecordBatchStreamWriter implements ChunkWriter {
+    private chunks: Uint8Array[] = [];
+
+    protected override _write(chunk: ArrayBufferView): this {
+      if (this._started && chunk.byteLength > 0) {
+        this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this._position += chunk.byteLength;
+      }
+      return this;
+    }
+
+    take(): Uint8Array[] {
+      const c = this.chunks;
+      this.chunks = [];
+      return c;
+    }
+  };
+  return new chunkWriterClass(options);
 }
 
 /** Write every chunk at the end of fd (loops over short writes); returns the bytes written. */
@@ -161,7 +172,7 @@ export class TraceWriter {
       manifest = new ManifestWriter(dir);
       TABLES.forEach((spec, index) => {
         const fd = openSync(join(dir, `${spec.name}.arrows`), 'wx');
-        const writer = new ChunkWriter({ compressionType: options.compress === false ? null : tableCompression, autoDestroy: false });
+        const writer = newChunkWriter({ compressionType: options.compress === false ? null : tableCompression, autoDestroy: false });
         tables.set(spec.name, { index, fd, writer, pos: 0, rows: 0, batches: 0 });
       });
     } catch (e) {

@@ -3,8 +3,8 @@
 // schema's comments and version; meta.json before and after close; checkpoints.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecordBatchReader } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
+import { arrow } from '../../src/trace/arrow.js';
 import { COMMENT_KEY, ENCODING_KEY, VERSION_KEY } from '../../src/trace/arrow-io.js';
 import { tableCompression } from '../../src/trace/compression.js';
 import { scanStreamFile } from '../../src/trace/ipc-frames.js';
@@ -99,7 +99,7 @@ for (const compress of [true, false]) describe(`TraceWriter → TraceReader roun
   it('the Arrow schema carries every column comment and the trace version', async () => {
     for (const t of TABLES) {
       const bytes = readFileSync(join(dir, `${t.name}.arrows`));
-      const reader = RecordBatchReader.from(bytes);
+      const reader = arrow().RecordBatchReader.from(bytes);
       reader.open();
       expect(reader.schema.metadata.get(VERSION_KEY)).toBe(String(TRACE_VERSION));
       expect(reader.schema.fields.map((f) => [f.name, f.metadata.get(COMMENT_KEY), f.nullable]))
@@ -121,7 +121,7 @@ for (const compress of [true, false]) describe(`TraceWriter → TraceReader roun
     for (let i = 0; i < 4096; i++) buf.push([BigInt(1_000_000 + i), BigInt(Math.floor(r() * 2 ** 32)), 3, 4, i % 7, 0]);
     w.writeBatch(buf);
     w.close({});
-    const raw = RecordBatchReader.from(readFileSync(join(d, 'insns.arrows')));
+    const raw = arrow().RecordBatchReader.from(readFileSync(join(d, 'insns.arrows')));
     raw.open();
     expect(raw.schema.fields.find((f) => f.name === 'seq')!.metadata.get(ENCODING_KEY)).toBe('delta');
     const batch = [...raw][0]!;
