@@ -113,8 +113,12 @@ function buildInto(reader: TraceReader, dir: string, final: string, every: numbe
   if (code.error !== undefined) return { error: code.error };
   const codeRip = code.columns.words('rip'), codeBytes = code.columns.bytes('bytes');
   const nCodes = code.columns.length;
-  const codeKind = new Uint8Array(nCodes);
-  for (let c = 0; c < nCodes; c++) codeKind[c] = kindOf((BigInt(codeRip[2 * c + 1]!) << 32n) | BigInt(codeRip[2 * c]!), codeBytes[c]!);
+  const codeKind = new Uint8Array(nCodes), codeText: string[] = new Array(nCodes);
+  for (let c = 0; c < nCodes; c++) {
+    const rip = (BigInt(codeRip[2 * c + 1]!) << 32n) | BigInt(codeRip[2 * c]!);
+    codeKind[c] = kindOf(rip, codeBytes[c]!);
+    codeText[c] = disassemble(rip, codeBytes[c]!).text;
+  }
 
   const N = reader.table('insns').rows;
   const codes = new Uint32Array(N);
@@ -243,6 +247,7 @@ function buildInto(reader: TraceReader, dir: string, final: string, every: numbe
   const put = (name: string, a: ArrayBufferView): void => writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   writeU32Blocks(join(dir, 'codes.blk'), codes); put('code-kind.u8', codeKind);
   put('code-rip.u32', codeRip); writeFileSync(join(dir, 'code-bytes.bin'), Buffer.concat(codeBytes.map((b) => Uint8Array.of(b.length, ...b))));
+  writeFileSync(join(dir, 'code-text.txt'), codeText.join('\n'));
   put('ring-seq.u32', ringSeq.view()); put('ring-cpl.u8', ringCpl.view()); put('faults.u32', faults.view());
   put('call-seq.u32', callSeq.view()); put('call-ret.u32', callRet.view()); put('call-parent.i32', callParent.view()); put('call-cpl.u8', callCpl.view());
   put('run-start.u32', runStart.view()); put('run-end.u32', runEnd.view());

@@ -9,7 +9,7 @@ import { BlockU32File } from './block-file.js';
 import { DeltaLog } from './delta-log.js';
 
 /** Version of the index layout; a different version is rebuilt. */
-export const STEP_INDEX_VERSION = 2;
+export const STEP_INDEX_VERSION = 3;
 
 /** Directory of the cache inside a trace. */
 export const INDEX_DIR = 'step-index';
@@ -99,6 +99,8 @@ export class StepIndex {
   readonly codeRip: Uint32Array;
   /** Instruction bytes per code row. */
   readonly codeBytes: readonly Uint8Array[];
+  /** Disassembly (Intel syntax) per code row, so that showing a step needs no disassembler. */
+  readonly codeText: readonly string[];
   /** First step of every ring switch (cpl differs from the previous step's), ascending. */
   readonly ringSeq: Uint32Array;
   /** CPL from ringSeq[i] on. */
@@ -142,7 +144,8 @@ export class StepIndex {
     const cb = readFileSync(join(dir, 'code-bytes.bin')), bytes: Uint8Array[] = [];
     for (let at = 0; at < cb.length; at += 1 + cb[at]!) bytes.push(new Uint8Array(cb.subarray(at + 1, at + 1 + cb[at]!)));
     this.codeBytes = bytes;
-    if (bytes.length !== this.codeKind.length || this.codeRip.length !== 2 * bytes.length) throw new Error(`${dir}: code tables disagree`);
+    this.codeText = bytes.length === 0 ? [] : readFileSync(join(dir, 'code-text.txt'), 'utf8').split('\n');
+    if (bytes.length !== this.codeKind.length || this.codeRip.length !== 2 * bytes.length || this.codeText.length !== bytes.length) throw new Error(`${dir}: code tables disagree`);
     this.ringSeq = u32(dir, 'ring-seq.u32');
     this.ringCpl = u8(dir, 'ring-cpl.u8');
     this.faults = u32(dir, 'faults.u32');

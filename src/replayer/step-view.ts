@@ -1,7 +1,6 @@
 // What `trace step` shows of a position: the HyperDbg-style step line, the register block in the `ir` layout, a
 // `db`-style memory dump, and the --json object.
 import { Off } from '../cpu/state.js';
-import { disassemble } from '../trace/disassemble.js';
 import { SymbolTable } from '../trace/symbols.js';
 import { NO_CODE, StepIndex } from './step-index.js';
 import { ReplayState } from './replay-state.js';
@@ -34,7 +33,7 @@ export function stepInstruction(index: StepIndex, s: number): { rip: bigint; byt
   const rip = index.rip(s), c = index.code(s);
   if (c === NO_CODE) return { rip, bytes: new Uint8Array(0), text: '(instruction fetch faulted)' };
   const bytes = index.codeBytes[c]!;
-  return { rip, bytes, text: disassemble(rip, bytes).text };
+  return { rip, bytes, text: index.codeText[c]! };
 }
 
 /** The step line: `seq  ring  address  bytes  disassembly  <symbol+off>`. */

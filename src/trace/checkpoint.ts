@@ -2,8 +2,11 @@
 // Physical pages are stored as a sorted list of frame numbers plus their 4096-byte contents concatenated and
 // zstd-compressed when the codec is available; `extra` is any plain data (objects, arrays, Maps, Sets, bigints
 // and typed arrays survive the round trip).
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type * as Msgpackr from 'msgpackr';
 import { zstdCompress, zstdDecompress } from './compression.js';
+
+let msgpackr: typeof Msgpackr | undefined;
 
 /** Version of the checkpoint layout; readers refuse other versions. */
 export const CHECKPOINT_VERSION = 1;
@@ -42,8 +45,10 @@ interface CheckpointFile {
  * msgpack maps back as Maps, typed arrays/Sets kept, 64-bit integers as bigints. msgpackr keeps state in its
  * options object, so each call gets new ones.
  */
-function packr(): Packr {
-  return new Packr({ useRecords: true, sequential: true, mapsAsObjects: false, moreTypes: true, int64AsType: 'bigint' });
+function packr(): Msgpackr.Packr {
+  // loaded on first use (its CommonJS build, which `require` loads synchronously): most commands read no checkpoint
+  msgpackr ??= createRequire(import.meta.url)('msgpackr') as typeof Msgpackr;
+  return new msgpackr.Packr({ useRecords: true, sequential: true, mapsAsObjects: false, moreTypes: true, int64AsType: 'bigint' });
 }
 
 /** Serialise a checkpoint. */

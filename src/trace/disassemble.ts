@@ -1,11 +1,12 @@
 // Disassembly of recorded instruction bytes with iced-x86's formatter (Intel syntax), for `trace step`,
 // `trace query` and `trace diff`. One decoder/formatter pair is reused; results are cached per (rip, bytes).
-// iced-x86 is one 0.9 MB CommonJS file: `require` loads it as is, where an ESM `import` would first have Node's
-// cjs-module-lexer scan all of it for export names (a quarter of a CPU-second at every start of `trace step`).
+// iced-x86 is one 0.9 MB CommonJS file and a WebAssembly module: it is loaded on the first call (a `trace step`
+// whose index holds the disassembly never loads it), and with `require`, which takes the file as is, where an ESM
+// `import` would first have Node's cjs-module-lexer scan all of it for export names.
 import { createRequire } from 'node:module';
 import type * as Iced from 'iced-x86';
 
-const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, Mnemonic } = createRequire(import.meta.url)('iced-x86') as typeof Iced;
+let iced: typeof Iced | undefined;
 
 /** A disassembled instruction. */
 export interface Disassembly {
@@ -22,7 +23,7 @@ export interface Disassembly {
 }
 
 let formatter: Iced.Formatter | undefined;
-const scratch = new Instruction();
+let scratch: Iced.Instruction | undefined;
 const cache = new Map<string, Disassembly>();
 
 /** Disassemble one instruction's bytes at `rip`. */
@@ -30,6 +31,9 @@ export function disassemble(rip: bigint, bytes: Uint8Array): Disassembly {
   const key = `${rip.toString(16)}:${Buffer.from(bytes).toString('hex')}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
+  iced ??= createRequire(import.meta.url)('iced-x86') as typeof Iced;
+  const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, Mnemonic } = iced;
+  scratch ??= new Instruction();
   formatter ??= (() => {
     const f = new Formatter(FormatterSyntax.Intel);
     f.firstOperandCharIndex = 0;
