@@ -2,10 +2,11 @@
 // REQUIRED and each row group is one record batch of the trace, whose column bodies become the data pages as they
 // are stored in the trace (the zstd frame Arrow wrote is a valid ZSTD-compressed Parquet page of PLAIN values: the
 // little-endian bytes of the typed array), so nothing is decompressed or compressed again. One-byte columns
-// (rings, lengths, flags, register numbers, access kinds) are dictionary-encoded with a bit width of 8, whose
+// (rings, lengths, register numbers, access kinds) are dictionary-encoded with a bit width of 8, whose
 // RLE/bit-packed hybrid body is again the bytes themselves (one bit-packed run) behind a 1-3 byte prefix, sent as
 // its own small zstd frame (a page may hold several concatenated frames); the dictionary maps each byte to its
-// integer, to a boolean, or to a name (register names, 'r'/'w': read as strings). Sorted columns (seq) get their
+// integer or to a name (register names, 'r'/'w': read as strings). Flags (BOOLEAN) are PLAIN, one bit per value:
+// the common readers (parquet-mr, Arrow's C++ reader, hyparquet) do not take a dictionary-encoded BOOLEAN column. Sorted columns (seq) get their
 // first and last values as row-group statistics, so DuckDB skips row groups when filtering on them.
 // Format: https://parquet.apache.org/docs/file-format/ (thrift compact protocol for the page headers and footer).
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -250,7 +251,7 @@ const physical = (k: ParquetColumnKind): number =>
 const converted = (k: ParquetColumnKind): number | undefined =>
   ({ u64: C_UINT_64, u64delta: C_UINT_64, i64: undefined, u32: C_UINT_32, u8: C_UINT_8, bool: undefined, names: C_UTF8 })[k];
 const dataEncoding = (k: ParquetColumnKind): number => (k === 'u64delta' ? E_DELTA_BINARY_PACKED : dictionaryKind(k) ? E_RLE_DICTIONARY : E_PLAIN);
-const dictionaryKind = (k: ParquetColumnKind): boolean => k === 'u8' || k === 'bool' || k === 'names';
+const dictionaryKind = (k: ParquetColumnKind): boolean => k === 'u8' || k === 'names';
 
 /** The PLAIN-encoded dictionary page body of a one-byte column. */
 function dictionary(c: ParquetColumn): { values: number; body: Uint8Array } {
@@ -259,7 +260,6 @@ function dictionary(c: ParquetColumn): { values: number; body: Uint8Array } {
     for (let i = 0; i < 256; i++) v[i] = i;
     return { values: 256, body: new Uint8Array(v.buffer) };
   }
-  if (c.kind === 'bool') return { values: 2, body: Uint8Array.of(0b10) };
   const parts = (c.names ?? []).map((n) => Buffer.from(n, 'utf8'));
   const body = new Uint8Array(parts.reduce((s, p) => s + 4 + p.length, 0));
   const view = new DataView(body.buffer);
@@ -338,6 +338,13 @@ export class ParquetWriter {
       const b = columnBytes(col);
       const page = deltaBinaryPacked(new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), rows);
       return { parts: [page], size: page.length, rawSize: page.length };
+    }
+    if (c.kind === 'bool') {
+      // PLAIN booleans: bit-packed, least significant bit first
+      const b = columnBytes(col), bits = new Uint8Array(Math.ceil(rows / 8));
+      for (let i = 0; i < rows; i++) if (b[i] !== 0) bits[i >> 3]! |= 1 << (i & 7);
+      const page = col.compressed ? compress(bits) : bits;
+      return { parts: [page], size: page.length, rawSize: bits.length };
     }
     if (!dictionaryKind(c.kind)) return { parts: [col.stored], size: col.stored.length, rawSize: col.size };
     // bit width 8, one bit-packed run of ceil(rows / 8) groups of 8 values: the bytes, padded with zeros

@@ -9,14 +9,14 @@ import { record, RecordSummary } from '../../src/recorder/record.js';
 export const SAMPLE_ROOT = resolve('guests/root');
 
 /** Record `guests/bin/<name> args`; returns the trace directory and the summary. */
-export function recordSample(name: string, args: string[]): { dir: string; image: string; summary: RecordSummary } {
+export function recordSample(name: string, args: string[], extra: { syncEvery?: number } = {}): { dir: string; image: string; summary: RecordSummary } {
   const tmp = mkdtempSync(join(tmpdir(), 'itrace-query-'));
   const image = resolve('guests/bin', name);
   const out = openSync(join(tmp, 'out'), 'w'), err = openSync(join(tmp, 'err'), 'w');
   const prev = process.cwd();
   try {
     process.chdir(SAMPLE_ROOT);
-    const s = record({ image, args, root: SAMPLE_ROOT, stdout: out, stderr: err, out: join(tmp, 'trace') });
+    const s = record({ image, args, root: SAMPLE_ROOT, stdout: out, stderr: err, out: join(tmp, 'trace'), ...extra });
     if ('error' in s) throw new Error(s.error);
     return { dir: join(tmp, 'trace'), image, summary: s };
   } finally {
