@@ -38,8 +38,10 @@ export interface MachineOptions {
   args: readonly string[];
   /** Environment strings "K=V". */
   env: readonly string[];
-  /** Host directory exposed read-only as the guest's root, if any. */
+  /** Host directory exposed read-only as the guest's root, if any (the guest's changes go to a private overlay). */
   root?: string;
+  /** Host directories inside `root` the guest writes through to (--rw). */
+  rw?: readonly string[];
   /** Host file descriptors for the guest's stdin, stdout, stderr. */
   stdio?: [number, number, number];
   /** Physical memory size. */
@@ -129,6 +131,7 @@ export class GuestMachine {
         unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
       },
       root: o.root,
+      rw: o.rw,
       program: { guestPath, bytes: o.image },
       proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries() },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],

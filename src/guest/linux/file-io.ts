@@ -154,6 +154,15 @@ export function writeTo(p: LinuxProcess, f: OpenFile, data: Uint8Array, position
       const n = f.pipe.push(data);
       return n > 0 ? n : { errno: E.EAGAIN };
     }
-    case 'file': case 'dir': case 'path': return { errno: E.EBADF }; // never opened for writing (read-only)
+    case 'file': {
+      if (f.hostFd === undefined) return { errno: E.EBADF }; // a virtual file is never opened for writing
+      if (data.length === 0) return 0;
+      const at = position ?? ((f.flags & O.APPEND) !== 0 ? fileSize(f) : f.offset);
+      const r = hostWriteAll(f.hostFd, data, at);
+      if (r < 0) return { errno: -r };
+      if (position === undefined) f.offset = at + BigInt(r);
+      return r;
+    }
+    case 'dir': case 'path': return { errno: E.EBADF }; // never opened for writing
   }
 }

@@ -2,6 +2,7 @@
 import { copyRangeSyscalls } from './copy-range.js';
 import { dirSyscalls } from './dirs.js';
 import { fdSyscalls } from './fd-ops.js';
+import { fileChangeSyscalls } from './file-changes.js';
 import { fileSyscalls } from './files.js';
 import type { Handler, HandlerGroup } from './handler.js';
 import { ioctlSyscalls } from './ioctl.js';
@@ -30,7 +31,7 @@ export interface SyscallEntry {
 
 const GROUPS: readonly HandlerGroup[] = [
   fileSyscalls, openSyscalls, statSyscalls, dirSyscalls, linkSyscalls, fdSyscalls, ioctlSyscalls, memorySyscalls,
-  processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls,
+  processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls, fileChangeSyscalls,
   pollSyscalls, statfsSyscalls, socketSyscalls, copyRangeSyscalls,
 ];
 
