@@ -30,8 +30,8 @@ function writeFlags(flags: number): number {
 
 /** Opens an existing host file for writing: through its copy in the overlay (or the host's own under --rw). */
 function openForWriting(p: LinuxProcess, node: FsNode, flags: number, kept: number): OpenFile | number {
-  if (node.host === undefined || p.fs.overlay === undefined) return node.virt !== undefined ? E.EACCES : E.EROFS;
-  if (node.virt !== undefined) return E.EACCES; // the program file itself, a generated /proc file
+  if (node.virt !== undefined) return node.path === p.programPath ? E.ETXTBSY : E.EACCES; // a running program, /proc files
+  if (node.host === undefined || p.fs.overlay === undefined) return E.EROFS;
   const denied = hostCall(() => fs.accessSync(hostPath(node.host as ByteString), fs.constants.W_OK));
   if (denied !== undefined) return denied.errno;
   const t = p.fs.overlay.copyUp(node.path, node.host);
