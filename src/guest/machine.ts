@@ -133,7 +133,7 @@ export class GuestMachine {
       root: o.root,
       rw: o.rw,
       program: { guestPath, bytes: o.image },
-      proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries() },
+      proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries(), auxv: () => auxvBytes },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
       clock: o.clock,
@@ -143,6 +143,7 @@ export class GuestMachine {
       setGsBase: (v) => { cpu.r[Off.GS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.GS_BASE >> 2) + 1] = Number(v >> 32n); },
       getGsBase: () => (BigInt(cpu.r[(Off.GS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.GS_BASE >> 2]!),
     });
+    let auxvBytes = new Uint8Array(0); // /proc/self/auxv, set once the loader has written the vector
     const loaded = loadProgram(o.image, {
       target: {
         mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
@@ -161,6 +162,7 @@ export class GuestMachine {
       },
     });
     if (!loaded.ok) return { error: loaded.error };
+    auxvBytes = new Uint8Array(new BigUint64Array(loaded.stack.auxv.flatMap((e) => [BigInt(e.type), e.value])).buffer);
     as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
     const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);

@@ -91,6 +91,7 @@ function openNode(p: LinuxProcess, node: FsNode, flags: number): OpenFile | numb
   if ((flags & O.DIRECTORY) !== 0 && !isDir(node)) return E.ENOTDIR;
   if (isDir(node)) return writes ? E.EISDIR : { kind: 'dir', node, refs: 0, flags: kept, offset: 0n, entries: undefined };
   const v = node.virt;
+  if (v?.type === 'device' && v.device === 'tty') return E.ENXIO; // no controlling terminal
   if (v?.type === 'device') return { kind: 'device', node, device: v.device, refs: 0, flags: kept };
   if ((node.stat.mode & S_IFMT) !== S_IFREG) return E.EACCES; // host fifos, sockets, devices: not exposed
   if (writes || (flags & O.TRUNC) !== 0) return openForWriting(p, node, flags, kept);

@@ -12,6 +12,7 @@ import { FsView, isDir } from './fs-view.js';
 import { GuestClock, hostRealtimeNs } from './guest-clock.js';
 import { O, type StreamFile } from './open-file.js';
 import { writeThroughPath } from './overlay.js';
+import { fdLinks, formatStatus } from './proc-self.js';
 import { RLIMIT, type Rlimit, defaultRlimits } from './rlimits.js';
 import { SignalState } from './signal-state.js';
 import { syscallEntry, syscallName } from './syscall-table.js';
@@ -102,6 +103,8 @@ export class LinuxProcess {
   clearChildTid = 0n;
   /** Pipes created so far (the next pipe's pseudo inode number). */
   pipeCount = 0;
+  /** Anonymous inodes (eventfd, epoll, socketpair) created so far (the next one's pseudo inode number). */
+  anonCount = 0;
   /** System calls not carried out as Linux would, counted (reported at exit, in the summary and the trace). */
   readonly unsupported = new UnsupportedSyscalls();
   /** Number of the system call being run (for unsupportedCall). */
@@ -136,7 +139,12 @@ export class LinuxProcess {
       if (typeof g === 'object') throw new Error(g.error);
       return g;
     });
-    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes, o.proc), rw);
+    const proc = o.proc === undefined ? undefined : {
+      ...o.proc,
+      status: () => formatStatus(this, Math.round((o.proc?.maps().reduce((s, m) => s + Number(m.end - m.start), 0) ?? 0) / 1024)),
+      fds: () => fdLinks(this),
+    };
+    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes, proc), rw);
     const cwd = this.fs.lookup('/', utf8ToBStr(o.cwd ?? '/'), true);
     if (cwd.kind !== 'found' || !isDir(cwd.node)) throw new Error(`cwd is not a directory in the guest: ${o.cwd}`);
     this.cwd = cwd.node.path;
