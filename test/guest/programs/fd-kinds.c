@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -100,5 +102,26 @@ int main(void) {
   check("readlink eventfd", readlink(path, link, sizeof link - 1));
   printf("link %s\n", link);
   check("open /dev/tty", open("/dev/tty", O_RDWR));
+
+  // /proc/self/auxv holds what getauxval answers
+  int ax = open("/proc/self/auxv", O_RDONLY);
+  unsigned long pairs[128] = {0};
+  ssize_t an = read(ax, pairs, sizeof pairs);
+  int same = an > 0 && an % 16 == 0, entries = 0;
+  for (ssize_t i = 0; i + 1 < an / 8; i += 2, entries++) {
+    if (pairs[i] == AT_NULL) break;
+    if (pairs[i] != AT_HWCAP && getauxval(pairs[i]) != pairs[i + 1]) same = 0; // glibc rewrites AT_HWCAP on x86-64
+  }
+  printf("auxv agrees with getauxval: %s (%s AT_NULL)\n", same && entries > 10 ? "yes" : "no", pairs[entries * 2] == 0 ? "ends with" : "lacks");
+  // /proc/self/status: the fields that do not depend on the machine
+  FILE *st_f = fopen("/proc/self/status", "r");
+  char line[256];
+  while (st_f && fgets(line, sizeof line, st_f)) {
+    if (!strncmp(line, "Name:", 5) || !strncmp(line, "State:", 6) || !strncmp(line, "Threads:", 8) || !strncmp(line, "TracerPid:", 10)) fputs(line, stdout);
+    unsigned u;
+    if (sscanf(line, "Uid: %u", &u) == 1) printf("Uid is getuid: %s\n", u == getuid() ? "yes" : "no");
+    int pid;
+    if (sscanf(line, "Pid: %d", &pid) == 1) printf("Pid is getpid: %s\n", pid == getpid() ? "yes" : "no");
+  }
   return 0;
 }
