@@ -22,6 +22,7 @@ export interface PltStub {
 }
 
 const SHT_RELA = 4;
+const SHT_NOBITS = 8;
 const R_X86_64_GLOB_DAT = 6;
 const R_X86_64_JUMP_SLOT = 7;
 const RELA_SIZE = 24;
@@ -63,7 +64,7 @@ export function pltStubs(bytes: Uint8Array, view: DataView, sections: readonly E
   if (slots.size === 0) return [];
   const out: PltStub[] = [];
   for (const s of sections) {
-    if (!PLT_SECTIONS.includes(s.name) || s.offset < 0) continue;
+    if (!PLT_SECTIONS.includes(s.name) || s.offset < 0 || s.type === SHT_NOBITS) continue; // a debug file's .plt has no bytes
     const entry = s.entsize === 8 || s.entsize === 16 ? s.entsize : 16;
     for (let off = 0; off + entry <= s.size; off += entry) {
       // the first `jmp *disp32(%rip)` (ff 25, after an optional endbr64 and BND prefix) in the entry

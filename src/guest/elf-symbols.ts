@@ -14,7 +14,8 @@ export interface ElfSymbol {
 }
 
 export type SymbolsResult =
-  | { readonly ok: true; readonly symbols: readonly ElfSymbol[] } // sorted by address, then name
+  // sorted by address, then name; `table`: where the function symbols came from
+  | { readonly ok: true; readonly symbols: readonly ElfSymbol[]; readonly table?: 'symtab' | 'dynsym' }
   | { readonly ok: false; readonly error: string };
 
 const SHT_SYMTAB = 2;
@@ -95,8 +96,9 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
   for (const stub of pltStubs(bytes, view, named)) {
     symbols.push({ name: `${stub.target}@plt`, address: stub.address, size: stub.size, global: false, ifunc: false, plt: stub.target });
   }
+  const table = symtab.type === SHT_SYMTAB ? 'symtab' as const : 'dynsym' as const;
   symbols.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { ok: true, symbols };
+  return { ok: true, symbols, table };
 }
 
 /** A section's name from the section-name string table. */
