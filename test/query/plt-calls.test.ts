@@ -1,6 +1,7 @@
 // Calls through the PLT: a dynamically linked gcc program calls libc's printf through its `printf@plt` stub. The
 // calls table counts each as a call of printf, and that count equals gdb's count of entries into libc's printf
 // (a breakpoint on it in the native run); `trace step --to 'libc.so.6!write'` lands on the first step at write.
+// libc's symbols come from its separate debug file when one is installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QuerySession } from '../../src/query/query-session.js';
 import { record } from '../../src/recorder/record.js';
-import { readTraceSymbols } from '../../src/trace/symbols.js';
+import { loadTraceSymbols, readTraceSymbols } from '../../src/trace/symbols.js';
+import { readModules } from '../../src/trace/modules-file.js';
 import { withCapturedIo } from '../helpers/run-both.js';
 import { SPAWN_TIMEOUT_MS } from '../helpers/slow-machine.js';
 import { compileC, haveTool } from '../native/native-tools.js';
@@ -73,5 +75,21 @@ describe.skipIf(why !== undefined)('calls through the PLT (dynamic gcc program)'
     } finally {
       s.closeSync();
     }
+    // libc.so.6 has only .dynsym; with its separate debug file installed (libc6-dbg), its symbols are the debug
+    // file's .symtab functions, as readelf lists them
+    const libc = readModules(dir).find((m) => m.name === 'libc.so.6');
+    expect(libc?.buildId).toBeTruthy();
+    const debug = `/usr/lib/debug/.build-id/${libc!.buildId!.slice(0, 2)}/${libc!.buildId!.slice(2)}.debug`;
+    if (!existsSync(debug) || !haveTool('readelf')) {
+      console.warn(`SKIPPED separate debug file check: ${debug} or readelf is missing (apt-get install libc6-dbg binutils)`);
+      return;
+    }
+    const listed = spawnSync('readelf', ['-sW', debug], { encoding: 'latin1', maxBuffer: 1 << 28 }).stdout.split('\n')
+      .map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 8 && (f[3] === 'FUNC' || f[3] === 'IFUNC') && f[6] !== 'UND').map((f) => f[7]!);
+    const ours = loadTraceSymbols(dir);
+    if ('error' in ours) throw new Error(ours.error);
+    const names = new Set(ours.filter((x) => x.module === 'libc.so.6' && !x.name.endsWith('@plt')).map((x) => x.name));
+    expect(names).toEqual(new Set(listed));
+    expect(names.has('__libc_start_call_main')).toBe(true); // a static function: in .symtab only
   }, 600_000);
 });
