@@ -58,7 +58,8 @@ export default class Record extends TraceCommand {
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'trace directory (default traces/<image>-<n>)' }),
-    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /)' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /); the guest\'s changes stay in a private copy-on-write overlay' }),
+    rw: Flags.string({ description: 'host directory (inside the root) the guest writes through to instead of the overlay (repeatable)', multiple: true, multipleNonGreedy: true }),
     env: Flags.string({ description: 'environment variable K=V (repeatable; replaces the default environment)', multiple: true, multipleNonGreedy: true }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
     'max-steps': Flags.integer({ description: 'stop cleanly after this many steps (the trace stays valid)', min: 1 }),
@@ -89,7 +90,7 @@ export default class Record extends TraceCommand {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const res = await recordAsync({
-      image, args: guestArgs, env: flags.env, root: flags.root, stdinFile: flags.stdin, out,
+      image, args: guestArgs, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, out,
       maxSteps: flags['max-steps'], strict: flags.strict, checkpointEvery: flags['checkpoint-every'],
       random: seed === undefined ? undefined : seededRandom(seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,

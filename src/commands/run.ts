@@ -26,7 +26,8 @@ export default class Run extends TraceCommand {
   };
 
   static override flags = {
-    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /)' }),
+    root: Flags.string({ description: 'host directory exposed read-only as the guest\'s / (default: the host\'s /); the guest\'s changes stay in a private copy-on-write overlay' }),
+    rw: Flags.string({ description: 'host directory (inside the root) the guest writes through to instead of the overlay (repeatable)', multiple: true, multipleNonGreedy: true }),
     env: Flags.string({
       description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true, multipleNonGreedy: true,
     }),
@@ -45,7 +46,7 @@ export default class Run extends TraceCommand {
       writeSync(2, `trace run: ${bad}\n`);
       process.exit(2);
     }
-    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, stdinFile: flags.stdin, strict: flags.strict });
+    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, strict: flags.strict });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);
       process.exit(2);

@@ -45,6 +45,8 @@ export function callProfile(side: TraceSide): CallProfile {
     return id;
   });
   const kind = Uint8Array.from(side.codeRip, (rip, id) => kindOf(rip, side.codeBytes[id]!));
+  // what a call to each code row counts as (a PLT stub: the function it jumps to, as in the calls table)
+  const callee = Array.from(side.codeRip, (rip) => side.symbols.callee(rip) ?? nameOf(side, rip));
   const steps = new Float64Array(names.length + 1);
   const nodes: CallNode[] = [];
   const open: CallNode[] = [];
@@ -59,7 +61,7 @@ export function callProfile(side: TraceSide): CallProfile {
       steps[f] = steps[f]! + 1;
       if (pendingCall) {
         pendingCall = false;
-        const name = c === NO_CODE ? nameOf(side, BigInt(rip[2 * i]!) | (BigInt(rip[2 * i + 1]!) << 32n)) : names[f]!;
+        const name = c === NO_CODE ? nameOf(side, BigInt(rip[2 * i]!) | (BigInt(rip[2 * i + 1]!) << 32n)) : callee[c]!;
         const node: CallNode = { name, depth: open.length, seq: seq - 1, end: -1 };
         nodes.push(node);
         open.push(node);

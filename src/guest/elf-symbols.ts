@@ -1,5 +1,7 @@
-// Function symbols from an ELF64 file's .symtab/.strtab (or .dynsym/.dynstr when the file was stripped), for the
-// replayer and `trace query`. Addresses are link-time: add the load bias for a static-PIE.
+// Function symbols from an ELF64 file's .symtab/.strtab (or .dynsym/.dynstr when the file was stripped), and its
+// PLT stubs named `name@plt` (elf-plt.ts), for the replayer and `trace query`. Addresses are link-time: add the
+// load bias for a static-PIE.
+import { type ElfSection, pltStubs } from './elf-plt.js';
 
 /** One function symbol (STT_FUNC or STT_GNU_IFUNC with a defined section). */
 export interface ElfSymbol {
@@ -8,10 +10,12 @@ export interface ElfSymbol {
   readonly size: bigint; // st_size in bytes (0 for some assembly routines)
   readonly global: boolean; // STB_GLOBAL or STB_WEAK (false: STB_LOCAL)
   readonly ifunc: boolean; // STT_GNU_IFUNC: the address is a resolver that returns the implementation
+  readonly plt?: string; // for a PLT stub (`printf@plt`): the symbol it jumps to (`printf`)
 }
 
 export type SymbolsResult =
-  | { readonly ok: true; readonly symbols: readonly ElfSymbol[] } // sorted by address, then name
+  // sorted by address, then name; `table`: where the function symbols came from
+  | { readonly ok: true; readonly symbols: readonly ElfSymbol[]; readonly table?: 'symtab' | 'dynsym' }
   | { readonly ok: false; readonly error: string };
 
 const SHT_SYMTAB = 2;
@@ -23,7 +27,6 @@ const SHN_UNDEF = 0;
 const SECTION_HEADER_SIZE = 64;
 const SYMBOL_SIZE = 24;
 
-interface Section { type: number; offset: number; size: number; link: number; entsize: number }
 
 /** Reads the function symbols. A file without a symbol table gives an empty list; a corrupt one an error. */
 export function readSymbols(bytes: Uint8Array): SymbolsResult {
@@ -41,14 +44,18 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
     return { ok: false, error: 'section header table extends beyond the end of the file' };
   }
 
-  const sections: Section[] = [];
+  const sections: ElfSection[] = [];
+  const nameOffsets: number[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = Number(shoff) + i * SECTION_HEADER_SIZE;
     const offset = view.getBigUint64(at + 24, true);
     const size = view.getBigUint64(at + 32, true);
     const type = view.getUint32(at + 4, true);
+    nameOffsets.push(view.getUint32(at, true));
     const inFile = offset + size <= BigInt(bytes.length);
     sections.push({
+      name: '',
+      addr: view.getBigUint64(at + 16, true),
       type,
       offset: inFile ? Number(offset) : -1,
       size: inFile ? Number(size) : -1,
@@ -56,6 +63,8 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
       entsize: Number(view.getBigUint64(at + 56, true)),
     });
   }
+  const shstr = sections[view.getUint16(62, true)];
+  const named = sections.map((s, i) => ({ ...s, name: shstr !== undefined && shstr.offset >= 0 ? sectionName(bytes, shstr, nameOffsets[i] ?? 0) : '' }));
   const symtab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
   if (symtab === undefined) return { ok: true, symbols: [] };
   const strtab = sections[symtab.link];
@@ -84,6 +93,18 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
       ifunc: kind === STT_GNU_IFUNC,
     });
   }
+  for (const stub of pltStubs(bytes, view, named)) {
+    symbols.push({ name: `${stub.target}@plt`, address: stub.address, size: stub.size, global: false, ifunc: false, plt: stub.target });
+  }
+  const table = symtab.type === SHT_SYMTAB ? 'symtab' as const : 'dynsym' as const;
   symbols.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { ok: true, symbols };
+  return { ok: true, symbols, table };
+}
+
+/** A section's name from the section-name string table. */
+function sectionName(bytes: Uint8Array, shstr: ElfSection, offset: number): string {
+  if (offset >= shstr.size) return '';
+  let end = shstr.offset + offset;
+  while (end < shstr.offset + shstr.size && bytes[end] !== 0) end++;
+  return new TextDecoder().decode(bytes.subarray(shstr.offset + offset, end));
 }

@@ -38,8 +38,10 @@ export interface MachineOptions {
   args: readonly string[];
   /** Environment strings "K=V". */
   env: readonly string[];
-  /** Host directory exposed read-only as the guest's root, if any. */
+  /** Host directory exposed read-only as the guest's root, if any (the guest's changes go to a private overlay). */
   root?: string;
+  /** Host directories inside `root` the guest writes through to (--rw). */
+  rw?: readonly string[];
   /** Host file descriptors for the guest's stdin, stdout, stderr. */
   stdio?: [number, number, number];
   /** Physical memory size. */
@@ -129,8 +131,9 @@ export class GuestMachine {
         unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
       },
       root: o.root,
+      rw: o.rw,
       program: { guestPath, bytes: o.image },
-      proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries() },
+      proc: { argv: [o.execPath, ...o.args], maps: () => as.mapsEntries(), auxv: () => auxvBytes },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
       clock: o.clock,
@@ -140,6 +143,7 @@ export class GuestMachine {
       setGsBase: (v) => { cpu.r[Off.GS_BASE >> 2] = Number(v & 0xffffffffn); cpu.r[(Off.GS_BASE >> 2) + 1] = Number(v >> 32n); },
       getGsBase: () => (BigInt(cpu.r[(Off.GS_BASE >> 2) + 1]!) << 32n) | BigInt(cpu.r[Off.GS_BASE >> 2]!),
     });
+    let auxvBytes = new Uint8Array(0); // /proc/self/auxv, set once the loader has written the vector
     const loaded = loadProgram(o.image, {
       target: {
         mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
@@ -158,6 +162,7 @@ export class GuestMachine {
       },
     });
     if (!loaded.ok) return { error: loaded.error };
+    auxvBytes = new Uint8Array(new BigUint64Array(loaded.stack.auxv.flatMap((e) => [BigInt(e.type), e.value])).buffer);
     as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
     const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);

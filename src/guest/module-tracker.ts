@@ -99,14 +99,23 @@ export class ModuleTracker {
     }
   }
 
-  /** The function symbols of every module, relocated. */
-  symbols(): ModuleSymbol[] {
+  /**
+   * The function symbols of every module, relocated. A module whose file has no .symtab takes its symbols from its
+   * separate debug file `/usr/lib/debug/.build-id/xx/yyyy.debug` when `readFile` (the guest's view of the files)
+   * finds one (its PLT stubs still come from the file itself).
+   */
+  symbols(readFile?: (path: string) => Uint8Array | undefined): ModuleSymbol[] {
     const out: ModuleSymbol[] = [];
     for (const m of this.modules) {
       const r = readSymbols(m.bytes);
       if (!r.ok) continue;
+      let list = r.symbols;
+      if (r.table !== 'symtab' && m.buildId !== undefined && m.buildId.length > 2 && readFile !== undefined) {
+        const debug = readFile(`/usr/lib/debug/.build-id/${m.buildId.slice(0, 2)}/${m.buildId.slice(2)}.debug`);
+        const d = debug === undefined ? undefined : readSymbols(debug);
+        if (d?.ok === true && d.table === 'symtab') list = [...d.symbols.filter((s) => s.plt === undefined), ...r.symbols.filter((s) => s.plt !== undefined)].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      }
       // an unsized symbol (assembly routines, _fini) covers up to the next symbol of its own module, never beyond it
-      const list = r.symbols;
       const end = m.start + m.size;
       list.forEach((s, k) => {
         const address = s.address + m.base;

@@ -1,6 +1,8 @@
 // Running a program file on the guest machine without recording: read and validate the image, build the
 // machine, run, and turn the outcome into an exit status (and, for a fatal signal, the shell's message).
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { utf8ToBStr } from './linux/byte-string.js';
+import { writeThroughPath } from './linux/overlay.js';
 import { GuestMachine, MachineObserver, ServiceOutcome } from './machine.js';
 import { type UnsupportedSyscall, formatUnsupported } from './linux/unsupported.js';
 
@@ -17,6 +19,8 @@ export interface ProgramSpec {
   env?: readonly string[];
   /** Host directory to expose read-only as the guest's root (default "/": the host's own files, read-only). */
   root?: string;
+  /** Host directories the guest writes through to (--rw); other changes stay in a private overlay. */
+  rw?: readonly string[];
   /** Host file to use as stdin instead of the tool's own. */
   stdinFile?: string;
   /** Source of the random bytes the guest receives (default: the host's); tests make runs repeatable with it. */
@@ -44,6 +48,11 @@ export function readImage(spec: ProgramSpec): Uint8Array | SpecError {
   if (spec.root !== undefined && (!existsSync(spec.root) || !statSync(spec.root).isDirectory())) {
     return { error: `--root ${spec.root}: not a directory` };
   }
+  for (const d of spec.rw ?? []) {
+    const real = realpathSync(spec.root ?? '/');
+    const g = writeThroughPath(real === '/' ? '' : utf8ToBStr(real), d);
+    if (typeof g === 'object') return g;
+  }
   if (spec.stdinFile !== undefined && !existsSync(spec.stdinFile)) return { error: `--stdin ${spec.stdinFile}: no such file` };
   return new Uint8Array(readFileSync(spec.image));
 }
@@ -52,10 +61,13 @@ export function readImage(spec: ProgramSpec): Uint8Array | SpecError {
 export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: MachineObserver): { machine: GuestMachine; close: () => void } | SpecError {
   const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
   const m = GuestMachine.create({
-    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/',
+    image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/', rw: spec.rw,
     stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock,
   });
-  const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };
+  const close = (): void => {
+    if (stdinFd !== 0) closeSync(stdinFd);
+    if (!('error' in m)) m.linux.close();
+  };
   if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }
   return { machine: m, close };
 }

@@ -242,7 +242,7 @@ async function codeTable(reader: TraceReader, con: DuckDBConnection): Promise<Ui
   let maxId = 0;
   for (let i = 0; i < n; i++) maxId = Math.max(maxId, ids[i]!);
   const kind = new Uint8Array(maxId + 1);
-  const cols = { id: [] as DuckDBValue[], rip: [] as DuckDBValue[], bytes: [] as DuckDBValue[], mnemonic: [] as DuckDBValue[], disassembly: [] as DuckDBValue[], symbol: [] as DuckDBValue[], offset: [] as DuckDBValue[], is_call: [] as DuckDBValue[], is_ret: [] as DuckDBValue[] };
+  const cols = { id: [] as DuckDBValue[], rip: [] as DuckDBValue[], bytes: [] as DuckDBValue[], mnemonic: [] as DuckDBValue[], disassembly: [] as DuckDBValue[], symbol: [] as DuckDBValue[], callee: [] as DuckDBValue[], offset: [] as DuckDBValue[], is_call: [] as DuckDBValue[], is_ret: [] as DuckDBValue[] };
   for (let i = 0; i < n; i++) {
     const addr = u64(rip, i);
     const b = bytes[i]!;
@@ -253,6 +253,7 @@ async function codeTable(reader: TraceReader, con: DuckDBConnection): Promise<Ui
     cols.id.push(ids[i]!); cols.rip.push(addr); cols.bytes.push(blobValue(b));
     cols.mnemonic.push(d?.mnemonic ?? null); cols.disassembly.push(d?.text ?? null);
     cols.symbol.push(hit !== undefined ? symbols.label(hit.symbol) : null); cols.offset.push(hit?.offset ?? null);
+    cols.callee.push(symbols.callee(addr) ?? null);
     cols.is_call.push(d?.isCall ?? false); cols.is_ret.push(d?.isRet ?? false);
   }
   await appendColumns(con, 'code', [
@@ -263,6 +264,7 @@ async function codeTable(reader: TraceReader, con: DuckDBConnection): Promise<Ui
     { name: 'disassembly', sqlType: 'VARCHAR', type: VARCHAR, values: cols.disassembly },
     { name: 'symbol', sqlType: 'VARCHAR', type: VARCHAR, values: cols.symbol },
     { name: 'offset', sqlType: 'UBIGINT', type: UBIGINT, values: cols.offset },
+    { name: 'callee', sqlType: 'VARCHAR', type: VARCHAR, values: cols.callee },
     { name: 'is_call', sqlType: 'BOOLEAN', type: BOOLEAN, values: cols.is_call },
     { name: 'is_ret', sqlType: 'BOOLEAN', type: BOOLEAN, values: cols.is_ret },
   ]);

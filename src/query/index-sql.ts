@@ -13,12 +13,12 @@ export function derivedSql(lastSeq: number): string[] {
      SELECT c.call_seq, nullif(c.return_seq, -1)::UBIGINT AS return_seq, c.end_seq,
             CASE c.ended WHEN 0 THEN 'return' WHEN 1 THEN 'unwind' ELSE 'open' END AS ended,
             c.depth, c.ring, nullif(c.parent_seq, -1)::UBIGINT AS parent_seq,
-            c.caller_rip, cs.symbol AS caller_symbol, c.target, ts.symbol AS symbol, c.rsp,
+            c.caller_rip, cs.symbol AS caller_symbol, c.target, ts.callee AS symbol, c.rsp,
             c.arg0, c.arg1, c.arg2, c.arg3, c.arg4, c.arg5, CASE WHEN c.return_seq >= 0 THEN c.ret_value END AS ret_value,
             c.inclusive, c.exclusive
      FROM itrace_scan_calls() c
      LEFT JOIN (SELECT DISTINCT rip, symbol FROM code) cs ON cs.rip = c.caller_rip
-     LEFT JOIN (SELECT DISTINCT rip, symbol FROM code) ts ON ts.rip = c.target
+     LEFT JOIN (SELECT DISTINCT rip, callee FROM code) ts ON ts.rip = c.target
      ORDER BY c.call_seq`,
     `CREATE TABLE page_faults AS
      SELECT e.seq, e.from_rip AS rip, e.cr2, e.error_code, e.from_ring AS ring, r.reexec_seq,

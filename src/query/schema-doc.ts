@@ -34,7 +34,8 @@ export const RELATIONS: readonly RelationDoc[] = [
     name: 'code', comment: 'one row per distinct (rip, bytes) executed',
     columns: {
       id: 'row number (steps.code)', rip: 'address of the instruction', bytes: 'instruction bytes', mnemonic: 'lower-case mnemonic', disassembly: 'Intel syntax',
-      symbol: 'function containing rip', offset: 'rip minus the symbol\'s address', is_call: 'near CALL', is_ret: 'near RET',
+      symbol: 'function containing rip (a PLT stub is name@plt)', offset: 'rip minus the symbol\'s address',
+      callee: 'what a call to rip counts as: symbol, or for a PLT stub the function it jumps to', is_call: 'near CALL', is_ret: 'near RET',
     },
   },
   {
@@ -84,7 +85,7 @@ export const RELATIONS: readonly RelationDoc[] = [
       call_seq: 'step of the CALL', return_seq: 'step of the matching RET, NULL if the frame never returned', end_seq: 'last step inside the frame (RET, unwinding step, or last step)',
       ended: 'return | unwind (RSP rose above the return slot without RET: longjmp) | open (still open at the end: exit)', depth: 'frames of the same ring open around it (0 = outermost)',
       ring: 'ring of the CALL', parent_seq: 'call_seq of the enclosing frame, NULL at depth 0', caller_rip: 'address of the CALL instruction', caller_symbol: 'function containing it',
-      target: 'called address (first step after the CALL)', symbol: 'function called', rsp: 'RSP before the CALL (the return address is at rsp-8)',
+      target: 'called address (first step after the CALL)', symbol: 'function called (a call through a PLT stub counts as a call of the function it jumps to)', rsp: 'RSP before the CALL (the return address is at rsp-8)',
       arg0: 'RDI at entry', arg1: 'RSI at entry', arg2: 'RDX at entry', arg3: 'RCX at entry', arg4: 'R8 at entry', arg5: 'R9 at entry', ret_value: 'RAX after the RET, NULL if no return',
       inclusive: 'steps from the CALL to end_seq inclusive (includes kernel steps of system calls and faults taken inside)', exclusive: 'inclusive minus the inclusive steps of its callees (same ring)',
     },

@@ -302,7 +302,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   }
   const stopped = control.stop !== null && outcome === null ? `interrupted at step ${steps.seq} (${control.stop})` : crashed;
   // every module's symbols (the program's among them), named module!symbol where two modules share a name
-  const moduleSymbols = m.modules.symbols();
+  const moduleSymbols = m.modules.symbols((path) => { const f = m.linux.readWholeFile(path); return 'error' in f ? undefined : f.bytes; });
   if (moduleSymbols.length > 0) {
     const kernel = collectSymbols(new Uint8Array(0), 0n, m.kernel.routines);
     writeSymbols(dir, [...moduleSymbols.map((s) => ({ ...s, source: 'elf' as const })), ...kernel]);

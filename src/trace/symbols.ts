@@ -21,6 +21,9 @@ export interface TraceSymbol {
   module?: string;
 }
 
+/** The suffix of a PLT stub's name (`printf@plt`, as binutils names them). */
+export const PLT_SUFFIX = '@plt';
+
 /** A symbol and the offset of an address within it. */
 export interface SymbolHit {
   /** The symbol. */
@@ -83,6 +86,21 @@ export class SymbolTable {
   /** A symbol's name as shown: `module!name` when several modules define the name, else the name. */
   label(s: TraceSymbol): string {
     return s.module !== undefined && this.ambiguous.has(s.name) ? `${s.module}!${s.name}` : s.name;
+  }
+
+  /**
+   * The name a call to `addr` counts as: the label of the symbol covering it, except that a PLT stub (`printf@plt`)
+   * counts as the function it jumps to (`printf`, found as the dynamic linker finds it: the first module, in load
+   * order, that defines it), so that `calls` and the diff's profile count calls through the PLT as calls of it.
+   */
+  callee(addr: bigint): string | undefined {
+    const h = this.lookup(addr);
+    if (h === undefined) return undefined;
+    const name = h.symbol.name;
+    if (!name.endsWith(PLT_SUFFIX)) return this.label(h.symbol);
+    const target = name.slice(0, -PLT_SUFFIX.length);
+    const def = this.all.find((s) => s.name === target && s.module !== undefined);
+    return def !== undefined ? this.label(def) : target;
   }
 
   /** `name+0x10` (or `module!name+0x10`) style text for an address, or undefined. */

@@ -222,6 +222,7 @@ export class Harness {
   }
 
   close(): void {
+    this.p.close();
     for (const fd of this.hostFds) fs.closeSync(fd);
   }
 }

@@ -106,6 +106,11 @@ export function readFrom(p: LinuxProcess, f: OpenFile, count: number, position: 
       const pipe = f.pipe, data = pipe.take(n);
       return result(data, (k) => pipe.unshift(data.subarray(k)));
     }
+    case 'anon': {
+      if (position !== undefined) return E.ESPIPE;
+      const r = f.anon.read(f, n);
+      return typeof r === 'number' ? r : result(r);
+    }
     case 'path': return E.EBADF;
   }
 }
@@ -142,7 +147,7 @@ function streamWrite(p: LinuxProcess, f: StreamFile, data: Uint8Array, position:
 }
 
 /** Writes `data` at `position` (pwrite) or at the end/position of the stream (write). */
-export function writeTo(p: LinuxProcess, f: OpenFile, data: Uint8Array, position: bigint | undefined): WriteResult {
+export function writeTo(p: LinuxProcess, f: OpenFile, data: Uint8Array, position: bigint | undefined, noSignal = false): WriteResult {
   if (!writable(f)) return { errno: E.EBADF };
   switch (f.kind) {
     case 'stream': return streamWrite(p, f, data, position);
@@ -154,6 +159,20 @@ export function writeTo(p: LinuxProcess, f: OpenFile, data: Uint8Array, position
       const n = f.pipe.push(data);
       return n > 0 ? n : { errno: E.EAGAIN };
     }
-    case 'file': case 'dir': case 'path': return { errno: E.EBADF }; // never opened for writing (read-only)
+    case 'file': {
+      if (f.hostFd === undefined) return { errno: E.EBADF }; // a virtual file is never opened for writing
+      if (data.length === 0) return 0;
+      const at = position ?? ((f.flags & O.APPEND) !== 0 ? fileSize(f) : f.offset);
+      const r = hostWriteAll(f.hostFd, data, at);
+      if (r < 0) return { errno: -r };
+      if (position === undefined) f.offset = at + BigInt(r);
+      return r;
+    }
+    case 'anon': {
+      if (position !== undefined) return { errno: E.ESPIPE };
+      const r = f.anon.write(f, data);
+      return r >= 0 ? r : r === -E.EPIPE && !noSignal ? brokenPipe(p) : { errno: -r };
+    }
+    case 'dir': case 'path': return { errno: E.EBADF }; // never opened for writing
   }
 }

@@ -23,7 +23,7 @@ function clampCount(count: bigint): number {
 }
 
 /** read / pread64 into one buffer. */
-function readOne(p: LinuxProcess, fd: number, buf: bigint, count: bigint, pos: bigint | undefined): bigint {
+export function readOne(p: LinuxProcess, fd: number, buf: bigint, count: bigint, pos: bigint | undefined): bigint {
   const e = p.fds.get(fd);
   if (e === undefined || !readable(e.file)) return err(e?.file.kind === 'dir' ? E.EISDIR : E.EBADF);
   if (!userRange(buf, count)) return err(E.EFAULT);
@@ -66,15 +66,15 @@ function writeResult(r: WriteResult): SyscallResult {
   return 'errno' in r ? err(r.errno) : r;
 }
 
-/** write / pwrite64 from one buffer. */
-function writeOne(p: LinuxProcess, fd: number, buf: bigint, count: bigint, pos: bigint | undefined): SyscallResult {
+/** write / pwrite64 from one buffer (`noSignal`: a broken pipe is EPIPE without SIGPIPE, as send's MSG_NOSIGNAL). */
+export function writeOne(p: LinuxProcess, fd: number, buf: bigint, count: bigint, pos: bigint | undefined, noSignal = false): SyscallResult {
   const e = p.fds.get(fd);
   if (e === undefined) return err(E.EBADF);
   if (!userRange(buf, count)) return err(E.EFAULT);
   const n = Math.min(clampCount(count), WRITE_CHUNK);
   const data = readIn(p.mem, buf, n);
   if (data === undefined) return err(E.EFAULT);
-  return writeResult(writeTo(p, e.file, data, pos));
+  return writeResult(writeTo(p, e.file, data, pos, noSignal));
 }
 
 /** writev / pwritev: the buffers gathered into one write (stopping at the first unreadable one). */
@@ -111,7 +111,7 @@ function lseek(p: LinuxProcess, fd: number, off: bigint, whence: number): bigint
   const f = e.file;
   if (whence < SEEK_SET || whence > SEEK_HOLE) return err(E.EINVAL);
   switch (f.kind) {
-    case 'stream': case 'pipe': return err(E.ESPIPE);
+    case 'stream': case 'pipe': case 'anon': return err(E.ESPIPE);
     case 'path': return err(E.EBADF);
     case 'device': return 0n; // null/zero/random: position stays 0
     case 'dir': {

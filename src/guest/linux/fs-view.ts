@@ -1,4 +1,5 @@
-// The guest's read-only file system: a host directory exposed as "/", with the virtual files laid over it.
+// The guest's file system: a host directory exposed as "/", the guest's own changes over it (the copy-on-write
+// Overlay), and the virtual files over both.
 // Paths are resolved one component at a time here, never by the host: ".." stops at the root and a symlink's
 // target is resolved inside the root (an absolute target starts again at the guest root), so no path, however
 // made, reaches a host file outside the root.
@@ -6,6 +7,7 @@ import * as fs from 'node:fs';
 import { type ByteString, hostPath } from './byte-string.js';
 import { E, hostErrno } from './errno.js';
 import { type FileStat, S_IFDIR, S_IFLNK, S_IFMT, fromHostStats } from './file-stat.js';
+import { Overlay } from './overlay.js';
 import { type VNode, virtualStat } from './virtual-files.js';
 
 /** PATH_MAX: a path of this many bytes or more (the NUL included) is ENAMETOOLONG. */
@@ -19,8 +21,8 @@ const MAX_SYMLINKS = 40;
 export interface FsNode {
   readonly path: ByteString; // absolute guest path with "." and ".." removed and symlinks resolved
   readonly stat: FileStat; // metadata at the time of the lookup (lstat: a final symlink not followed is itself)
-  readonly virt?: VNode; // the virtual node, when the overlay provides this path
-  readonly host?: ByteString; // the host path, when the host root provides it (a directory may have both)
+  readonly virt?: VNode; // the virtual node, when the virtual tree provides this path
+  readonly host?: ByteString; // the host path (upper copy, else the host root's file), if any (a directory may have both)
 }
 
 /** The result of a lookup. */
@@ -54,10 +56,14 @@ export class FsView {
   readonly hostRoot: ByteString | undefined;
   /** The virtual tree (its root is the guest "/"). */
   readonly vroot: VNode;
+  /** The guest's changes over the host root (undefined without a host root: then nothing can be changed). */
+  readonly overlay: Overlay | undefined;
 
-  constructor(hostRoot: ByteString | undefined, vroot: VNode) {
+  /** `rw`: guest directories written through to the host. */
+  constructor(hostRoot: ByteString | undefined, vroot: VNode, rw: readonly ByteString[] = []) {
     this.hostRoot = hostRoot;
     this.vroot = vroot;
+    this.overlay = hostRoot === undefined ? undefined : new Overlay(hostRoot, rw);
   }
 
   /**
@@ -119,7 +125,7 @@ export class FsView {
   private rootNode(): FsNode {
     const host = this.hostStat('/');
     if (host !== undefined && typeof host !== 'number' && (Number(host.mode) & S_IFMT) === S_IFDIR) {
-      return { path: '/', stat: fromHostStats(host), virt: this.vroot, host: this.hostRoot + '/' };
+      return { path: '/', stat: fromHostStats(host), virt: this.vroot, host: this.hostPathOf('/') };
     }
     return { path: '/', stat: virtualStat(this.vroot), virt: this.vroot };
   }
@@ -142,9 +148,22 @@ export class FsView {
     return cur;
   }
 
-  /** lstat of a guest path on the host; undefined if absent, an errno on other failures. */
+  /** The host path that shows a guest path: its upper copy if there is one, else the host root's file. */
+  private hostPathOf(guestPath: ByteString): ByteString {
+    const o = this.overlay;
+    if (o !== undefined && o.upperStat(guestPath) !== undefined) return o.upperOf(guestPath) as ByteString;
+    return (this.hostRoot ?? '') + guestPath;
+  }
+
+  /** lstat of a guest path on the host (upper copy first); undefined if absent, an errno on other failures. */
   private hostStat(guestPath: ByteString): fs.BigIntStats | number | undefined {
     if (this.hostRoot === undefined) return undefined;
+    const o = this.overlay;
+    if (o !== undefined) {
+      const up = o.upperStat(guestPath);
+      if (up !== undefined) return up;
+      if (o.lowerHidden(guestPath)) return undefined;
+    }
     try {
       return fs.lstatSync(hostPath(this.hostRoot + guestPath), { bigint: true });
     } catch (x) {
@@ -164,12 +183,19 @@ export class FsView {
     if (typeof h === 'number') return v !== undefined ? { path, stat: virtualStat(v), virt: v } : h;
     if (v !== undefined) {
       if (v.type === 'dir' && h !== undefined && (Number(h.mode) & S_IFMT) === S_IFDIR) {
-        return { path, stat: fromHostStats(h), virt: v, host: this.hostRoot + path };
+        return { path, stat: fromHostStats(h), virt: v, host: this.hostPathOf(path) };
       }
       return { path, stat: virtualStat(v), virt: v };
     }
     if (h === undefined) return undefined;
-    return { path, stat: fromHostStats(h), host: this.hostRoot + path };
+    return { path, stat: fromHostStats(h), host: this.hostPathOf(path) };
+  }
+
+  /** Whether names can be made in directory `n`: it shows a host directory and no virtual directory hides it. */
+  changeable(n: FsNode): boolean {
+    if (this.overlay === undefined || n.host === undefined) return false;
+    const stack = n.path.split('/').filter((s) => s !== '');
+    return !this.opaque(stack) && !(n.virt?.type === 'dir' && n.virt.opaque === true);
   }
 
   /** The target of a symlink, or an errno (EINVAL if the node is not a symlink). */
@@ -187,26 +213,33 @@ export class FsView {
 
   /** The entries of a directory, sorted by name (bytewise), virtual entries shadowing host ones; or an errno. */
   list(n: FsNode): DirEntry[] | number {
-    const byName = new Map<ByteString, DirEntry>();
+    const names = new Set<ByteString>();
     if (n.host !== undefined && !(n.virt?.type === 'dir' && n.virt.opaque)) {
-      let names: Buffer[];
-      try {
-        names = fs.readdirSync(hostPath(n.host), { encoding: 'buffer' });
-      } catch (x) {
-        const e = hostErrno(x);
-        if (e === undefined) throw x;
-        return e;
-      }
-      for (const b of names) {
-        const name = b.toString('latin1');
-        const st = this.hostStat(n.path === '/' ? '/' + name : n.path + '/' + name);
-        if (st === undefined || typeof st === 'number') continue; // vanished or unreadable meanwhile
-        byName.set(name, { name, ino: st.ino, mode: Number(st.mode) });
+      const o = this.overlay;
+      const dirs: ByteString[] = [];
+      const up = o?.upperOf(n.path);
+      if (up !== undefined && o?.upperStat(n.path)?.isDirectory() === true) dirs.push(up);
+      if (o === undefined || (!o.opaque.has(n.path) && o.lowerStat(n.path)?.isDirectory() === true)) dirs.push((this.hostRoot ?? '') + n.path);
+      for (const d of dirs) {
+        let found: Buffer[];
+        try {
+          found = fs.readdirSync(hostPath(d), { encoding: 'buffer' });
+        } catch (x) {
+          const e = hostErrno(x);
+          if (e === undefined) throw x;
+          return e;
+        }
+        for (const b of found) names.add(b.toString('latin1'));
       }
     }
-    if (n.virt?.type === 'dir') {
-      for (const [name, v] of n.virt.children) byName.set(name, { name, ino: v.ino, mode: virtualStat(v).mode });
+    if (n.virt?.type === 'dir') for (const name of n.virt.children.keys()) names.add(name);
+    const stack = n.path.split('/').filter((s) => s !== '');
+    const out: DirEntry[] = [];
+    for (const name of names) {
+      const c = this.child(stack, name);
+      if (c === undefined || typeof c === 'number') continue; // deleted, vanished or unreadable meanwhile
+      out.push({ name, ino: c.stat.ino, mode: c.stat.mode });
     }
-    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 }

@@ -1,4 +1,5 @@
-// readlink, readlinkat, and access, faccessat, faccessat2 (permission checks on the read-only file system).
+// readlink, readlinkat, and access, faccessat, faccessat2 (permission checks: the host's, except that virtual
+// files and a process without a host root are read-only).
 import * as fs from 'node:fs';
 import { type Args, int, u64 } from './args.js';
 import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, fileNode, foundNode, lookupPathAt } from './at-path.js';
@@ -35,18 +36,19 @@ function readlinkAt(p: LinuxProcess, dirfd: number, pathAddr: bigint, buf: bigin
 
 const R_OK = 4, W_OK = 2, X_OK = 1;
 
-/** access(2) on one node: EROFS for writing a file, directory or link; the host decides read and execute. */
-function accessNode(node: FsNode, mode: number): number {
+/** access(2) on one node: EROFS for writing a virtual file or without an overlay; the host decides the rest. */
+function accessNode(p: LinuxProcess, node: FsNode, mode: number): number {
   const type = node.stat.mode & S_IFMT;
-  if ((mode & W_OK) !== 0 && (type === S_IFREG || type === S_IFDIR || type === S_IFLNK)) return E.EROFS;
-  if ((mode & (R_OK | X_OK)) === 0) return 0;
+  const readOnly = p.fs.overlay === undefined || node.host === undefined || (node.virt !== undefined && node.virt.type !== 'dir');
+  if ((mode & W_OK) !== 0 && readOnly && (type === S_IFREG || type === S_IFDIR || type === S_IFLNK)) return E.EROFS;
+  if ((mode & (R_OK | W_OK | X_OK)) === 0) return 0;
   if (node.virt !== undefined && node.host === undefined) {
     // virtual files: the program and directories are r-x for all, devices rw- for all
     const perm = node.stat.mode & 0o7;
     return (mode & ~perm & (R_OK | X_OK)) === 0 ? 0 : E.EACCES;
   }
   try {
-    fs.accessSync(hostPath(node.host ?? ''), mode & (R_OK | X_OK));
+    fs.accessSync(hostPath(node.host ?? ''), mode & (R_OK | W_OK | X_OK));
     return 0;
   } catch (x) {
     const e = hostErrno(x);
@@ -67,7 +69,7 @@ function faccessat(p: LinuxProcess, dirfd: number, pathAddr: bigint, mode: numbe
   } else {
     node = foundNode(lookupPathAt(p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0));
   }
-  return typeof node === 'number' ? err(node) : -BigInt(accessNode(node, mode));
+  return typeof node === 'number' ? err(node) : -BigInt(accessNode(p, node, mode));
 }
 
 export const linkSyscalls: HandlerGroup = {

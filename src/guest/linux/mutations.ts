@@ -1,45 +1,75 @@
-// Calls that change the file system (mkdir, unlink, rename, chmod, truncate, ...): the root is mounted read-only,
-// so they fail as Linux fails them on a read-only mount: EROFS, after the lookup errors (ENOENT, ENOTDIR, ELOOP)
-// and, for calls that create a name, after EEXIST. Also the harmless fd calls: fsync, fadvise64, flock.
-import { type Args, i64, int, u64 } from './args.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, foundNode, lookupAt } from './at-path.js';
+// Calls that make, remove and rename names (mkdir, mknod, symlink, link, unlink, rmdir, rename): carried out in
+// the guest's copy-on-write overlay (see overlay.ts), or on the host under a --rw directory. The lookup errors
+// (ENOENT, ENOTDIR, ELOOP) come first, then EEXIST for a name that exists; virtual directories are read-only.
+import * as fs from 'node:fs';
+import { type Args, int, u64 } from './args.js';
+import { AT_EMPTY_PATH, AT_FDCWD, foundNode, lookupAt } from './at-path.js';
+import { type ByteString, bstrToBytes, hostPath } from './byte-string.js';
 import { E, err } from './errno.js';
-import { isDir } from './fs-view.js';
+import { S_IFMT, S_IFREG } from './file-stat.js';
+import { type FsNode, isDir } from './fs-view.js';
 import type { HandlerGroup } from './handler.js';
+import { hostCall } from './overlay.js';
 import type { LinuxProcess } from './process.js';
 import { readPath } from './user-memory.js';
+import { childPath, directoryTarget, nodeTarget, parentPath } from './write-target.js';
 
 const AT_REMOVEDIR = 0x200, AT_SYMLINK_FOLLOW = 0x400;
+const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
 
-/** A call that creates the name at `addr`: EEXIST if it exists, EROFS if it could be created. */
-function create(p: LinuxProcess, dirfd: number, addr: bigint): bigint {
+/** A host call's outcome as a system call result. */
+function done(r: unknown): bigint {
+  return typeof r === 'object' && r !== null && 'errno' in r ? err((r as { errno: number }).errno) : 0n;
+}
+
+/**
+ * A call that makes the name at `addr`: EEXIST if it exists; else `make` runs with the new name's host path and
+ * its guest path.
+ */
+function create(p: LinuxProcess, dirfd: number, addr: bigint, make: (host: ByteString, guest: ByteString) => void, dir = false): bigint {
   const l = lookupAt(p, dirfd, addr, false);
   if (l.kind === 'error') return err(l.errno);
-  return err(l.kind === 'found' ? E.EEXIST : E.EROFS);
+  if (l.kind === 'found') return err(E.EEXIST);
+  if (l.trailingSlash && !dir) return err(E.ENOENT);
+  const t = directoryTarget(p, l.parent);
+  if (typeof t === 'number') return err(t);
+  const guest = childPath(l.parent, l.name);
+  return done(hostCall(() => make(t.host + '/' + l.name, guest)));
 }
 
-/** A call that removes or renames the name at `addr`: its parent must resolve, then EROFS. */
-function remove(p: LinuxProcess, dirfd: number, addr: bigint): bigint {
-  const l = lookupAt(p, dirfd, addr, false);
-  return err(l.kind === 'error' ? l.errno : E.EROFS);
+function mkdirat(p: LinuxProcess, dirfd: number, addr: bigint, mode: number): bigint {
+  const perm = mode & 0o7777 & ~p.umask;
+  return create(p, dirfd, addr, (host, guest) => {
+    fs.mkdirSync(hostPath(host), { mode: perm });
+    fs.chmodSync(hostPath(host), perm);
+    p.fs.overlay?.madeDirectory(guest);
+  }, true);
 }
 
-/** A call that changes an existing file (chmod, chown, utimes, truncate): ENOENT if missing, then EROFS. */
-function change(p: LinuxProcess, dirfd: number, addr: bigint, follow: boolean, flags = 0): bigint {
-  if ((flags & AT_EMPTY_PATH) !== 0) {
-    const path = readPath(p.mem, addr);
-    if (path === '' || addr === 0n) return onFd(p, dirfd);
+function mknodat(p: LinuxProcess, dirfd: number, addr: bigint, mode: number): bigint {
+  const type = mode & S_IFMT;
+  if (type !== 0 && type !== S_IFREG) {
+    p.unsupportedCall('EPERM', 'only regular files are made');
+    return err(E.EPERM);
   }
-  const n = foundNode(lookupAt(p, dirfd, addr, follow));
-  return err(typeof n === 'number' ? n : E.EROFS);
+  const perm = mode & 0o7777 & ~p.umask;
+  return create(p, dirfd, addr, (host) => {
+    fs.closeSync(fs.openSync(hostPath(host), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, perm));
+    fs.chmodSync(hostPath(host), perm);
+  });
 }
 
-/** fchmod, fchown and the like on a descriptor: EROFS for root files, accepted for pipes and streams. */
-function onFd(p: LinuxProcess, fd: number): bigint {
-  if (fd === AT_FDCWD) return err(E.EROFS);
-  const e = p.fds.get(fd);
-  if (e === undefined || e.file.kind === 'path') return err(E.EBADF);
-  return e.file.kind === 'file' || e.file.kind === 'dir' ? err(E.EROFS) : 0n;
+function symlinkat(p: LinuxProcess, targetAddr: bigint, newdirfd: number, linkAddr: bigint): bigint {
+  const target = readPath(p.mem, targetAddr);
+  if (typeof target === 'number') return err(target);
+  if (target.length === 0) return err(E.ENOENT);
+  return create(p, newdirfd, linkAddr, (host) => fs.symlinkSync(Buffer.from(bstrToBytes(target)), hostPath(host)));
+}
+
+/** Whether two guest paths are on different sides of a --rw boundary (a rename or link across it is EXDEV). */
+function acrossMounts(p: LinuxProcess, a: ByteString, b: ByteString): boolean {
+  const o = p.fs.overlay;
+  return o !== undefined && o.isRw(a) !== o.isRw(b);
 }
 
 function linkat(p: LinuxProcess, olddirfd: number, oldAddr: bigint, newdirfd: number, newAddr: bigint, flags: number): bigint {
@@ -47,55 +77,110 @@ function linkat(p: LinuxProcess, olddirfd: number, oldAddr: bigint, newdirfd: nu
   const old = foundNode(lookupAt(p, olddirfd, oldAddr, (flags & AT_SYMLINK_FOLLOW) !== 0));
   if (typeof old === 'number') return err(old);
   if (isDir(old)) return err(E.EPERM);
-  return create(p, newdirfd, newAddr);
+  const l = lookupAt(p, newdirfd, newAddr, false);
+  if (l.kind === 'error') return err(l.errno);
+  if (l.kind === 'found') return err(E.EEXIST);
+  if (acrossMounts(p, old.path, childPath(l.parent, l.name))) return err(E.EXDEV);
+  const from = nodeTarget(p, old);
+  if (typeof from === 'number') return err(from);
+  return create(p, newdirfd, newAddr, (host) => fs.linkSync(hostPath(from.host), hostPath(host)));
 }
 
-function symlinkat(p: LinuxProcess, targetAddr: bigint, newdirfd: number, linkAddr: bigint): bigint {
-  const target = readPath(p.mem, targetAddr);
-  if (typeof target === 'number') return err(target);
-  if (target.length === 0) return err(E.ENOENT);
-  return create(p, newdirfd, linkAddr);
+/** Whether directory `n` has entries (besides "." and ".."), as the guest sees it; or an errno. */
+function hasEntries(p: LinuxProcess, n: FsNode): boolean | number {
+  const list = p.fs.list(n);
+  return typeof list === 'number' ? list : list.length > 0;
 }
 
-function renameat2(p: LinuxProcess, a: Args, flags: number): bigint {
-  if ((flags & ~7) !== 0) return err(E.EINVAL);
-  const from = remove(p, int(a, 0), u64(a, 1));
-  if (from !== err(E.EROFS)) return from;
-  return remove(p, int(a, 2), u64(a, 3));
+/** Removes the host file of a name (if it is in the overlay or under --rw) and hides the lower one. */
+function removeName(p: LinuxProcess, n: FsNode, dir: boolean): bigint {
+  const o = p.fs.overlay;
+  const parent = directoryTarget(p, parentPath(n.path));
+  if (typeof parent === 'number' || o === undefined) return err(typeof parent === 'number' ? parent : E.EROFS);
+  if (n.host !== undefined && o.writableHost(n.host, n.path)) {
+    const r = hostCall(() => (dir ? fs.rmdirSync(hostPath(n.host as ByteString)) : fs.unlinkSync(hostPath(n.host as ByteString))));
+    if (r !== undefined) return err(r.errno);
+  }
+  o.removed(n.path);
+  return 0n;
 }
 
 function unlinkat(p: LinuxProcess, dirfd: number, addr: bigint, flags: number): bigint {
   if ((flags & ~AT_REMOVEDIR) !== 0) return err(E.EINVAL);
-  return remove(p, dirfd, addr);
-}
-
-function truncate(p: LinuxProcess, addr: bigint, length: bigint): bigint {
-  if (length < 0n) return err(E.EINVAL);
-  const n = foundNode(lookupAt(p, AT_FDCWD, addr, true));
+  const path = readPath(p.mem, addr);
+  if (typeof path === 'number') return err(path);
+  const rmdir = (flags & AT_REMOVEDIR) !== 0;
+  const last = path.replace(/\/+$/, '').split('/').pop();
+  if (rmdir && last === '.') return err(E.EINVAL);
+  if (rmdir && last === '..') return err(E.ENOTEMPTY);
+  const n = foundNode(lookupAt(p, dirfd, addr, false));
   if (typeof n === 'number') return err(n);
-  return err(isDir(n) ? E.EISDIR : E.EROFS);
+  if (n.path === '/') return err(E.EBUSY);
+  if (n.virt !== undefined && n.host === undefined) return err(E.EROFS);
+  if (!rmdir) return isDir(n) ? err(E.EISDIR) : removeName(p, n, false);
+  if (!isDir(n)) return err(E.ENOTDIR);
+  const full = hasEntries(p, n);
+  if (full !== false) return err(full === true ? E.ENOTEMPTY : full);
+  return removeName(p, n, true);
 }
 
-function ftruncate(p: LinuxProcess, fd: number, length: bigint): bigint {
-  const e = p.fds.get(fd);
-  if (e === undefined || e.file.kind === 'path') return err(E.EBADF);
-  if (length < 0n) return err(E.EINVAL);
-  return err(E.EINVAL); // no descriptor is both a regular file and open for writing
+/** Whether the guest path `a` is `b` or inside it. */
+function inside(a: ByteString, b: ByteString): boolean {
+  return a === b || a.startsWith(b + '/');
 }
 
-function fdCheck(p: LinuxProcess, fd: number, pipeErr: number): bigint {
-  const e = p.fds.get(fd);
-  if (e === undefined || e.file.kind === 'path') return err(E.EBADF);
-  return e.file.kind === 'pipe' ? err(pipeErr) : 0n;
+function renameat2(p: LinuxProcess, a: Args, flags: number): bigint {
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) return err(E.EINVAL);
+  if ((flags & RENAME_NOREPLACE) !== 0 && (flags & RENAME_EXCHANGE) !== 0) return err(E.EINVAL);
+  const src = foundNode(lookupAt(p, int(a, 0), u64(a, 1), false));
+  if (typeof src === 'number') return err(src);
+  const l = lookupAt(p, int(a, 2), u64(a, 3), false);
+  if (l.kind === 'error') return err(l.errno);
+  if ((flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) {
+    p.unsupportedCall('EINVAL', 'RENAME_EXCHANGE and RENAME_WHITEOUT are not carried out');
+    return err(E.EINVAL);
+  }
+  const dst = l.kind === 'found' ? l.node : undefined;
+  const dstPath = l.kind === 'found' ? l.node.path : childPath(l.parent, l.name);
+  if (src.path === '/' || dstPath === '/') return err(E.EBUSY);
+  if (dst !== undefined && (flags & RENAME_NOREPLACE) !== 0) return err(E.EEXIST);
+  if (src.path === dstPath) return 0n;
+  if (isDir(src)) {
+    if (inside(dstPath, src.path)) return err(E.EINVAL);
+    if (dst !== undefined && !isDir(dst)) return err(E.ENOTDIR);
+    if (dst !== undefined) {
+      const full = hasEntries(p, dst);
+      if (full !== false) return err(full === true ? E.ENOTEMPTY : full);
+    }
+  } else {
+    if (dst !== undefined && isDir(dst)) return err(E.EISDIR);
+    if (l.kind === 'missing' && l.trailingSlash) return err(E.ENOTDIR);
+  }
+  if ((src.virt !== undefined && src.host === undefined) || (dst?.virt !== undefined && dst.host === undefined)) return err(E.EROFS);
+  if (acrossMounts(p, src.path, dstPath)) return err(E.EXDEV);
+  const o = p.fs.overlay;
+  if (o === undefined) return err(E.EROFS);
+  // a directory that merges a host directory cannot move (overlayfs without redirect_dir says EXDEV: mv copies)
+  if (isDir(src) && !o.isRw(src.path) && !o.opaque.has(src.path) && o.lowerStat(src.path) !== undefined) return err(E.EXDEV);
+  const from = directoryTarget(p, parentPath(src.path));
+  if (typeof from === 'number') return err(from);
+  const to = directoryTarget(p, l.kind === 'found' ? parentPath(dstPath) : l.parent);
+  if (typeof to === 'number') return err(to);
+  const moving = nodeTarget(p, src);
+  if (typeof moving === 'number') return err(moving);
+  const target = to.host + '/' + dstPath.slice(dstPath.lastIndexOf('/') + 1);
+  const r = hostCall(() => fs.renameSync(hostPath(moving.host), hostPath(target)));
+  if (r !== undefined) return err(r.errno);
+  o.removed(src.path);
+  if (isDir(src)) o.madeDirectory(dstPath);
+  return 0n;
 }
-
-const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
 export const mutationSyscalls: HandlerGroup = {
-  mkdir: (p, a) => create(p, AT_FDCWD, u64(a, 0)),
-  mkdirat: (p, a) => create(p, int(a, 0), u64(a, 1)),
-  mknod: (p, a) => create(p, AT_FDCWD, u64(a, 0)),
-  mknodat: (p, a) => create(p, int(a, 0), u64(a, 1)),
+  mkdir: (p, a) => mkdirat(p, AT_FDCWD, u64(a, 0), int(a, 1)),
+  mkdirat: (p, a) => mkdirat(p, int(a, 0), u64(a, 1), int(a, 2)),
+  mknod: (p, a) => mknodat(p, AT_FDCWD, u64(a, 0), int(a, 1)),
+  mknodat: (p, a) => mknodat(p, int(a, 0), u64(a, 1), int(a, 2)),
   symlink: (p, a) => symlinkat(p, u64(a, 0), AT_FDCWD, u64(a, 1)),
   symlinkat: (p, a) => symlinkat(p, u64(a, 0), int(a, 1), u64(a, 2)),
   link: (p, a) => linkat(p, AT_FDCWD, u64(a, 0), AT_FDCWD, u64(a, 1), 0),
@@ -106,28 +191,4 @@ export const mutationSyscalls: HandlerGroup = {
   rename: (p, a) => renameat2(p, [BigInt(AT_FDCWD), a[0] ?? 0n, BigInt(AT_FDCWD), a[1] ?? 0n], 0),
   renameat: (p, a) => renameat2(p, a, 0),
   renameat2: (p, a) => renameat2(p, a, int(a, 4)),
-  chmod: (p, a) => change(p, AT_FDCWD, u64(a, 0), true),
-  fchmodat: (p, a) => change(p, int(a, 0), u64(a, 1), true),
-  chown: (p, a) => change(p, AT_FDCWD, u64(a, 0), true),
-  lchown: (p, a) => change(p, AT_FDCWD, u64(a, 0), false),
-  fchownat: (p, a) => change(p, int(a, 0), u64(a, 1), (int(a, 4) & AT_SYMLINK_NOFOLLOW) === 0, int(a, 4)),
-  utimensat: (p, a) => (u64(a, 1) === 0n ? onFd(p, int(a, 0)) : change(p, int(a, 0), u64(a, 1), (int(a, 3) & AT_SYMLINK_NOFOLLOW) === 0)),
-  utimes: (p, a) => change(p, AT_FDCWD, u64(a, 0), true),
-  utime: (p, a) => change(p, AT_FDCWD, u64(a, 0), true),
-  futimesat: (p, a) => change(p, int(a, 0), u64(a, 1), true),
-  truncate: (p, a) => truncate(p, u64(a, 0), i64(a, 1)),
-  fchmod: (p, a) => onFd(p, int(a, 0)),
-  fchown: (p, a) => onFd(p, int(a, 0)),
-  ftruncate: (p, a) => ftruncate(p, int(a, 0), i64(a, 1)),
-  fsync: (p, a) => fdCheck(p, int(a, 0), E.EINVAL),
-  fdatasync: (p, a) => fdCheck(p, int(a, 0), E.EINVAL),
-  syncfs: (p, a) => fdCheck(p, int(a, 0), 0),
-  sync: () => 0n,
-  fadvise64: (p, a) => (int(a, 3) < 0 || int(a, 3) > 5 ? (p.fds.get(int(a, 0)) === undefined ? err(E.EBADF) : err(E.EINVAL)) : fdCheck(p, int(a, 0), E.ESPIPE)),
-  flock: (p, a) => {
-    const op = int(a, 1) & ~LOCK_NB;
-    const r = fdCheck(p, int(a, 0), 0);
-    if (r !== 0n) return r;
-    return op === LOCK_SH || op === LOCK_EX || op === LOCK_UN ? 0n : err(E.EINVAL);
-  },
 };

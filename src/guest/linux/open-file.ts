@@ -73,7 +73,36 @@ export interface PathFile extends Common {
   node: FsNode;
 }
 
-export type OpenFile = StreamFile | RegularFile | DirFile | DeviceFile | PipeEnd | PathFile;
+/**
+ * A file without a name (an anonymous inode: eventfd, epoll, a socketpair end): what it does is in `anon`, whose
+ * operations receive the description itself.
+ */
+export interface AnonFile extends Common {
+  kind: 'anon';
+  anon: AnonInode;
+  /** Pseudo inode number (fstat). */
+  ino: bigint;
+}
+
+/** The behaviour of an anonymous inode (eventfd.ts, epoll.ts, socket-pair.ts). */
+export interface AnonInode {
+  /** What /proc/self/fd shows after "anon_inode:" (or the whole link for sockets), e.g. "[eventfd]". */
+  readonly label: string;
+  /** st_mode of fstat. */
+  readonly mode: number;
+  /** Bytes read now (count > 0), or an errno (EAGAIN when nothing is there). */
+  read(f: AnonFile, count: number): Uint8Array | number;
+  /** Bytes taken from `data`, or an errno (EPIPE: the peer is gone). */
+  write(f: AnonFile, data: Uint8Array): number;
+  /** poll(2) events now. */
+  poll(f: AnonFile): number;
+  /** The last descriptor was closed. */
+  release?(): void;
+  /** shutdown(2) of a socket: stop writing (`write`) and/or reading (`read`). */
+  shutdown?(write: boolean, read: boolean): void;
+}
+
+export type OpenFile = StreamFile | RegularFile | DirFile | DeviceFile | PipeEnd | PathFile | AnonFile;
 
 /** Whether the description was opened for reading / writing. */
 export function readable(f: OpenFile): boolean {
@@ -98,5 +127,7 @@ export function release(f: OpenFile): void {
   } else if (f.kind === 'pipe') {
     if (f.end === 'read') f.pipe.readers--;
     else f.pipe.writers--;
+  } else if (f.kind === 'anon') {
+    f.anon.release?.();
   }
 }

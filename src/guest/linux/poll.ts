@@ -22,6 +22,8 @@ export function pollMask(f: OpenFile): number {
       return (f.pipe.size < PIPE_CAPACITY ? wr : 0) | (f.pipe.readers === 0 ? POLL.ERR : 0);
     case 'path':
       return POLL.NVAL;
+    case 'anon':
+      return f.anon.poll(f);
     case 'stream':
       return (readable(f) ? rd : 0) | (writable(f) ? wr : 0);
     default:

@@ -11,6 +11,8 @@ import { FdTable } from './fd-table.js';
 import { FsView, isDir } from './fs-view.js';
 import { GuestClock, hostRealtimeNs } from './guest-clock.js';
 import { O, type StreamFile } from './open-file.js';
+import { writeThroughPath } from './overlay.js';
+import { fdLinks, formatStatus } from './proc-self.js';
 import { RLIMIT, type Rlimit, defaultRlimits } from './rlimits.js';
 import { SignalState } from './signal-state.js';
 import { syscallEntry, syscallName } from './syscall-table.js';
@@ -28,8 +30,10 @@ export interface LinuxProcessOptions {
   mem: UserMemory;
   mm: MemoryManager;
   events: HostEvents;
-  /** Host directory exposed read-only as the guest's "/"; without it "/" holds only the virtual files. */
+  /** Host directory exposed as the guest's "/" (read-only, the guest's changes in a private overlay); without it "/" holds only the virtual files. */
   root?: string;
+  /** Host directories (inside `root`) the guest writes through to instead of the overlay (--rw). */
+  rw?: readonly string[];
   /** The program file, always readable at its guest path (the target of /proc/self/exe). */
   program: { guestPath: string; bytes: Uint8Array };
   /** What /proc/self/{cmdline,maps} show; without it those files (and /proc/cpuinfo, /sys/.../cpu) are absent. */
@@ -99,6 +103,8 @@ export class LinuxProcess {
   clearChildTid = 0n;
   /** Pipes created so far (the next pipe's pseudo inode number). */
   pipeCount = 0;
+  /** Anonymous inodes (eventfd, epoll, socketpair) created so far (the next one's pseudo inode number). */
+  anonCount = 0;
   /** System calls not carried out as Linux would, counted (reported at exit, in the summary and the trace). */
   readonly unsupported = new UnsupportedSyscalls();
   /** Number of the system call being run (for unsupportedCall). */
@@ -128,7 +134,17 @@ export class LinuxProcess {
       if (!fs.statSync(real).isDirectory()) throw new Error(`root is not a directory: ${o.root}`);
       hostRoot = utf8ToBStr(real === '/' ? '' : real);
     }
-    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes, o.proc));
+    const rw = (o.rw ?? []).map((d) => {
+      const g = writeThroughPath(hostRoot, d);
+      if (typeof g === 'object') throw new Error(g.error);
+      return g;
+    });
+    const proc = o.proc === undefined ? undefined : {
+      ...o.proc,
+      status: () => formatStatus(this, Math.round((o.proc?.maps().reduce((s, m) => s + Number(m.end - m.start), 0) ?? 0) / 1024)),
+      fds: () => fdLinks(this),
+    };
+    this.fs = new FsView(hostRoot, buildVirtualTree(this.programPath, o.program.bytes, proc), rw);
     const cwd = this.fs.lookup('/', utf8ToBStr(o.cwd ?? '/'), true);
     if (cwd.kind !== 'found' || !isDir(cwd.node)) throw new Error(`cwd is not a directory in the guest: ${o.cwd}`);
     this.cwd = cwd.node.path;
@@ -138,6 +154,11 @@ export class LinuxProcess {
     this.fds.install(0, stream(o.stdin, tty.stdin, O.RDONLY), false);
     this.fds.install(1, stream(o.stdout, tty.stdout, O.WRONLY), false);
     this.fds.install(2, stream(o.stderr, tty.stderr, O.WRONLY), false);
+  }
+
+  /** Removes the guest's private file changes from the host (the overlay's temporary directory). */
+  close(): void {
+    this.fs.overlay?.close();
   }
 
   /** Runs system call `nr` with its six arguments. */

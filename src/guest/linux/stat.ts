@@ -52,6 +52,11 @@ export function openFileStat(p: LinuxProcess, f: OpenFile): FileStat | number {
         dev: makedev(0, 13), ino: f.ino, mode: S_IFIFO | 0o600, nlink: 1n, uid: p.ids.uid, gid: p.ids.gid, rdev: 0n,
         size: 0n, blksize: 4096n, blocks: 0n, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n, birthtimeNs: undefined,
       };
+    case 'anon':
+      return {
+        dev: makedev(0, 14), ino: f.ino, mode: f.anon.mode, nlink: 1n, uid: p.ids.uid, gid: p.ids.gid, rdev: 0n,
+        size: 0n, blksize: 4096n, blocks: 0n, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n, birthtimeNs: undefined,
+      };
     case 'file':
       if (f.hostFd !== undefined) return fromHostStats(fs.fstatSync(f.hostFd, { bigint: true }));
       return f.node.stat;

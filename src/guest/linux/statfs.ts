@@ -52,7 +52,7 @@ export const statfsSyscalls: HandlerGroup = {
     const e = p.fds.get(int(a, 0));
     if (e === undefined) return err(E.EBADF);
     const f = e.file;
-    if (f.kind === 'stream' || f.kind === 'pipe') {
+    if (f.kind === 'stream' || f.kind === 'pipe' || f.kind === 'anon') {
       return put(p, u64(a, 1), new StructWriter(120).u64(0, 0x50495045).u64(8, 4096).u64(64, 255).u64(72, 4096).bytes); // PIPEFS_MAGIC
     }
     return put(p, u64(a, 1), statfsOf(p, f.node));

@@ -2,6 +2,10 @@
 import { copyRangeSyscalls } from './copy-range.js';
 import { dirSyscalls } from './dirs.js';
 import { fdSyscalls } from './fd-ops.js';
+import { epollSyscalls } from './epoll.js';
+import { eventfdSyscalls } from './eventfd.js';
+import { fileChangeSyscalls } from './file-changes.js';
+import { memfdSyscalls } from './memfd.js';
 import { fileSyscalls } from './files.js';
 import type { Handler, HandlerGroup } from './handler.js';
 import { ioctlSyscalls } from './ioctl.js';
@@ -30,7 +34,7 @@ export interface SyscallEntry {
 
 const GROUPS: readonly HandlerGroup[] = [
   fileSyscalls, openSyscalls, statSyscalls, dirSyscalls, linkSyscalls, fdSyscalls, ioctlSyscalls, memorySyscalls,
-  processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls,
+  processInfoSyscalls, limitSyscalls, threadSyscalls, timeSyscalls, signalSyscalls, randomSyscalls, mutationSyscalls, fileChangeSyscalls, eventfdSyscalls, epollSyscalls, memfdSyscalls,
   pollSyscalls, statfsSyscalls, socketSyscalls, copyRangeSyscalls,
 ];
 

@@ -5,7 +5,7 @@ import { CPU_LIST, type MapsEntry, formatCmdline, formatCpuinfo, formatMaps } fr
 import { type FileStat, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, makedev } from './file-stat.js';
 
 /** Which device a virtual character device is. */
-export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom';
+export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom' | 'tty'; // tty: ENXIO (no controlling terminal)
 
 /** A node of the virtual tree. */
 export type VNode =
@@ -17,12 +17,15 @@ export type VNode =
 /** st_dev of virtual nodes (an anonymous device, minor 42). */
 const VIRTUAL_DEV = makedev(0, 42);
 
-const DEVICES: readonly [DeviceKind, number][] = [['null', 3], ['zero', 5], ['full', 7], ['random', 8], ['urandom', 9]];
+const DEVICES: readonly [DeviceKind, number, number][] = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]];
 
 /** What the generated /proc files show (without it, they are absent). */
 export interface ProcSource {
   readonly argv: readonly string[]; // /proc/self/cmdline
   maps(): readonly MapsEntry[]; // /proc/self/maps, read when the file is opened
+  auxv?(): Uint8Array; // /proc/self/auxv: the auxiliary vector as 64-bit pairs, AT_NULL last
+  status?(): string; // /proc/self/status, made when opened
+  fds?(): Map<ByteString, ByteString>; // /proc/self/fd: descriptor number -> link target, listed when looked up
 }
 
 /** Builds the virtual tree for a program at `programPath` (an absolute guest path). */
@@ -55,13 +58,23 @@ export function buildVirtualTree(programPath: ByteString, program: Uint8Array, s
     // generated when opened (the open file keeps the bytes it got, as a read of Linux's seq_file sees one snapshot)
     proc.set('maps', { type: 'file', ino: nextIno++, get bytes() { return text(formatMaps(source.maps())); } });
     proc.set('cmdline', { type: 'file', ino: nextIno++, bytes: formatCmdline(source.argv) });
+    const { auxv, status, fds } = source;
+    if (auxv !== undefined) proc.set('auxv', { type: 'file', ino: nextIno++, get bytes() { return auxv(); } });
+    if (status !== undefined) proc.set('status', { type: 'file', ino: nextIno++, get bytes() { return text(status()); } });
+    if (fds !== undefined) {
+      const base = nextIno;
+      nextIno += 0x10000n;
+      const links = (): Map<ByteString, VNode> =>
+        new Map([...fds()].map(([n, target]) => [n, { type: 'symlink', ino: base + BigInt(n), target } as VNode]));
+      proc.set('fd', { type: 'dir', ino: nextIno++, get children() { return links(); } });
+    }
     mkdirs(['proc']).set('cpuinfo', { type: 'file', ino: nextIno++, bytes: text(formatCpuinfo()) });
     const cpu = mkdirs(['sys', 'devices', 'system', 'cpu']);
     cpu.set('online', { type: 'file', ino: nextIno++, bytes: text(CPU_LIST) });
     cpu.set('possible', { type: 'file', ino: nextIno++, bytes: text(CPU_LIST) });
   }
   const dev = mkdirs(['dev']);
-  for (const [device, minorNr] of DEVICES) dev.set(device, { type: 'device', ino: nextIno++, device, rdev: makedev(1, minorNr) });
+  for (const [device, majorNr, minorNr] of DEVICES) dev.set(device, { type: 'device', ino: nextIno++, device, rdev: makedev(majorNr, minorNr) });
   const parts = programPath.split('/').filter((s) => s !== '');
   const name = parts.pop();
   if (name !== undefined) mkdirs(parts).set(name, { type: 'file', ino: nextIno++, bytes: program });
