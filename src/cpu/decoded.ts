@@ -1,6 +1,8 @@
 // A decoded instruction as plain data, extracted once from iced-x86's Instruction on a decode-cache miss.
 // Handlers are built from this record only, so no WASM object is touched while executing.
 import { Instruction, MemorySizeExt, OpKind, Register, RflagsBits } from 'iced-x86';
+import type { CpuLevel } from './cpu-level.js';
+import { minimumLevel } from './instruction-level.js';
 
 /** Operand kinds as the handlers see them. */
 export const enum OpType { NONE = 0, REG = 1, MEM = 2, IMM = 3, BRANCH = 4 }
@@ -92,6 +94,8 @@ export interface Decoded {
   flagsRead: number;
   /** Operand size in bytes implied by the instruction (the size of operand 0 if it is a GPR or memory; 0 otherwise). */
   opSize: number;
+  /** The lowest CPU model (cpu-level.ts) that executes it; under a lower one it raises #UD. */
+  level: CpuLevel;
   /** Recorder cache: row of the trace's code table for these bytes at this address (-1 until recorded). */
   codeId: number;
   /** Recorder cache: the Tier of what the instruction can write (written-state.ts; -1 until computed). */
@@ -206,6 +210,7 @@ export function fromIced(ins: Instruction, bytes: Uint8Array): Decoded {
     flagsUndefined: archFlags(ins.rflagsUndefined),
     flagsWritten: archFlags(ins.rflagsModified),
     flagsRead: archFlags(ins.rflagsRead),
+    level: minimumLevel(ins.code, ins.cpuidFeatures()),
     codeId: -1,
     logTier: -1,
     opSize: regs[0]?.cls === RegClass.GPR ? regs[0].size : ops[0] === OpType.MEM ? (mem?.size ?? 0) : 0,

@@ -2,9 +2,10 @@
 // boundaries and the "not implemented" diagnostics all derive from this one table.
 import { Code } from 'iced-x86';
 import type { Exec } from './cpu.js';
+import { type CpuLevel, cpuLevelName } from './cpu-level.js';
 import type { Decoded } from './decoded.js';
 import type { OpMap, OpSpec } from './op-spec.js';
-import { notImplemented } from './operands.js';
+import { notImplemented, outsideModel } from './operands.js';
 import { aluOps } from './ops/alu.js';
 import { bitOps } from './ops/bit.js';
 import { branchOps } from './ops/branch.js';
@@ -56,10 +57,14 @@ export function implementedCodes(): { code: number; name: string; family: string
   return out;
 }
 
-/** Build the handler for a decoded instruction, or a #UD handler naming it when it is not implemented. */
-export function lookupHandler(d: Decoded): Exec {
+/**
+ * Build the handler for a decoded instruction, or a #UD handler naming it when it is not implemented or not
+ * part of the selected CPU model (`level`, cpu-level.ts).
+ */
+export function lookupHandler(d: Decoded, level: CpuLevel): Exec {
   const spec = TABLE[d.code];
   if (spec === undefined) return notImplemented(d, Code[d.code] ?? `code ${d.code}`);
+  if (d.level > level) return outsideModel(d, Code[d.code] ?? `code ${d.code}`, cpuLevelName(d.level), cpuLevelName(level));
   return spec.build(d);
 }
 
