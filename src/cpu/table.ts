@@ -20,13 +20,14 @@ import { stackOps } from './ops/stack.js';
 import { stringOps } from './ops/string.js';
 import { systemOps } from './ops/system.js';
 import { x87Ops } from './ops/x87.js';
+import { xsaveOps } from './ops/xsave.js';
 
 export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
   ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
-  ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops],
+  ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops], ['xsave', xsaveOps],
 ];
 
 const TABLE: (OpSpec | undefined)[] = [];

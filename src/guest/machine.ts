@@ -3,6 +3,7 @@
 // (VMCALL services, fatal events); the plain runner and the recorder both drive the VM through it.
 import { isAbsolute, resolve } from 'node:path';
 import { Cpu } from '../cpu/cpu.js';
+import { VECTOR_NAMES } from '../cpu/fault.js';
 import { type CpuLevel, DEFAULT_CPU_LEVEL } from '../cpu/cpu-level.js';
 import { loggedHostValues, modelHostValues } from '../cpu/host-values.js';
 import { PhysMemory } from '../cpu/phys-memory.js';
@@ -231,7 +232,7 @@ export class GuestMachine {
         const vector = Number(this.reg(7) & 0xffn);
         const sig = signalForVector(vector);
         const f = this.cpu.lastFault, at = (BigInt(this.cpu.lastFaultRipHi) << 32n) | BigInt(this.cpu.lastFaultRipLo);
-        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: f === null ? `vector ${vector}` : `${String(f)} at 0x${at.toString(16)}` };
+        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: f === null ? `vector ${vector}` : `${VECTOR_NAMES[f.vector] ?? `vector ${f.vector}`} at 0x${at.toString(16)}${f.detail ? `: ${f.detail}` : ''}` };
       }
       default:
         return { kind: 'error', message: `VMCALL from ${routine.name}` };
