@@ -8,6 +8,7 @@ import type { OpMap, OpSpec } from './op-spec.js';
 import { notImplemented, outsideModel } from './operands.js';
 import { aluOps } from './ops/alu.js';
 import { bitOps } from './ops/bit.js';
+import { bmiOps } from './ops/bmi.js';
 import { branchOps } from './ops/branch.js';
 import { crc32Ops } from './ops/crc32.js';
 import { miscOps } from './ops/misc.js';
@@ -26,7 +27,7 @@ export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
-  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
+  ['alu', aluOps], ['bit', bitOps], ['bmi', bmiOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
   ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops], ['xsave', xsaveOps],
 ];
 
@@ -65,6 +66,7 @@ export function implementedCodes(): { code: number; name: string; family: string
 export function lookupHandler(d: Decoded, level: CpuLevel): Exec {
   const spec = TABLE[d.code];
   if (spec === undefined) return notImplemented(d, Code[d.code] ?? `code ${d.code}`);
+  if (d.level > level && spec.below !== undefined) return spec.below(d);
   if (d.level > level) return outsideModel(d, Code[d.code] ?? `code ${d.code}`, cpuLevelName(d.level), cpuLevelName(level));
   return spec.build(d);
 }
