@@ -210,7 +210,7 @@ const SUPPORTED_KINDS = new Set<number>([
   K.r8_reg, K.r8_opcode, K.r16_reg, K.r16_rm, K.r16_opcode, K.r32_reg, K.r32_rm, K.r32_opcode,
   K.r64_reg, K.r64_rm, K.r64_opcode, K.xmm_reg, K.xmm_rm, K.mm_reg, K.mm_rm, K.mm_or_mem, K.al, K.cl, K.ax, K.dx, K.eax, K.rax, K.st0, K.sti_opcode,
   K.imm8, K.imm8_const_1, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64,
-  K.br64_1, K.br64_4, K.br32_1, K.br32_4,
+  K.br64_1, K.br64_4, K.br32_1, K.br32_4, K.r32_vvvv, K.r64_vvvv,
 ]);
 
 let allCodes: number[] | undefined;
@@ -229,6 +229,24 @@ function legacyCodes(): number[] {
     if (ok && kinds.every((k) => SUPPORTED_KINDS.has(k))) allCodes.push(v);
   }
   return allCodes;
+}
+
+let allVex: number[] | undefined;
+/** All VEX-encoded Codes valid in 64-bit mode with operand kinds the generator supports. */
+function vexCodes(): number[] {
+  if (allVex) return allVex;
+  allVex = [];
+  for (const [name, v] of Object.entries(Code)) {
+    if (typeof v !== 'number' || !name.startsWith('VEX_')) continue;
+    let oi;
+    try { oi = CodeExt.opCode(v); } catch { continue; }
+    const ok = oi.mode64 && oi.encoding === EncodingKind.VEX && oi.isInstruction && oi.decoderOption === 0;
+    const kinds: number[] = [];
+    for (let i = 0; i < oi.opCount; i++) kinds.push(oi.opKind(i));
+    oi.free();
+    if (ok && kinds.every((k) => SUPPORTED_KINDS.has(k))) allVex.push(v);
+  }
+  return allVex;
 }
 
 /** Codes whose mnemonic matches. */
@@ -466,8 +484,8 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
       }
       case K.r8_reg: case K.r8_opcode: { const r = gp(1); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.r16_reg: case K.r16_rm: case K.r16_opcode: { const r = gp(2); ops.push({ t: 'R', r }); regs.push(r); break; }
-      case K.r32_reg: case K.r32_rm: case K.r32_opcode: { const r = gp(4); ops.push({ t: 'R', r }); regs.push(r); break; }
-      case K.r64_reg: case K.r64_rm: case K.r64_opcode: { const r = gp(8); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.r32_reg: case K.r32_rm: case K.r32_opcode: case K.r32_vvvv: { const r = gp(4); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.r64_reg: case K.r64_rm: case K.r64_opcode: case K.r64_vvvv: { const r = gp(8); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.xmm_reg: case K.xmm_rm: { const r = Register.XMM0 + rng.int(16); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.mm_reg: case K.mm_rm: { const r = Register.MM0 + rng.int(8); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.al: ops.push({ t: 'R', r: Register.AL }); regs.push(Register.AL); break;
@@ -515,6 +533,8 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
       case 'MRI': ins = S(2) ? Instruction.createMemRegI32(code, M(0), R(1), I(2)) : Instruction.createMemRegU32(code, M(0), R(1), I(2)); break;
       case 'RRR': ins = Instruction.createRegRegReg(code, R(0), R(1), R(2)); break;
       case 'MRR': ins = Instruction.createMemRegReg(code, M(0), R(1), R(2)); break;
+      case 'RMR': ins = Instruction.createRegMemReg(code, R(0), M(1), R(2)); break;
+      case 'RRM': ins = Instruction.createRegRegMem(code, R(0), R(1), M(2)); break;
       case 'B': ins = Instruction.createBranch(code, exitAddr(1)); break;
       default: throw new Error(`generator: no create() for operand signature ${sig} (${ci.name})`);
     }
@@ -659,5 +679,5 @@ export function finish(ctx: Ctx): DiffCase {
   };
 }
 
-export { Code, CpuidFeature, K, Register, RepPrefixKind, byMnemonic, codeInfo as info, gprOf, le64, legacyCodes, regOfSize };
+export { Code, CpuidFeature, K, Register, RepPrefixKind, byMnemonic, codeInfo as info, gprOf, le64, legacyCodes, regOfSize, vexCodes };
 export type { CodeInfo };

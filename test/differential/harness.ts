@@ -100,6 +100,16 @@ export function hostUnsupportedReason(): string | null {
   return null;
 }
 
+/** The host processor's feature flags (/proc/cpuinfo `flags`), empty when unknown. */
+export function hostCpuFlags(): Set<string> {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Compile the runner once per source version into the temp directory; returns its path. */
