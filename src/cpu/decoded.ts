@@ -127,6 +127,7 @@ export function regRef(r: Register): RegRef {
   if (r >= Register.RAX && r <= Register.R15) return { cls: RegClass.GPR, n: r - Register.RAX, size: 8, high8: false };
   if (r >= Register.ES && r <= Register.GS) return { cls: RegClass.SEG, n: r - Register.ES, size: 2, high8: false };
   if (r >= Register.XMM0 && r <= Register.XMM15) return { cls: RegClass.XMM, n: r - Register.XMM0, size: 16, high8: false };
+  if (r >= Register.YMM0 && r <= Register.YMM15) return { cls: RegClass.XMM, n: r - Register.YMM0, size: 32, high8: false };
   if (r >= Register.ST0 && r <= Register.ST7) return { cls: RegClass.ST, n: r - Register.ST0, size: 10, high8: false };
   if (r >= Register.MM0 && r <= Register.MM7) return { cls: RegClass.MM, n: r - Register.MM0, size: 8, high8: false };
   if (r >= Register.CR0 && r <= Register.CR15) return { cls: RegClass.CR, n: r - Register.CR0, size: 8, high8: false };

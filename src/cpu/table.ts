@@ -7,6 +7,7 @@ import type { Decoded } from './decoded.js';
 import type { OpMap, OpSpec } from './op-spec.js';
 import { notImplemented, outsideModel } from './operands.js';
 import { aluOps } from './ops/alu.js';
+import { avxOps } from './ops/avx.js';
 import { bitOps } from './ops/bit.js';
 import { bmiOps } from './ops/bmi.js';
 import { branchOps } from './ops/branch.js';
@@ -27,7 +28,7 @@ export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
-  ['alu', aluOps], ['bit', bitOps], ['bmi', bmiOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
+  ['alu', aluOps], ['avx', avxOps], ['bit', bitOps], ['bmi', bmiOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
   ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops], ['xsave', xsaveOps],
 ];
 
