@@ -15,9 +15,12 @@ import { PhysMemory } from '../phys-memory.js';
 import { Off } from '../state.js';
 import { Fault, Vector } from '../fault.js';
 
-/** The processor SSE handlers run on (its XMM0 is the destination/first source, XMM1 the second source). */
-const lane = new Processor(new PhysMemory(1 << 16));
-const L = lane.r;
+/**
+ * The processor SSE handlers run on (its XMM0 is the destination/first source, XMM1 the second source); created
+ * on first use (cpu.ts imports the table that imports this file).
+ */
+let lane: Cpu | null = null;
+let L: Uint32Array = new Uint32Array(0);
 const LX0 = Off.XMM >> 2, LX1 = (Off.XMM >> 2) + 4;
 /** Words 0..45 of the state: GPRs, RIP, RFLAGS and the lazy-flag record (copied for instructions that use them). */
 const CTX_WORDS = Off.SEL >> 2;
@@ -68,6 +71,8 @@ const IMM_PER_HALF: Readonly<Record<string, number>> = { Vblendps: 4, Vblendpd: 
 
 /** Build the handler of a VEX form from its SSE Code. */
 function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemonic: number, three: boolean, name: string): Exec {
+  if (lane === null) { lane = new Processor(new PhysMemory(1 << 16)); L = lane.r; }
+  const cpu = lane;
   const wide = d.regs[0]!.size === 32;
   const dst = d.regs[0]!.n;
   // the lane instruction: XMM0 [, XMM1 | GPR] [, imm8]
@@ -115,7 +120,7 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
         const k = srcShared ? 0 : 4 * h;
         L[LX1] = MEM[k]!; L[LX1 + 1] = MEM[k + 1]!; L[LX1 + 2] = MEM[k + 2]!; L[LX1 + 3] = MEM[k + 3]!;
       }
-      (h === 0 ? plan.exec : exec1)(lane);
+      (h === 0 ? plan.exec : exec1)(cpu);
       OUT[4 * h] = L[LX0]!; OUT[4 * h + 1] = L[LX0 + 1]!; OUT[4 * h + 2] = L[LX0 + 2]!; OUT[4 * h + 3] = L[LX0 + 3]!;
     }
     const k0 = halfIndex(dst, 0), k1 = halfIndex(dst, 1);
