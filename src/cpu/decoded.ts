@@ -1,6 +1,6 @@
 // A decoded instruction as plain data, extracted once from iced-x86's Instruction on a decode-cache miss.
 // Handlers are built from this record only, so no WASM object is touched while executing.
-import { Instruction, MemorySizeExt, OpKind, Register, RflagsBits } from 'iced-x86';
+import { EncodingKind, Instruction, MemorySizeExt, OpKind, Register, RflagsBits } from 'iced-x86';
 import type { CpuLevel } from './cpu-level.js';
 import { minimumLevel } from './instruction-level.js';
 
@@ -94,6 +94,8 @@ export interface Decoded {
   flagsRead: number;
   /** Operand size in bytes implied by the instruction (the size of operand 0 if it is a GPR or memory; 0 otherwise). */
   opSize: number;
+  /** Encoded with a VEX prefix (AVX): VCMPPS and friends take 32 predicates instead of 8. */
+  vex: boolean;
   /** The lowest CPU model (cpu-level.ts) that executes it; under a lower one it raises #UD. */
   level: CpuLevel;
   /** Recorder cache: row of the trace's code table for these bytes at this address (-1 until recorded). */
@@ -211,6 +213,7 @@ export function fromIced(ins: Instruction, bytes: Uint8Array): Decoded {
     flagsUndefined: archFlags(ins.rflagsUndefined),
     flagsWritten: archFlags(ins.rflagsModified),
     flagsRead: archFlags(ins.rflagsRead),
+    vex: ins.encoding === EncodingKind.VEX,
     level: minimumLevel(ins.code, ins.cpuidFeatures()),
     codeId: -1,
     logTier: -1,

@@ -7,6 +7,7 @@ import {
   legacyCodes, randomInsn, vexCodes, xmmValue, CodeInfo,
 } from './gen.js';
 import type { CpuLevel } from '../../src/cpu/cpu-level.js';
+import { implementedCodes } from '../../src/cpu/table.js';
 
 /** A family of the suite. */
 export interface Family {
@@ -889,7 +890,49 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, rcp, x87, system, smc, bmi];
+// ---- avx: AVX and AVX2 (x86-64-v3) ----------------------------------------------------------------------
+
+const AVX_FEATURES = new Set<number>([CpuidFeature.AVX, CpuidFeature.AVX2]);
+let avxList: number[] | undefined;
+/** Every AVX/AVX2 Code the generator can encode (the coverage line reports those without a handler). */
+const avxCodes = (): number[] => {
+  if (avxList) return avxList;
+  avxList = vexCodes().filter((c) => {
+    const ins = Instruction.create(c);
+    const feats = Array.from(ins.cpuidFeatures());
+    ins.free();
+    return feats.length > 0 && feats.every((f) => AVX_FEATURES.has(f)) && !/^VEX_V(ldmxcsr|stmxcsr|zeroall)/.test(Code[c] ?? '');
+  });
+  return avxList;
+};
+let avxDone: number[] | undefined;
+const avxImplemented = (): number[] => {
+  if (avxDone) return avxDone;
+  const impl = new Set(implementedCodes().map((c) => c.code));
+  // VRCPPS/VRSQRTPS and the scalar forms: the approximations differ between vendors; the rcp family judges
+  // the shared implementation (the SSE handlers, which the VEX forms run) against the vendor table
+  avxDone = avxCodes().filter((c) => impl.has(c) && !/^VEX_V(rcp|rsqrt)/.test(Code[c] ?? ''));
+  return avxDone;
+};
+
+const avx: Family = {
+  name: 'avx', count: 4000, codes: avxCodes, level: 3, needs: ['avx', 'avx2'], detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    dv.setUint32(24, randomMxcsr(rng), true);
+    const ymmh = new Uint8Array(256);
+    for (let i = 0; i < 16; i++) ymmh.set(xmmValue(rng), 16 * i);
+    ctx.ymmh = ymmh;
+    ctx.seq = rng.chance(0.2);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = rng.pick(avxImplemented()), ci = info(code);
+      randomInsn(ctx, code, { memP: 0.35, memOpts: () => ({ align: ci.memSize || 1, alignP: 0.95 }) });
+    }
+  },
+};
+
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, rcp, x87, system, smc, bmi, avx];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

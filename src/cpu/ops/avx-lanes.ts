@@ -61,6 +61,10 @@ interface Plan {
 
 /** Instructions whose RFLAGS result depends on all 256 bits. */
 const FLAG_WRITERS = new Set(['Vptest', 'Vtestps', 'Vtestpd']);
+/** 2-operand forms that write no vector register (flags, ECX): their destination is only read. */
+const READ_ONLY_DST = new Set(['Vcomiss', 'Vcomisd', 'Vucomiss', 'Vucomisd', 'Vpcmpistri', 'Vpcmpestri', 'Vpcmpestri64']);
+/** 2-operand forms whose vector result goes to XMM0 (PCMPxSTRM's mask). */
+const RESULT_IN_XMM0 = new Set(['Vpcmpistrm', 'Vpcmpestrm', 'Vpcmpestrm64']);
 /** Loads that keep their alignment check in the VEX form (#GP unless 16/32-byte aligned). */
 const ALIGNED = new Set(['Vmovdqa', 'Vmovaps', 'Vmovapd', 'Vmovntdqa']);
 
@@ -74,7 +78,8 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
   if (lane === null) { lane = new Processor(new PhysMemory(1 << 16)); L = lane.r; }
   const cpu = lane;
   const wide = d.regs[0]!.size === 32;
-  const dst = d.regs[0]!.n;
+  const dst = RESULT_IN_XMM0.has(name) ? 0 : d.regs[0]!.n;
+  const writesVec = !READ_ONLY_DST.has(name);
   // the lane instruction: XMM0 [, XMM1 | GPR] [, imm8]
   const ops: OpType[] = [], regs: (RegRef | undefined)[] = [];
   let srcOp = -1, usesCtx = d.flagsRead !== 0 || d.flagsWritten !== 0;
@@ -104,7 +109,7 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
     if (lo & alignMask) throw new Fault(Vector.GP, 0, 0, 0, `misaligned ${memSize}-byte AVX operand`);
     return lo;
   };
-  const dstIn = three ? -1 : dst; // a 2-operand form: the SSE instruction may read its destination (PTEST, COMISS)
+  const dstIn = three ? -1 : d.regs[0]!.n; // a 2-operand form: the SSE instruction may read its destination (PTEST, COMISS)
   const halves = wide ? 2 : 1;
   return (c) => {
     const r = c.r;
@@ -120,12 +125,19 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
         const k = srcShared ? 0 : 4 * h;
         L[LX1] = MEM[k]!; L[LX1 + 1] = MEM[k + 1]!; L[LX1 + 2] = MEM[k + 2]!; L[LX1 + 3] = MEM[k + 3]!;
       }
-      (h === 0 ? plan.exec : exec1)(cpu);
+      try {
+        (h === 0 ? plan.exec : exec1)(cpu);
+      } catch (e) {
+        r[MXCSR] = L[MXCSR]!; // #XM: the SIMD exception flags are set, nothing else changes
+        throw e;
+      }
       OUT[4 * h] = L[LX0]!; OUT[4 * h + 1] = L[LX0 + 1]!; OUT[4 * h + 2] = L[LX0 + 2]!; OUT[4 * h + 3] = L[LX0 + 3]!;
     }
     const k0 = halfIndex(dst, 0), k1 = halfIndex(dst, 1);
+    if (writesVec) {
     r[k0] = OUT[0]!; r[k0 + 1] = OUT[1]!; r[k0 + 2] = OUT[2]!; r[k0 + 3] = OUT[3]!;
     if (wide) { r[k1] = OUT[4]!; r[k1 + 1] = OUT[5]!; r[k1 + 2] = OUT[6]!; r[k1 + 3] = OUT[7]!; } else { r[k1] = 0; r[k1 + 1] = 0; r[k1 + 2] = 0; r[k1 + 3] = 0; }
+    }
     r[MXCSR] = L[MXCSR]!;
     if (usesCtx) {
       for (let w = 0; w < 32; w++) r[w] = L[w]!; // GPRs

@@ -74,11 +74,14 @@ function storer(d: Decoded, bytes: number, align = 0): (c: Cpu) => void {
   };
 }
 
-/** A move of `bytes` from operand 1 to operand 0 (loads, stores, register copies; `align` for VMOVDQA and friends). */
+/**
+ * A move of `bytes` from operand 1 to operand 0 (loads, stores, register copies; `align` for VMOVDQA and
+ * friends); the bytes beyond `bytes` of a register source are not moved (VMOVQ xmm, xmm zeroes bits 127:64).
+ */
 function move(bytes: number, align = 0): Builder {
   return (d) => {
-    const ld = loader(d, 1, T, align), st = storer(d, bytes, align);
-    return (c) => { ld(c); O.set(T); st(c); };
+    const ld = loader(d, 1, T, align), st = storer(d, bytes, align), words = bytes >> 2;
+    return (c) => { ld(c); for (let w = 0; w < 8; w++) O[w] = w < words ? T[w]! : 0; st(c); };
   };
 }
 
@@ -215,7 +218,7 @@ export const avxMoveOps: OpMap = {
   [Code.VEX_Vmovntpd_m128_xmm]: move(X, X), [Code.VEX_Vmovntpd_m256_ymm]: move(Y, Y),
   [Code.VEX_Vmovntdqa_xmm_m128]: move(X, X), [Code.VEX_Vmovntdqa_ymm_m256]: move(Y, Y),
   [Code.VEX_Vlddqu_xmm_m128]: move(X), [Code.VEX_Vlddqu_ymm_m256]: move(Y),
-  [Code.VEX_Vmovd_xmm_rm32]: move(X), [Code.VEX_Vmovq_xmm_rm64]: move(X), [Code.VEX_Vmovq_xmm_xmmm64]: move(X),
+  [Code.VEX_Vmovd_xmm_rm32]: move(4), [Code.VEX_Vmovq_xmm_rm64]: move(8), [Code.VEX_Vmovq_xmm_xmmm64]: move(8),
   [Code.VEX_Vmovd_rm32_xmm]: move(4), [Code.VEX_Vmovq_rm64_xmm]: move(8), [Code.VEX_Vmovq_xmmm64_xmm]: move(8),
   [Code.VEX_Vpbroadcastb_xmm_xmmm8]: broadcast(1, X), [Code.VEX_Vpbroadcastb_ymm_xmmm8]: broadcast(1, Y),
   [Code.VEX_Vpbroadcastw_xmm_xmmm16]: broadcast(2, X), [Code.VEX_Vpbroadcastw_ymm_xmmm16]: broadcast(2, Y),
