@@ -74,35 +74,44 @@ const SHARED_COUNT = /^Vps(ll|rl|ra)[wdq]$/;
 const IMM_PER_HALF: Readonly<Record<string, number>> = { Vblendps: 4, Vblendpd: 2, Vshufpd: 2, Vmpsadbw: 3 };
 
 /** Build the handler of a VEX form from its SSE Code. */
-function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemonic: number, three: boolean, name: string): Exec {
+function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemonic: number, three: boolean, name: string, gprSource: boolean): Exec {
   if (lane === null) { lane = new Processor(new PhysMemory(1 << 16)); L = lane.r; }
   const cpu = lane;
   const wide = d.regs[0]!.size === 32;
   const dst = RESULT_IN_XMM0.has(name) ? 0 : d.regs[0]!.n;
-  const writesVec = !READ_ONLY_DST.has(name);
+  const writesVec = !READ_ONLY_DST.has(name) && d.regs[0]!.cls !== RegClass.GPR;
+  const writesGpr = d.regs[0]!.cls === RegClass.GPR || name.startsWith('Vpcmpestri') || name.startsWith('Vpcmpistri');
   // the lane instruction: XMM0 [, XMM1 | GPR] [, imm8]
   const ops: OpType[] = [], regs: (RegRef | undefined)[] = [];
   let srcOp = -1, usesCtx = d.flagsRead !== 0 || d.flagsWritten !== 0;
   const vexOps = three ? [0, ...Array.from({ length: d.opCount - 2 }, (_, i) => i + 2)] : Array.from({ length: d.opCount }, (_, i) => i);
+  const gprDst = d.regs[0]!.cls === RegClass.GPR; // VCVTTSD2SI r, xmm/m64 and friends
+  let memInGpr = false;
   for (const [k, i] of vexOps.entries()) {
-    if (k === 0) { ops.push(OpType.REG); regs.push(XMM0); continue; }
+    if (k === 0) { ops.push(OpType.REG); regs.push(gprDst ? d.regs[0] : XMM0); if (gprDst) usesCtx = true; continue; }
     const t = d.ops[i]!;
     if (t === OpType.IMM) { ops.push(OpType.IMM); regs.push(undefined); continue; }
+    if (t === OpType.MEM && gprSource) { // r/m32, r/m64, r32/m8 sources: the memory value goes to the lane's RAX
+      ops.push(OpType.REG); regs.push({ cls: RegClass.GPR, n: 0, size: Math.max(4, d.mem!.size), high8: false });
+      srcOp = i; memInGpr = true; usesCtx = true; continue;
+    }
     if (t === OpType.REG && d.regs[i]!.cls === RegClass.GPR) { ops.push(OpType.REG); regs.push(d.regs[i]); usesCtx = true; continue; }
     ops.push(OpType.REG); regs.push(XMM1); srcOp = i;
   }
-  const ld: Decoded = { ...d, code: legacyCode, mnemonic: legacyMnemonic, opCount: ops.length, ops, regs, mem: undefined, logTier: -1, codeId: -1 };
+  // INSERTPS from memory ignores imm8[7:6] (the source element); the lane reads the value from its XMM1 element 0
+  const imm = name === 'Vinsertps' && d.ops[2] === OpType.MEM ? d.immLo & 0x3f : d.immLo;
+  const ld: Decoded = { ...d, code: legacyCode, mnemonic: legacyMnemonic, opCount: ops.length, ops, regs, mem: undefined, immLo: imm, logTier: -1, codeId: -1 };
   const perHalf = IMM_PER_HALF[name];
   const execs = [legacy.build(ld)];
   if (wide && perHalf !== undefined) execs.push(legacy.build({ ...ld, immLo: (d.immLo >>> perHalf) & 0xff }));
   const exec1 = execs[execs.length - 1]!;
   const plan: Plan = { exec: execs[0]!, three, srcOp };
   const src1 = three ? d.regs[1]!.n : -1;
-  const srcIsMem = srcOp >= 0 && d.ops[srcOp] === OpType.MEM;
-  const srcReg = srcOp >= 0 && !srcIsMem ? d.regs[srcOp]!.n : -1;
-  const srcShared = srcOp >= 0 && wide && (srcIsMem ? (d.mem?.size ?? 0) <= 16 : d.regs[srcOp]!.size === 16);
-  const memSize = srcIsMem ? d.mem!.size : 0;
-  const ea0 = srcIsMem ? eaOf(memOf(d)) : null;
+  const srcIsMem = srcOp >= 0 && d.ops[srcOp] === OpType.MEM && !memInGpr;
+  const srcReg = srcOp >= 0 && !srcIsMem && !memInGpr ? d.regs[srcOp]!.n : -1;
+  const srcShared = srcOp >= 0 && !memInGpr && wide && (srcIsMem ? (d.mem?.size ?? 0) <= 16 : d.regs[srcOp]!.size === 16);
+  const memSize = srcIsMem || memInGpr ? d.mem!.size : 0;
+  const ea0 = srcIsMem || memInGpr ? eaOf(memOf(d)) : null;
   const alignMask = ALIGNED.has(name) ? memSize - 1 : 0;
   const ea = ea0 === null || alignMask === 0 ? ea0 : (c: Cpu): number => {
     const lo = ea0(c);
@@ -115,7 +124,9 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
     const r = c.r;
     if (ea !== null) { const lo = ea(c); readMem(c, lo, c.hi, memSize); }
     if (usesCtx) for (let w = 0; w < CTX_WORDS; w++) L[w] = r[w]!;
+    if (memInGpr) { L[0] = MEM[0]!; L[1] = MEM[1]!; }
     L[MXCSR] = r[MXCSR]!;
+    let xm: Fault | null = null;
     for (let h = 0; h < halves; h++) {
       if (src1 >= 0 || dstIn >= 0) { const k = halfIndex(src1 >= 0 ? src1 : dstIn, h); L[LX0] = r[k]!; L[LX0 + 1] = r[k + 1]!; L[LX0 + 2] = r[k + 2]!; L[LX0 + 3] = r[k + 3]!; }
       if (srcReg >= 0) {
@@ -128,10 +139,17 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
       try {
         (h === 0 ? plan.exec : exec1)(cpu);
       } catch (e) {
-        r[MXCSR] = L[MXCSR]!; // #XM: the SIMD exception flags are set, nothing else changes
-        throw e;
+        if (!(e instanceof Fault) || e.vector !== Vector.XM) throw e;
+        xm = e; // #XM: the other half is still evaluated (the processor computes every lane's flags first)
       }
       OUT[4 * h] = L[LX0]!; OUT[4 * h + 1] = L[LX0 + 1]!; OUT[4 * h + 2] = L[LX0 + 2]!; OUT[4 * h + 3] = L[LX0 + 3]!;
+    }
+    if (xm !== null) {
+      // the flags of all lanes are set, nothing else changes; with an unmasked pre-computation exception (invalid,
+      // denormal, divide-by-zero) anywhere only the pre-computation flags are reported (SDM vol. 1, 11.5.2)
+      const before = r[MXCSR]!, added = L[MXCSR]! & ~before & 0x3f, unmasked = added & ~(before >>> 7) & 0x3f;
+      r[MXCSR] = (before | ((unmasked & 7) !== 0 ? added & 7 : added)) >>> 0;
+      throw xm;
     }
     const k0 = halfIndex(dst, 0), k1 = halfIndex(dst, 1);
     if (writesVec) {
@@ -140,7 +158,7 @@ function buildLanes(d: Decoded, legacy: OpSpec, legacyCode: number, legacyMnemon
     }
     r[MXCSR] = L[MXCSR]!;
     if (usesCtx) {
-      for (let w = 0; w < 32; w++) r[w] = L[w]!; // GPRs
+      if (writesGpr) for (let w = 0; w < 32; w++) r[w] = L[w]!; // GPRs
       for (let w = (Off.RFLAGS >> 2); w < CTX_WORDS; w++) r[w] = L[w]!; // RFLAGS and the lazy record
     }
   };
@@ -163,8 +181,9 @@ export function laneOps(table: (code: number) => OpSpec | undefined, exclude: Re
     const vex = name.slice(4); // Vpcmpeqb_ymm_ymm_ymmm256
     const mnemonic = vex.split('_')[0]!;
     const toks = tokens(vex);
-    if (toks.length < 2 || !/^(xmm|ymm)$/.test(toks[0]!)) continue;
-    if (!toks.every((t) => /^(xmm|ymm|xmmm\d+|ymmm\d+|r32|r64|imm8)$/.test(t))) continue;
+    if (toks.length < 2 || !/^(xmm|ymm|r32|r64)$/.test(toks[0]!)) continue;
+    if (!toks.every((t) => /^(xmm|ymm|xmmm\d+|ymmm\d+|r32|r64|rm32|rm64|r32m8|r64m8|r32m16|r64m16|imm8)$/.test(t))) continue;
+    const gprSource = toks.slice(1).some((t) => /^(rm|r32m|r64m)/.test(t));
     const wide = toks[0] === 'ymm';
     if (!wide && toks.some((t) => t.startsWith('ymm'))) continue; // narrowing (VCVTPD2PS xmm, ymm/m256): not in-lane
     if (wide && FLAG_WRITERS.has(mnemonic)) continue; // flags from both halves (VPTEST ymm): avx-move.ts
@@ -181,7 +200,7 @@ export function laneOps(table: (code: number) => OpSpec | undefined, exclude: Re
       const spec = table(legacyCode);
       if (spec === undefined) continue;
       const legacyMnemonic = (Mnemonic as unknown as Record<string, number>)[base] ?? 0;
-      const build: Builder = (d) => buildLanes(d, spec, legacyCode, legacyMnemonic, three, mnemonic);
+      const build: Builder = (d) => buildLanes(d, spec, legacyCode, legacyMnemonic, three, mnemonic, gprSource);
       (map as Record<number, OpSpec>)[code] = { build, writes: spec.writes };
       break;
     }

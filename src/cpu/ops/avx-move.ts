@@ -197,6 +197,25 @@ const vpblendd: Builder = (d) => {
   };
 };
 
+/** VMOVSS/VMOVSD xmm, xmm, xmm and VMOVLPS/VMOVHPS (PD) xmm, xmm, m64: src1 with `words` words at `at` from operand 2. */
+function merge(at: number, words: number): Builder {
+  return (d) => {
+    const a = d.regs[1]!.n, ld = loader(d, 2, T), n = d.regs[0]!.n;
+    return (c) => {
+      ld(c);
+      for (let w = 0; w < 4; w++) O[w] = c.r[word(a, w)]!;
+      for (let w = 0; w < words; w++) O[at + w] = T[w]!;
+      putVec(c, n, 16);
+    };
+  };
+}
+
+/** VMOVHPS/VMOVHPD m64, xmm: the high quadword. */
+const storeHigh: Builder = (d) => {
+  const s = d.regs[1]!.n, st = storer(d, 8);
+  return (c) => { O[0] = c.r[word(s, 2)]!; O[1] = c.r[word(s, 3)]!; st(c); };
+};
+
 const X = 16, Y = 32;
 
 /** AVX/AVX2 moves and permutes keyed by iced Code. */
@@ -220,6 +239,14 @@ export const avxMoveOps: OpMap = {
   [Code.VEX_Vlddqu_xmm_m128]: move(X), [Code.VEX_Vlddqu_ymm_m256]: move(Y),
   [Code.VEX_Vmovd_xmm_rm32]: move(4), [Code.VEX_Vmovq_xmm_rm64]: move(8), [Code.VEX_Vmovq_xmm_xmmm64]: move(8),
   [Code.VEX_Vmovd_rm32_xmm]: move(4), [Code.VEX_Vmovq_rm64_xmm]: move(8), [Code.VEX_Vmovq_xmmm64_xmm]: move(8),
+  [Code.VEX_Vmovss_xmm_xmm_xmm]: merge(0, 1), [Code.VEX_Vmovss_xmm_xmm_xmm_0F11]: merge(0, 1),
+  [Code.VEX_Vmovsd_xmm_xmm_xmm]: merge(0, 2), [Code.VEX_Vmovsd_xmm_xmm_xmm_0F11]: merge(0, 2),
+  [Code.VEX_Vmovss_xmm_m32]: move(4), [Code.VEX_Vmovsd_xmm_m64]: move(8),
+  [Code.VEX_Vmovss_m32_xmm]: move(4), [Code.VEX_Vmovsd_m64_xmm]: move(8),
+  [Code.VEX_Vmovlps_xmm_xmm_m64]: merge(0, 2), [Code.VEX_Vmovlpd_xmm_xmm_m64]: merge(0, 2),
+  [Code.VEX_Vmovhps_xmm_xmm_m64]: merge(2, 2), [Code.VEX_Vmovhpd_xmm_xmm_m64]: merge(2, 2),
+  [Code.VEX_Vmovlps_m64_xmm]: move(8), [Code.VEX_Vmovlpd_m64_xmm]: move(8),
+  [Code.VEX_Vmovhps_m64_xmm]: storeHigh, [Code.VEX_Vmovhpd_m64_xmm]: storeHigh,
   [Code.VEX_Vpbroadcastb_xmm_xmmm8]: broadcast(1, X), [Code.VEX_Vpbroadcastb_ymm_xmmm8]: broadcast(1, Y),
   [Code.VEX_Vpbroadcastw_xmm_xmmm16]: broadcast(2, X), [Code.VEX_Vpbroadcastw_ymm_xmmm16]: broadcast(2, Y),
   [Code.VEX_Vpbroadcastd_xmm_xmmm32]: broadcast(4, X), [Code.VEX_Vpbroadcastd_ymm_xmmm32]: broadcast(4, Y),
