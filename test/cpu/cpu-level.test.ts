@@ -32,9 +32,10 @@ describe('CPUID per CPU model', () => {
     expect(bit(cpuidAt(1, 0x80000001)[2]!, 0)).toBe(0);
   });
 
-  it('x86-64-v3 adds AVX, FMA, F16C, MOVBE, XSAVE, OSXSAVE (from CR4), BMI1, AVX2, BMI2, LZCNT', () => {
+  it('x86-64-v3 adds AVX, MOVBE, XSAVE, OSXSAVE (from CR4), BMI1, AVX2, BMI2, LZCNT (not FMA, F16C: not implemented)', () => {
     const [, , c] = cpuidAt(3, 1);
-    for (const n of [0, 9, 12, 13, 19, 20, 22, 23, 26, 27, 28, 29]) expect(bit(c, n), `ECX bit ${n}`).toBe(1);
+    for (const n of [0, 9, 13, 19, 20, 22, 23, 26, 27, 28]) expect(bit(c, n), `ECX bit ${n}`).toBe(1);
+    for (const n of [12, 29]) expect(bit(c, n), `ECX bit ${n}`).toBe(0);
     const [, b7] = cpuidAt(3, 7, 0);
     for (const n of [3, 5, 8]) expect(bit(b7!, n), `leaf 7 EBX bit ${n}`).toBe(1);
     expect(bit(cpuidAt(3, 0x80000001)[2]!, 5)).toBe(1); // LZCNT
