@@ -16,6 +16,9 @@ done
 # the compute workload as compilers target x86-64-v2 today (auto-vectorised with SSSE3/SSE4.1/SSE4.2, POPCNT)
 musl-gcc $CFLAGS -O3 -march=x86-64-v2 -static -no-pie -o bin/compute-v2-musl src/compute.c -lm
 gcc $CFLAGS -O3 -march=x86-64-v2 -static -no-pie -o bin/compute-v2-glibc src/compute.c -lm
+# and x86-64-v3 (AVX2, BMI2, FMA, MOVBE): run with --cpu x86-64-v3
+musl-gcc $CFLAGS -O3 -march=x86-64-v3 -static -no-pie -o bin/compute-v3-musl src/compute.c -lm
+gcc $CFLAGS -O3 -march=x86-64-v3 -static -no-pie -o bin/compute-v3-glibc src/compute.c -lm
 # Debian's musl-gcc.specs does not support -static-pie (it links libc.so and Scrt1.o), so link by hand the
 # way musl's own static-PIE support expects: rcrt1.o (self-relocating start) + libc.a, no PT_INTERP.
 M=/usr/lib/x86_64-linux-musl

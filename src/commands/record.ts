@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { cpuFlag, cpuFlagLevel } from '../cli/cpu-flag.js';
 import { TraceCommand } from '../cli/trace-command.js';
 import { statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +68,7 @@ export default class Record extends TraceCommand {
     'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
     seed: Flags.string({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical (a 64-bit integer, decimal or 0x hex)' }),
     strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would; the trace ends there' }),
+    cpu: cpuFlag,
   };
 
   async run(): Promise<void> {
@@ -91,7 +93,7 @@ export default class Record extends TraceCommand {
     process.on('SIGTERM', onSignal);
     const res = await recordAsync({
       image, args: guestArgs, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, out,
-      maxSteps: flags['max-steps'], strict: flags.strict, checkpointEvery: flags['checkpoint-every'],
+      maxSteps: flags['max-steps'], strict: flags.strict, checkpointEvery: flags['checkpoint-every'], cpu: cpuFlagLevel(flags.cpu),
       random: seed === undefined ? undefined : seededRandom(seed),
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
     }, control);

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { cpuFlag, cpuFlagLevel } from '../cli/cpu-flag.js';
 import { TraceCommand } from '../cli/trace-command.js';
 import { writeSync } from 'node:fs';
 import { runProgram, unsupportedLine } from '../guest/run-program.js';
@@ -17,6 +18,7 @@ export default class Run extends TraceCommand {
     '<%= config.bin %> run guests/bin/readfile-musl --root guests/root -- data/input.txt',
     '<%= config.bin %> run /bin/busybox --stdin notes.txt -- sort',
     '<%= config.bin %> run /usr/bin/python3 -- -c \'print(6 * 7)\'',
+    '<%= config.bin %> run --cpu x86-64-v3 guests/bin/hello-musl',
   ];
 
   static override strict = false;
@@ -33,6 +35,7 @@ export default class Run extends TraceCommand {
     }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
     strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would' }),
+    cpu: cpuFlag,
   };
 
   async run(): Promise<void> {
@@ -46,7 +49,7 @@ export default class Run extends TraceCommand {
       writeSync(2, `trace run: ${bad}\n`);
       process.exit(2);
     }
-    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, strict: flags.strict });
+    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, strict: flags.strict, cpu: cpuFlagLevel(flags.cpu) });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);
       process.exit(2);

@@ -12,6 +12,7 @@ import { CompiledBlock, compileBlock, compileLoggingBlock, LoggingBlock } from '
 import type { MemLog } from './mem-log.js';
 import type { StepLog } from './step-log.js';
 import { HostValues, modelHostValues } from './host-values.js';
+import { type CpuLevel, DEFAULT_CPU_LEVEL } from './cpu-level.js';
 
 /** An instruction handler: a function of the machine only (operands are bound when it is built). */
 export type Exec = (c: Cpu) => void;
@@ -123,6 +124,10 @@ export class Cpu {
   };
   /** The last exception raised (delivered or exited), for diagnostics and the recorder. */
   lastFault: Fault | null = null;
+  /** Address of the instruction that raised lastFault, lo half (diagnostics). */
+  lastFaultRipLo = 0;
+  /** Address of the instruction that raised lastFault, hi half. */
+  lastFaultRipHi = 0;
   /** Return from run() after delivering an exception (the recorder's fault step). */
   stopOnFault = false;
   /** Compile hot blocks to JavaScript (off: every instruction goes through its handler). */
@@ -135,6 +140,8 @@ export class Cpu {
   mlog: MemLog | null = null;
   /** Where RDTSC, RDTSCP and RDRAND get their values (a recording logs them, a replay feeds them back). */
   host: HostValues = modelHostValues();
+  /** The CPU model (`--cpu`): what CPUID advertises and which instructions execute. Change it with setLevel. */
+  level: CpuLevel = DEFAULT_CPU_LEVEL;
   /** Address and values of the access being logged (MemLog.accessWords). */
   private readonly mw = new Uint32Array(6);
 
@@ -168,6 +175,7 @@ export class Cpu {
     this.blocks = new Array<Map<number, Block> | undefined>(mem.size >>> 12);
     this.crossInto = new Uint8Array(mem.size >>> 12);
     this.r[Off.PAT >> 2] = 0x00070406; this.r[(Off.PAT >> 2) + 1] = 0x00070406; // IA32_PAT reset value
+    this.r[Off.XCR0 >> 2] = 1; // XCR0 reset value: x87 only
     this.syncCpl();
   }
 
@@ -497,6 +505,12 @@ export class Cpu {
     }
   }
 
+  /** Select the CPU model; decoded code is dropped (its handlers were built for the previous model). */
+  setLevel(level: CpuLevel): void {
+    this.level = level;
+    this.invalidateAllCode();
+  }
+
   /** Drop all decoded code (state restore). */
   invalidateAllCode(): void {
     this.chainGen++;
@@ -563,7 +577,7 @@ export class Cpu {
         }
         if (!crossing && pos + ins.length > buf.length) break;
         const d = fromIced(ins, buf.subarray(pos, pos + ins.length));
-        insns.push(d); execs.push(lookupHandler(d));
+        insns.push(d); execs.push(lookupHandler(d, this.level));
         if (crossing || endsBlock(d, ins.flowControl !== FlowControl.Next, ins.isStringInstruction) || decoder.position >= buf.length || insns.length >= 256) break;
       }
     } finally {
@@ -791,6 +805,7 @@ export class Cpu {
     const r = this.r;
     if (ipLo !== -1) { r[RIP] = ipLo; r[RIP + 1] = ipHi; }
     this.lastFault = e;
+    this.lastFaultRipLo = r[RIP]!; this.lastFaultRipHi = r[RIP + 1]!;
     // a faulting attempt is a step (the trace records it)
     this.icount++; this.budget--;
     if ((this.controls.exceptionBitmap >>> e.vector) & 1) {

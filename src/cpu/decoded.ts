@@ -1,6 +1,8 @@
 // A decoded instruction as plain data, extracted once from iced-x86's Instruction on a decode-cache miss.
 // Handlers are built from this record only, so no WASM object is touched while executing.
-import { Instruction, MemorySizeExt, OpKind, Register, RflagsBits } from 'iced-x86';
+import { EncodingKind, Instruction, MemorySizeExt, OpKind, Register, RflagsBits } from 'iced-x86';
+import type { CpuLevel } from './cpu-level.js';
+import { minimumLevel } from './instruction-level.js';
 
 /** Operand kinds as the handlers see them. */
 export const enum OpType { NONE = 0, REG = 1, MEM = 2, IMM = 3, BRANCH = 4 }
@@ -92,6 +94,10 @@ export interface Decoded {
   flagsRead: number;
   /** Operand size in bytes implied by the instruction (the size of operand 0 if it is a GPR or memory; 0 otherwise). */
   opSize: number;
+  /** Encoded with a VEX prefix (AVX): VCMPPS and friends take 32 predicates instead of 8. */
+  vex: boolean;
+  /** The lowest CPU model (cpu-level.ts) that executes it; under a lower one it raises #UD. */
+  level: CpuLevel;
   /** Recorder cache: row of the trace's code table for these bytes at this address (-1 until recorded). */
   codeId: number;
   /** Recorder cache: the Tier of what the instruction can write (written-state.ts; -1 until computed). */
@@ -123,6 +129,7 @@ export function regRef(r: Register): RegRef {
   if (r >= Register.RAX && r <= Register.R15) return { cls: RegClass.GPR, n: r - Register.RAX, size: 8, high8: false };
   if (r >= Register.ES && r <= Register.GS) return { cls: RegClass.SEG, n: r - Register.ES, size: 2, high8: false };
   if (r >= Register.XMM0 && r <= Register.XMM15) return { cls: RegClass.XMM, n: r - Register.XMM0, size: 16, high8: false };
+  if (r >= Register.YMM0 && r <= Register.YMM15) return { cls: RegClass.XMM, n: r - Register.YMM0, size: 32, high8: false };
   if (r >= Register.ST0 && r <= Register.ST7) return { cls: RegClass.ST, n: r - Register.ST0, size: 10, high8: false };
   if (r >= Register.MM0 && r <= Register.MM7) return { cls: RegClass.MM, n: r - Register.MM0, size: 8, high8: false };
   if (r >= Register.CR0 && r <= Register.CR15) return { cls: RegClass.CR, n: r - Register.CR0, size: 8, high8: false };
@@ -206,6 +213,8 @@ export function fromIced(ins: Instruction, bytes: Uint8Array): Decoded {
     flagsUndefined: archFlags(ins.rflagsUndefined),
     flagsWritten: archFlags(ins.rflagsModified),
     flagsRead: archFlags(ins.rflagsRead),
+    vex: ins.encoding === EncodingKind.VEX,
+    level: minimumLevel(ins.code, ins.cpuidFeatures()),
     codeId: -1,
     logTier: -1,
     opSize: regs[0]?.cls === RegClass.GPR ? regs[0].size : ops[0] === OpType.MEM ? (mem?.size ?? 0) : 0,

@@ -14,6 +14,11 @@ export interface OpSpec {
    * own facts, read by written-state.ts together with iced's.
    */
   writes?: number;
+  /**
+   * Builds the handler under a CPU model below the instruction's (Decoded.level) when its encoding means another
+   * instruction there (TZCNT is BSF without BMI1); without it such a model raises #UD.
+   */
+  below?: Builder;
   /** The instruction takes a value from the host (Cpu.host: RDTSC, RDTSCP, RDRAND), which a recording logs as an input. */
   host?: boolean;
 }

@@ -178,3 +178,10 @@ export function notImplemented(d: Decoded, name: string): Exec {
   const detail = `unsupported instruction ${name} (${hex})`;
   return () => { throw new Fault(Vector.UD, 0, 0, 0, detail); };
 }
+
+/** A handler raising #UD for an instruction the selected CPU model (`--cpu`) does not have. */
+export function outsideModel(d: Decoded, name: string, needs: string, model: string): Exec {
+  const hex = Array.from(d.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const detail = `instruction ${name} (${hex}) needs --cpu ${needs}; the CPU model is ${model}`;
+  return () => { throw new Fault(Vector.UD, 0, 0, 0, detail); };
+}

@@ -60,7 +60,9 @@ export const enum Off {
   XMM = 544, // 16 x 16 bytes: XMM0..XMM15
   PAT = 800, // u64: IA32_PAT
   CR8 = 808, // u32: task-priority register (CR8)
-  SIZE = 816, // total bytes
+  XCR0 = 816, // u64: extended control register 0 (XSETBV): bit 0 x87, 1 SSE, 2 AVX (YMM upper halves) enabled
+  YMMH = 824, // 16 x 16 bytes: bits 255:128 of YMM0..YMM15 (bits 127:0 are XMM0..XMM15)
+  SIZE = 1080, // total bytes
 }
 
 /** RFLAGS bit masks (architectural positions). */
@@ -116,5 +118,7 @@ export class CpuState {
   /** Overwrite the state from a snapshot. */
   restore(bytes: Uint8Array): void {
     this.u8.set(bytes.subarray(0, Off.SIZE));
+    // a shorter snapshot (a trace written before XCR0 and the YMM upper halves existed) had them at reset values
+    if (bytes.length < Off.SIZE) { this.u8.fill(0, bytes.length); if (bytes.length <= Off.XCR0) this.u32[Off.XCR0 >> 2] = 1; }
   }
 }

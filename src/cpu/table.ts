@@ -2,11 +2,14 @@
 // boundaries and the "not implemented" diagnostics all derive from this one table.
 import { Code } from 'iced-x86';
 import type { Exec } from './cpu.js';
+import { type CpuLevel, cpuLevelName } from './cpu-level.js';
 import type { Decoded } from './decoded.js';
 import type { OpMap, OpSpec } from './op-spec.js';
-import { notImplemented } from './operands.js';
+import { notImplemented, outsideModel } from './operands.js';
 import { aluOps } from './ops/alu.js';
+import { avxOps } from './ops/avx.js';
 import { bitOps } from './ops/bit.js';
+import { bmiOps } from './ops/bmi.js';
 import { branchOps } from './ops/branch.js';
 import { crc32Ops } from './ops/crc32.js';
 import { miscOps } from './ops/misc.js';
@@ -19,13 +22,14 @@ import { stackOps } from './ops/stack.js';
 import { stringOps } from './ops/string.js';
 import { systemOps } from './ops/system.js';
 import { x87Ops } from './ops/x87.js';
+import { xsaveOps } from './ops/xsave.js';
 
 export type { OpMap, OpSpec } from './op-spec.js';
 
 /** All families, in one list. */
 const FAMILIES: readonly (readonly [string, OpMap])[] = [
-  ['alu', aluOps], ['bit', bitOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
-  ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops],
+  ['alu', aluOps], ['avx', avxOps], ['bit', bitOps], ['bmi', bmiOps], ['branch', branchOps], ['crc32', crc32Ops], ['misc', miscOps], ['mmx', mmxOps], ['mov', movOps], ['muldiv', muldivOps],
+  ['shift', shiftOps], ['sse', sseOps], ['stack', stackOps], ['string', stringOps], ['system', systemOps], ['x87', x87Ops], ['xsave', xsaveOps],
 ];
 
 const TABLE: (OpSpec | undefined)[] = [];
@@ -56,10 +60,15 @@ export function implementedCodes(): { code: number; name: string; family: string
   return out;
 }
 
-/** Build the handler for a decoded instruction, or a #UD handler naming it when it is not implemented. */
-export function lookupHandler(d: Decoded): Exec {
+/**
+ * Build the handler for a decoded instruction, or a #UD handler naming it when it is not implemented or not
+ * part of the selected CPU model (`level`, cpu-level.ts).
+ */
+export function lookupHandler(d: Decoded, level: CpuLevel): Exec {
   const spec = TABLE[d.code];
   if (spec === undefined) return notImplemented(d, Code[d.code] ?? `code ${d.code}`);
+  if (d.level > level && spec.below !== undefined) return spec.below(d);
+  if (d.level > level) return outsideModel(d, Code[d.code] ?? `code ${d.code}`, cpuLevelName(d.level), cpuLevelName(level));
   return spec.build(d);
 }
 

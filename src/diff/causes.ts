@@ -2,12 +2,14 @@
 // value (the inputs table: auxv random bytes, read() data, clock, ...) and system-call result, paired in order.
 // Each difference carries the step it reached the guest at, so the diff can name the one that explains the
 // divergence and say which came first.
+import { cpuLevelName } from '../cpu/cpu-level.js';
+import { traceCpuLevel } from '../trace/schema.js';
 import { TraceReader } from '../trace/trace-reader.js';
 
 /** One difference in the runs' inputs. */
 export interface Cause {
-  /** image (another program file) | argv | env | input (inputs table row; `input` says which kind) | syscall-result. */
-  readonly kind: 'image' | 'argv' | 'env' | 'input' | 'syscall-result';
+  /** image (another program file) | cpu (another CPU model, --cpu) | argv | env | input (inputs table row; `input` says which kind) | syscall-result. */
+  readonly kind: 'image' | 'cpu' | 'argv' | 'env' | 'input' | 'syscall-result';
   /** The inputs-table kind (auxv-random, read, ...) or the system call name. */
   readonly what: string;
   /** Step in A and B it reached the guest at (-1: before the first step). */
@@ -79,6 +81,9 @@ export function findCauses(a: TraceReader, b: TraceReader, callsA: readonly Sysc
   if (ma.imageSha256 !== mb.imageSha256) {
     out.push({ kind: 'image', what: 'program', seqA: -1, seqB: -1, description: 'the program images differ', a: `${ma.image} (sha256 ${ma.imageSha256.slice(0, 12)})`, b: `${mb.image} (sha256 ${mb.imageSha256.slice(0, 12)})` });
   }
+  // another CPU model: CPUID differs from the first step, and libraries choose other routines (glibc's ifuncs)
+  const cpuA = cpuLevelName(traceCpuLevel(ma)), cpuB = cpuLevelName(traceCpuLevel(mb));
+  if (cpuA !== cpuB) out.push({ kind: 'cpu', what: 'cpu model', seqA: -1, seqB: -1, description: 'the CPU models (--cpu) differ', a: cpuA, b: cpuB });
   // argv[0] is the image path: another path to the same program does not matter
   listDiff('argv', ma.argv, mb.argv, ma.imageSha256 === mb.imageSha256 ? 1 : 0);
   listDiff('env', ma.env, mb.env, 0);

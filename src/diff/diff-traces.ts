@@ -136,6 +136,8 @@ function pickCause(causes: readonly Cause[], seq: number, calls: readonly Syscal
   const call = syscallAt(calls, seq);
   const same = before.find((c) => c.seqA === seq || c.seqB === seq || (call !== undefined && c.kind === 'syscall-result' && c.seqA >= call.entry && c.seqA <= (call.ret < 0 ? Infinity : call.ret)));
   if (same !== undefined) return { ...same, reason: 'received at the divergent step' };
+  const cpu = before.find((c) => c.kind === 'cpu');
+  if (cpu !== undefined) return { ...cpu, reason: 'different CPU models: CPUID answers differ, so code picks other routines' };
   const readRows = memA.filter((m) => m.access === 'r');
   const reads = readRows.map((m) => BigInt(`0x${m.address}`));
   const valueBytes = readRows.map((m) => {

@@ -3,6 +3,8 @@
 // (VMCALL services, fatal events); the plain runner and the recorder both drive the VM through it.
 import { isAbsolute, resolve } from 'node:path';
 import { Cpu } from '../cpu/cpu.js';
+import { VECTOR_NAMES } from '../cpu/fault.js';
+import { type CpuLevel, DEFAULT_CPU_LEVEL } from '../cpu/cpu-level.js';
 import { loggedHostValues, modelHostValues } from '../cpu/host-values.js';
 import { PhysMemory } from '../cpu/phys-memory.js';
 import { Off } from '../cpu/state.js';
@@ -56,6 +58,8 @@ export interface MachineOptions {
   strict?: boolean;
   /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's). */
   clock?: () => bigint;
+  /** The CPU model (--cpu; default x86-64-v2). */
+  cpu?: CpuLevel;
 }
 
 /** How a service call ended. */
@@ -108,6 +112,7 @@ export class GuestMachine {
   static create(o: MachineOptions): GuestMachine | LoadFailure {
     const mem = new PhysMemory(o.memory ?? DEFAULT_MEMORY);
     const cpu = new Cpu(mem);
+    cpu.setLevel(o.cpu ?? DEFAULT_CPU_LEVEL);
     const obs = o.observer ?? {};
     const sink = (linear: bigint, phys: number, bytes: Uint8Array): void => obs.hostWrite?.(linear, phys, bytes);
     const as = new AddressSpace(mem, sink, (p, n) => cpu.notifyPhysWrite(p, n));
@@ -231,7 +236,8 @@ export class GuestMachine {
       case Service.FATAL: {
         const vector = Number(this.reg(7) & 0xffn);
         const sig = signalForVector(vector);
-        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: `${String(this.cpu.lastFault ?? `vector ${vector}`)}` };
+        const f = this.cpu.lastFault, at = (BigInt(this.cpu.lastFaultRipHi) << 32n) | BigInt(this.cpu.lastFaultRipLo);
+        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: f === null ? `vector ${vector}` : `${VECTOR_NAMES[f.vector] ?? `vector ${f.vector}`} at 0x${at.toString(16)}${f.detail ? `: ${f.detail}` : ''}` };
       }
       default:
         return { kind: 'error', message: `VMCALL from ${routine.name}` };

@@ -3,6 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { utf8ToBStr } from './linux/byte-string.js';
 import { writeThroughPath } from './linux/overlay.js';
+import type { CpuLevel } from '../cpu/cpu-level.js';
 import { GuestMachine, MachineObserver, ServiceOutcome } from './machine.js';
 import { type UnsupportedSyscall, formatUnsupported } from './linux/unsupported.js';
 
@@ -29,6 +30,8 @@ export interface ProgramSpec {
   strict?: boolean;
   /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's); tests fix it. */
   clock?: () => bigint;
+  /** The CPU model (--cpu; default x86-64-v2). */
+  cpu?: CpuLevel;
   /** Host fds for stdout and stderr (default 1 and 2). */
   stdout?: number;
   stderr?: number;
@@ -62,7 +65,7 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
   const stdinFd = spec.stdinFile !== undefined ? openSync(spec.stdinFile, 'r') : 0;
   const m = GuestMachine.create({
     image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/', rw: spec.rw,
-    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock,
+    stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock, cpu: spec.cpu,
   });
   const close = (): void => {
     if (stdinFd !== 0) closeSync(stdinFd);
@@ -72,11 +75,15 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
   return { machine: m, close };
 }
 
-/** The exit status of an outcome, and the line a shell would print for a fatal signal. */
+/**
+ * The exit status of an outcome, and the line a shell would print for a fatal signal; for SIGILL (#UD) a line
+ * before it names the instruction and its address (the processor's diagnostic).
+ */
 export function describeOutcome(out: ServiceOutcome): { status: number; message?: string } {
   switch (out.kind) {
     case 'exit': return { status: out.status };
-    case 'signal': return { status: out.status, message: out.signal.message };
+    case 'signal':
+      return { status: out.status, message: out.signal.signal === 4 ? `trace: ${out.detail}\n${out.signal.message}` : out.signal.message };
     case 'error': return { status: 70, message: `itrace: ${out.message}` };
     case 'strict': return { status: 2, message: `trace: ${out.message}` };
     default: return { status: 70, message: 'itrace: program did not end' };

@@ -1,5 +1,6 @@
 // `trace record`: run a program on the guest machine with the monitor trap flag set and write every step,
 // ring switch, page fault, system call and input into a trace directory.
+import { cpuLevelName } from '../cpu/cpu-level.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -145,7 +146,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     version: TRACE_VERSION, tool: VERSION, image: opts.image, imageSha256: createHash('sha256').update(image).digest('hex'),
     argv: [opts.image, ...opts.args], env: [...(opts.env ?? DEFAULT_ENV)], root: opts.root, started: new Date().toISOString(), complete: false,
     kernelSymbols: m.kernel.routines.map((r) => ({ name: r.name, address: r.address.toString(16), size: r.size })),
-    loadBias: m.loadBias.toString(16), checkpointEvery,
+    loadBias: m.loadBias.toString(16), checkpointEvery, cpu: cpuLevelName(cpu.level),
   };
   // the worker thread does the encoding, compression and writing when the compiled build runs
   const created: TraceSink | { error: string } = backgroundWriterAvailable() && opts.background !== false

@@ -26,9 +26,10 @@ function slotIndices(filter: (r: RegisterSlot) => boolean): Int32Array {
   return Int32Array.from(REGISTERS.filter((r) => filter(r) && r.name !== 'rip').map((r) => r.id));
 }
 
-/** Registers compared by each tier (XMM register n: its two halves, XMM_SLOTS[2n] and [2n+1]). */
+/** Registers compared by each tier (XMM register n: its two halves and the YMM upper half, XMM_SLOTS[4n..4n+3]). */
 const MXCSR_SLOT = REGISTERS.findIndex((r) => r.name === 'mxcsr');
-const XMM_SLOTS = Int32Array.from({ length: 32 }, (_, i) => REGISTERS.findIndex((r) => r.name === `xmm${i >> 1}_${i & 1 ? 'hi' : 'lo'}`));
+const XMM_SLOTS = Int32Array.from({ length: 64 }, (_, i) =>
+  REGISTERS.findIndex((r) => r.name === `${i & 2 ? 'ymm' : 'xmm'}${i >> 2}_${i & 2 ? 'h_' : ''}${i & 1 ? 'hi' : 'lo'}`));
 const X87_SLOTS = slotIndices((r) => r.tier === 'x87');
 const ALL_SLOTS = slotIndices(() => true);
 /** Word index (in the 32-bit state view) and width of each register id. */
@@ -268,7 +269,7 @@ export class StepRecorder implements StepLog {
       if (tier & Tier.X87) this.compareSlots(seq, X87_SLOTS);
       const xmm = xmmMask(tier);
       if (xmm !== 0) {
-        for (let n = 0; n < 16; n++) if ((xmm >>> n) & 1) { this.compareSlot(seq, XMM_SLOTS[2 * n]!); this.compareSlot(seq, XMM_SLOTS[2 * n + 1]!); }
+        for (let n = 0; n < 16; n++) if ((xmm >>> n) & 1) for (let k = 4 * n; k < 4 * n + 4; k++) this.compareSlot(seq, XMM_SLOTS[k]!);
       }
     }
     sh[RIP] = r[RIP]!; sh[RIP + 1] = r[RIP + 1]!;

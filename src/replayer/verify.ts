@@ -16,6 +16,7 @@ import { ExitReason } from '../vmx/exit-reason.js';
 import { REGISTERS, RIP_ID } from '../trace/registers.js';
 import { TableColumns } from '../trace/table-columns.js';
 import { TraceReader } from '../trace/trace-reader.js';
+import { traceCpuLevel } from '../trace/schema.js';
 import { replayedHostValues } from './replayed-host-values.js';
 
 /** The outcome of a verification. */
@@ -69,6 +70,7 @@ export function verifyTrace(reader: TraceReader, opts: { limit?: number } = {}):
   const mem = new PhysMemory(Math.max(DEFAULT_MEMORY, (maxFrame + 1) * 4096));
   for (const [f, b] of cp.pages) mem.bytes.set(b, f << 12);
   const cpu = new Cpu(mem);
+  cpu.setLevel(traceCpuLevel(reader.meta)); // the recorded CPU model: its CPUID and its instruction set
   cpu.s.restore(cp.state);
   cpu.syncCpl(); cpu.flushTlb();
   cpu.singleIteration = true; cpu.stopOnFault = false; cpu.controls.vmcallExits = true;

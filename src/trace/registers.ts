@@ -43,6 +43,9 @@ function build(): RegisterSlot[] {
     ['fop', Off.FOP, 4], ['fip', Off.FIP, 8], ['fdp', Off.FDP, 8]];
   for (const [n, o, b] of x87) add(n, o, b, 'x87');
   for (let i = 0; i < 8; i++) { add(`fpr${i}_mant`, Off.ST + 16 * i, 8, 'x87'); add(`fpr${i}_se`, Off.ST + 16 * i + 8, 4, 'x87'); }
+  // added after the version-3 registers (ids stay stable): the YMM upper halves (bits 191:128 and 255:192) and XCR0
+  for (let i = 0; i < 16; i++) { add(`ymm${i}_h_lo`, Off.YMMH + 16 * i, 8, 'sse'); add(`ymm${i}_h_hi`, Off.YMMH + 16 * i + 8, 8, 'sse'); }
+  add('xcr0', Off.XCR0, 8, 'system');
   return out;
 }
 

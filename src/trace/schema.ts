@@ -3,6 +3,8 @@
 // instruction, one iteration of a REP string instruction, or an attempt that faulted. This file is the single
 // source of truth for table and column names, types and meanings.
 
+import { type CpuLevel, type CpuLevelName, cpuLevelOf, DEFAULT_CPU_LEVEL } from '../cpu/cpu-level.js';
+
 /**
  * Version of the trace format; readers refuse other versions. 2: delta-coded seq columns, per-column zstd levels.
  * 3: manifest.bin (CRC-32 of every schema, batch, end marker and checkpoint; sync points), checksummed meta.json
@@ -168,6 +170,13 @@ export interface TraceMeta {
   checkpointEvery: number;
   /** Why the recording stopped early, if it did: "interrupted at step N (SIGINT)", an internal or disk error. */
   stopped?: string;
+  /** The CPU model the program ran on (`--cpu`); absent in older traces, which ran on x86-64-v2 (traceCpuLevel). */
+  cpu?: CpuLevelName;
   /** System calls not carried out as Linux would (set when the recording ends; absent in older traces). */
   unsupportedSyscalls?: { name: string; result: string; detail?: string; count: number }[];
+}
+
+/** The CPU model of a trace: meta.json's `cpu`, or x86-64-v2 for traces written before it was recorded. */
+export function traceCpuLevel(meta: Pick<TraceMeta, 'cpu'>): CpuLevel {
+  return meta.cpu === undefined ? DEFAULT_CPU_LEVEL : cpuLevelOf(meta.cpu) ?? DEFAULT_CPU_LEVEL;
 }

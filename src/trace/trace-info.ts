@@ -4,7 +4,8 @@
 // kind, system calls, page faults, checkpoints). Tables are streamed batch by batch, so memory stays bounded.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TableName, TraceMeta } from './schema.js';
+import { TableName, TraceMeta, traceCpuLevel } from './schema.js';
+import { cpuLevelName } from '../cpu/cpu-level.js';
 import { checkTrace } from './trace-check.js';
 import { TraceReader } from './trace-reader.js';
 import { formatUnsupported } from '../guest/linux/unsupported.js';
@@ -159,6 +160,7 @@ export function formatTraceInfo(info: TraceInfo): string[] {
   kv('argv', m.argv.map(shellWord).join(' '));
   kv('env', m.env.length === 0 ? '(empty)' : m.env.map(shellWord).join(' '));
   if (m.root !== undefined) kv('root', m.root);
+  kv('cpu', `${cpuLevelName(traceCpuLevel(m))}${m.cpu === undefined ? ' (not recorded: the default)' : ''}`);
   kv('started', m.started);
   kv('version', `trace format ${m.version}, written by ${m.tool}`);
   const u = info.usable;

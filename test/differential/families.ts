@@ -4,8 +4,10 @@ import { Code, Instruction, MemoryOperand, Register, RepPrefixKind, CpuidFeature
 import { DATA_BASE, DATA_SIZE, DiffCase } from './harness.js';
 import {
   Ctx, K, Knobs, MemOpts, Retry, Rng, byMnemonic, f32bits, f64bits, f80, finish, gprOf, info, interesting64, le64,
-  legacyCodes, randomInsn, xmmValue, CodeInfo,
+  legacyCodes, randomInsn, vexCodes, xmmValue, CodeInfo,
 } from './gen.js';
+import type { CpuLevel } from '../../src/cpu/cpu-level.js';
+import { implementedCodes } from '../../src/cpu/table.js';
 
 /** A family of the suite. */
 export interface Family {
@@ -18,6 +20,10 @@ export interface Family {
   gen: (ctx: Ctx) => void;
   /** Which extra state to print for a failing case. */
   detail?: { xmm?: boolean; x87?: boolean };
+  /** The CPU model the emulator runs the family under (default x86-64-v2, the processor's default). */
+  level?: CpuLevel;
+  /** /proc/cpuinfo flags the host needs to run the family natively (the family is skipped, loudly, without them). */
+  needs?: readonly string[];
 }
 
 /** Operand size in bytes of an instruction's first operand. */
@@ -193,6 +199,47 @@ function emitBit(ctx: Ctx, code: number): void {
 const bit: Family = {
   name: 'bit', count: 2200, codes: bitCodes,
   gen(ctx) { emitBit(ctx, ctx.rng.pick(bitCodes())); },
+};
+
+// ---- bmi: BMI1, BMI2, LZCNT, MOVBE (x86-64-v3) ---------------------------------------------------------
+
+const BMI_FEATURES = new Set<number>([CpuidFeature.BMI1, CpuidFeature.BMI2]);
+let bmiList: number[] | undefined;
+const bmiCodes = (): number[] => {
+  if (bmiList) return bmiList;
+  bmiList = [...vexCodes().filter((c) => {
+    const ins = Instruction.create(c);
+    const feats = Array.from(ins.cpuidFeatures());
+    ins.free();
+    return feats.length > 0 && feats.every((f) => BMI_FEATURES.has(f));
+  }), ...byMnemonic(/^(Tzcnt|Lzcnt|Movbe)$/)];
+  return bmiList;
+};
+
+/** Index and length operands of BEXTR/BZHI: mostly in range, sometimes at or beyond the width, upper bits random. */
+function fieldControl(rng: Rng): bigint {
+  const start = rng.chance(0.8) ? rng.int(66) : rng.int(256), len = rng.chance(0.8) ? rng.int(66) : rng.int(256);
+  return (rng.chance(0.3) ? rng.u64() & ~0xffffn : 0n) | BigInt(start) | (BigInt(len) << 8n);
+}
+
+const bmi: Family = {
+  name: 'bmi', count: 2500, codes: bmiCodes, level: 3, needs: ['bmi1', 'bmi2', 'movbe'], // LZCNT: every BMI1 processor has it (Linux may not list `abm`)
+  gen(ctx) {
+    const rng = ctx.rng, code = rng.pick(bmiCodes()), ci = info(code);
+    ctx.seq = rng.chance(0.2);
+    const zero = /^(Tzcnt|Lzcnt|Blsi|Blsmsk|Blsr)$/.test(ci.mnemonic) && rng.chance(0.2);
+    const size = sizeOf(ci);
+    randomInsn(ctx, code, {
+      memP: 0.4,
+      memOpts: () => (zero ? { fill: new Uint8Array(size) } : {}),
+      after: (c, ci2, regs, memUsed) => {
+        const last = regs.length - 1;
+        if (zero && !memUsed) { const r = gprOf(regs[1]!); if (r >= 0) c.pin(r, withLow(rng, size, 0n)); }
+        // the index/length register of BEXTR and BZHI (the VEX.vvvv operand, last)
+        if (/^(Bextr|Bzhi)$/.test(ci2.mnemonic)) { const r = gprOf(regs[last]!); if (r >= 0 && r !== gprOf(regs[1]!)) c.pin(r, fieldControl(rng)); }
+      },
+    });
+  },
 };
 
 // ---- mov ---------------------------------------------------------------------------------------------
@@ -843,7 +890,49 @@ const system: Family = {
   },
 };
 
-export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, rcp, x87, system, smc];
+// ---- avx: AVX and AVX2 (x86-64-v3) ----------------------------------------------------------------------
+
+const AVX_FEATURES = new Set<number>([CpuidFeature.AVX, CpuidFeature.AVX2]);
+let avxList: number[] | undefined;
+/** Every AVX/AVX2 Code the generator can encode (the coverage line reports those without a handler). */
+const avxCodes = (): number[] => {
+  if (avxList) return avxList;
+  avxList = vexCodes().filter((c) => {
+    const ins = Instruction.create(c);
+    const feats = Array.from(ins.cpuidFeatures());
+    ins.free();
+    return feats.length > 0 && feats.every((f) => AVX_FEATURES.has(f)) && !/^VEX_V(ldmxcsr|stmxcsr|zeroall)/.test(Code[c] ?? '');
+  });
+  return avxList;
+};
+let avxDone: number[] | undefined;
+const avxImplemented = (): number[] => {
+  if (avxDone) return avxDone;
+  const impl = new Set(implementedCodes().map((c) => c.code));
+  // VRCPPS/VRSQRTPS and the scalar forms: the approximations differ between vendors; the rcp family judges
+  // the shared implementation (the SSE handlers, which the VEX forms run) against the vendor table
+  avxDone = avxCodes().filter((c) => impl.has(c) && !/^VEX_V(rcp|rsqrt)/.test(Code[c] ?? ''));
+  return avxDone;
+};
+
+const avx: Family = {
+  name: 'avx', count: 4000, codes: avxCodes, level: 3, needs: ['avx', 'avx2'], detail: { xmm: true },
+  gen(ctx) {
+    const rng = ctx.rng, dv = new DataView(ctx.fx.buffer);
+    dv.setUint32(24, randomMxcsr(rng), true);
+    const ymmh = new Uint8Array(256);
+    for (let i = 0; i < 16; i++) ymmh.set(xmmValue(rng), 16 * i);
+    ctx.ymmh = ymmh;
+    ctx.seq = rng.chance(0.2);
+    const n = ctx.seq ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      const code = rng.pick(avxImplemented()), ci = info(code);
+      randomInsn(ctx, code, { memP: 0.35, memOpts: () => ({ align: ci.memSize || 1, alignP: 0.95 }) });
+    }
+  },
+};
+
+export const FAMILIES: Family[] = [alu, shift, muldiv, bit, mov, flags, stack, branch, string, misc, sse, sse4, mmx, rcp, x87, system, smc, bmi, avx];
 
 /** Generate case `index` of a family (deterministic in seed, family and index). */
 export function generate(fam: Family, seed: number, index: number): DiffCase {

@@ -210,7 +210,8 @@ const SUPPORTED_KINDS = new Set<number>([
   K.r8_reg, K.r8_opcode, K.r16_reg, K.r16_rm, K.r16_opcode, K.r32_reg, K.r32_rm, K.r32_opcode,
   K.r64_reg, K.r64_rm, K.r64_opcode, K.xmm_reg, K.xmm_rm, K.mm_reg, K.mm_rm, K.mm_or_mem, K.al, K.cl, K.ax, K.dx, K.eax, K.rax, K.st0, K.sti_opcode,
   K.imm8, K.imm8_const_1, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64,
-  K.br64_1, K.br64_4, K.br32_1, K.br32_4,
+  K.br64_1, K.br64_4, K.br32_1, K.br32_4, K.r32_vvvv, K.r64_vvvv,
+  K.xmm_vvvv, K.ymm_reg, K.ymm_rm, K.ymm_vvvv, K.ymm_or_mem,
 ]);
 
 let allCodes: number[] | undefined;
@@ -229,6 +230,24 @@ function legacyCodes(): number[] {
     if (ok && kinds.every((k) => SUPPORTED_KINDS.has(k))) allCodes.push(v);
   }
   return allCodes;
+}
+
+let allVex: number[] | undefined;
+/** All VEX-encoded Codes valid in 64-bit mode with operand kinds the generator supports. */
+function vexCodes(): number[] {
+  if (allVex) return allVex;
+  allVex = [];
+  for (const [name, v] of Object.entries(Code)) {
+    if (typeof v !== 'number' || !name.startsWith('VEX_')) continue;
+    let oi;
+    try { oi = CodeExt.opCode(v); } catch { continue; }
+    const ok = oi.mode64 && oi.encoding === EncodingKind.VEX && oi.isInstruction && oi.decoderOption === 0;
+    const kinds: number[] = [];
+    for (let i = 0; i < oi.opCount; i++) kinds.push(oi.opKind(i));
+    oi.free();
+    if (ok && kinds.every((k) => SUPPORTED_KINDS.has(k))) allVex.push(v);
+  }
+  return allVex;
 }
 
 /** Codes whose mnemonic matches. */
@@ -267,6 +286,8 @@ export class Ctx {
   readonly gpr: bigint[] = [];
   rflags: number;
   readonly fx = new Uint8Array(512);
+  /** Bits 255:128 of YMM0..15 (set by the AVX families; undefined: zero). */
+  ymmh: Uint8Array | undefined;
   readonly patches: [number, Uint8Array][] = [];
   readonly makes: Make[] = [];
   /** Registers whose value is fixed by an operand (base/index, count...): number -> value. */
@@ -452,9 +473,9 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
   const memo = (): MemOpts => { const o = kn.memOpts?.(ctx, ci) ?? {}; return { ...o, avoid: [...avoid, ...(o.avoid ?? [])] }; };
   for (const k of ci.kinds) {
     switch (k) {
-      case K.r8_or_mem: case K.r16_or_mem: case K.r32_or_mem: case K.r64_or_mem: case K.xmm_or_mem: case K.mm_or_mem: {
+      case K.r8_or_mem: case K.r16_or_mem: case K.r32_or_mem: case K.r64_or_mem: case K.xmm_or_mem: case K.mm_or_mem: case K.ymm_or_mem: {
         if (!memUsed && rng.chance(memP)) { ops.push({ t: 'M', m: ctx.mem(ci.memSize || 8, memo()) }); memUsed = true; regs.push(Register.None); break; }
-        const r = k === K.xmm_or_mem ? Register.XMM0 + rng.int(16) : k === K.mm_or_mem ? Register.MM0 + rng.int(8) : gp(k === K.r8_or_mem ? 1 : k === K.r16_or_mem ? 2 : k === K.r32_or_mem ? 4 : 8);
+        const r = k === K.xmm_or_mem ? Register.XMM0 + rng.int(16) : k === K.ymm_or_mem ? Register.YMM0 + rng.int(16) : k === K.mm_or_mem ? Register.MM0 + rng.int(8) : gp(k === K.r8_or_mem ? 1 : k === K.r16_or_mem ? 2 : k === K.r32_or_mem ? 4 : 8);
         ops.push({ t: 'R', r }); regs.push(r); break;
       }
       case K.mem: ops.push({ t: 'M', m: ctx.mem(ci.memSize || 8, memo()) }); memUsed = true; regs.push(Register.None); break;
@@ -466,9 +487,10 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
       }
       case K.r8_reg: case K.r8_opcode: { const r = gp(1); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.r16_reg: case K.r16_rm: case K.r16_opcode: { const r = gp(2); ops.push({ t: 'R', r }); regs.push(r); break; }
-      case K.r32_reg: case K.r32_rm: case K.r32_opcode: { const r = gp(4); ops.push({ t: 'R', r }); regs.push(r); break; }
-      case K.r64_reg: case K.r64_rm: case K.r64_opcode: { const r = gp(8); ops.push({ t: 'R', r }); regs.push(r); break; }
-      case K.xmm_reg: case K.xmm_rm: { const r = Register.XMM0 + rng.int(16); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.r32_reg: case K.r32_rm: case K.r32_opcode: case K.r32_vvvv: { const r = gp(4); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.r64_reg: case K.r64_rm: case K.r64_opcode: case K.r64_vvvv: { const r = gp(8); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.xmm_reg: case K.xmm_rm: case K.xmm_vvvv: { const r = Register.XMM0 + rng.int(16); ops.push({ t: 'R', r }); regs.push(r); break; }
+      case K.ymm_reg: case K.ymm_rm: case K.ymm_vvvv: { const r = Register.YMM0 + rng.int(16); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.mm_reg: case K.mm_rm: { const r = Register.MM0 + rng.int(8); ops.push({ t: 'R', r }); regs.push(r); break; }
       case K.al: ops.push({ t: 'R', r: Register.AL }); regs.push(Register.AL); break;
       case K.cl: ops.push({ t: 'R', r: Register.CL }); regs.push(Register.CL); break;
@@ -515,6 +537,10 @@ export function randomInsn(ctx: Ctx, code: number, kn: Knobs = {}): Make {
       case 'MRI': ins = S(2) ? Instruction.createMemRegI32(code, M(0), R(1), I(2)) : Instruction.createMemRegU32(code, M(0), R(1), I(2)); break;
       case 'RRR': ins = Instruction.createRegRegReg(code, R(0), R(1), R(2)); break;
       case 'MRR': ins = Instruction.createMemRegReg(code, M(0), R(1), R(2)); break;
+      case 'RRRI': ins = Instruction.createRegRegRegU32(code, R(0), R(1), R(2), I(3)); break;
+      case 'RRMI': ins = Instruction.createRegRegMemU32(code, R(0), R(1), M(2), I(3)); break;
+      case 'RMR': ins = Instruction.createRegMemReg(code, R(0), M(1), R(2)); break;
+      case 'RRM': ins = Instruction.createRegRegMem(code, R(0), R(1), M(2)); break;
       case 'B': ins = Instruction.createBranch(code, exitAddr(1)); break;
       default: throw new Error(`generator: no create() for operand signature ${sig} (${ci.name})`);
     }
@@ -653,11 +679,11 @@ export function finish(ctx: Ctx): DiffCase {
   for (const [, b] of ctx.patches) plen += 4 + b.length;
   if (plen > PATCH_MAX) throw new Retry('patches too large');
   return {
-    family: ctx.family, index: ctx.index, gpr: ctx.gpr.slice(), rflags: ctx.rflags, fx: ctx.fx, entry, code, nativeCode,
+    family: ctx.family, index: ctx.index, gpr: ctx.gpr.slice(), rflags: ctx.rflags, fx: ctx.fx, ymmh: ctx.ymmh, entry, code, nativeCode,
     exits: exitOff.slice(0, nEx), patches: ctx.patches, undefFlags: undef, undefFsw: fsw | ctx.undefFsw,
     asm: facts.map((f) => f.text), selfModifying: ctx.selfModifying,
   };
 }
 
-export { Code, CpuidFeature, K, Register, RepPrefixKind, byMnemonic, codeInfo as info, gprOf, le64, legacyCodes, regOfSize };
+export { Code, CpuidFeature, K, Register, RepPrefixKind, byMnemonic, codeInfo as info, gprOf, le64, legacyCodes, regOfSize, vexCodes };
 export type { CodeInfo };

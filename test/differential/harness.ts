@@ -22,12 +22,12 @@ export const DATA_SIZE = 0x4000;
 export const CTRL_BASE = 0x01200000;
 /** The runner stores the address of its dump routine here; exit stubs jump through it. */
 export const CTRL_DUMP_PTR = CTRL_BASE + 8;
-const CASE_SIZE = 2048;
+const CASE_SIZE = 2304;
 const MAGIC = 0x46464944;
-const C_GPR = 0, C_RFLAGS = 128, C_ENTRY = 136, C_CODELEN = 140, C_PATCHLEN = 144, C_FX = 160, C_CODE = 672, C_PATCH = 1184;
+const C_GPR = 0, C_RFLAGS = 128, C_ENTRY = 136, C_CODELEN = 140, C_PATCHLEN = 144, C_FX = 160, C_CODE = 672, C_PATCH = 1184, C_YMMH = 2048;
 export const CODE_MAX = 512;
-export const PATCH_MAX = CASE_SIZE - C_PATCH;
-const R_STATUS = 0, R_EXIT = 4, R_RIP = 8, R_ERR = 16, R_CR2 = 24, R_GPR = 32, R_RFLAGS = 160, R_FX = 176, R_NDIFF = 688, R_HDR = 692;
+export const PATCH_MAX = C_YMMH - C_PATCH;
+const R_STATUS = 0, R_EXIT = 4, R_RIP = 8, R_ERR = 16, R_CR2 = 24, R_GPR = 32, R_RFLAGS = 160, R_FX = 176, R_YMMH = 688, R_NDIFF = 944, R_HDR = 948;
 /** Seed of the data region's baseline content (xorshift32 low bytes). */
 export const BASELINE_SEED = 0x2545f491;
 
@@ -45,6 +45,8 @@ export interface DiffCase {
   rflags: number;
   /** FXSAVE image with the initial x87 state, MXCSR and XMM registers (64-bit format). */
   fx: Uint8Array;
+  /** Bits 255:128 of YMM0..15 (256 bytes; zero when absent). */
+  ymmh?: Uint8Array;
   /** Offset of the first instruction in the code page. */
   entry: number;
   /** Code bytes loaded at CODE_BASE for the emulator (instructions and exit stubs). */
@@ -81,6 +83,8 @@ export interface CaseResult {
   rflags: number;
   /** FXSAVE image of the final x87/SSE state (tag byte abridged). */
   fx: Uint8Array;
+  /** Bits 255:128 of YMM0..15 (zero on a host without AVX). */
+  ymmh: Uint8Array;
   /** Changed data bytes relative to the baseline: offset -> value. */
   mem: Map<number, number>;
   /** Extra diagnostics (the emulator's fault detail). */
@@ -99,6 +103,19 @@ export function hostUnsupportedReason(): string | null {
   if (r.error || r.status !== 0) return 'gcc is not installed (install gcc to run the differential suite)';
   return null;
 }
+
+/** The host processor's feature flags (/proc/cpuinfo `flags`), empty when unknown. */
+export function hostCpuFlags(): Set<string> {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** The host has AVX: the runner loads and saves the YMM upper halves, and they are compared. */
+const HOST_AVX = hostCpuFlags().has('avx');
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -133,6 +150,7 @@ export function runNative(exe: string, cases: DiffCase[]): CaseResult[] {
     if (code.length > CODE_MAX) throw new Error(`case ${c.family}:${c.index}: code too long`);
     dv.setUint32(o + C_CODELEN, code.length, true);
     buf.set(c.fx, o + C_FX);
+    if (c.ymmh !== undefined) buf.set(c.ymmh, o + C_YMMH);
     buf.set(code, o + C_CODE);
     let p = 0;
     for (const [off, bytes] of c.patches) {
@@ -169,7 +187,7 @@ export function runNative(exe: string, cases: DiffCase[]): CaseResult[] {
       err: Number(odv.getBigUint64(o + R_ERR, true) & 0xffffffffn),
       cr2: odv.getBigUint64(o + R_CR2, true),
       gpr, rflags: Number(odv.getBigUint64(o + R_RFLAGS, true) & 0xffffffffn),
-      fx: out.slice(o + R_FX, o + R_FX + 512), mem, note: '',
+      fx: out.slice(o + R_FX, o + R_FX + 512), ymmh: out.slice(o + R_YMMH, o + R_YMMH + 256), mem, note: '',
     });
     o += R_HDR + 4 * nd;
   }
@@ -269,6 +287,7 @@ export class Emulator {
     }
     r[R(Off.FTAG)] = ftag;
     s.u8.set(fx.subarray(160, 160 + 256), Off.XMM);
+    if (c.ymmh !== undefined) s.u8.set(c.ymmh, Off.YMMH); else s.u8.fill(0, Off.YMMH, Off.YMMH + 256);
     cpu.lastFault = null;
 
     const exits = c.exits.map((e) => CODE_BASE + e);
@@ -364,7 +383,8 @@ export class Emulator {
     for (let i = 0; i < c.code.length && !c.selfModifying; i++) {
       if (codeNow[i] !== c.code[i]) { problems += ` code page modified at +${i.toString(16)}`; break; }
     }
-    const res: CaseResult & { fullTags?: number[] } = { kind, code, rip, err, cr2, gpr, rflags, fx: out, mem: memDiff, note, problems };
+    const ymmh = s.u8.slice(Off.YMMH, Off.YMMH + 256);
+    const res: CaseResult & { fullTags?: number[] } = { kind, code, rip, err, cr2, gpr, rflags, fx: out, ymmh, mem: memDiff, note, problems };
     res.fullTags = fullTags;
     return res;
   }
@@ -434,6 +454,12 @@ export function compare(c: DiffCase, nat: CaseResult, emu: CaseResult & { fullTa
   for (let i = 0; i < 16; i++) {
     const a = xmmHex(nat.fx, 160 + 16 * i), b = xmmHex(emu.fx, 160 + 16 * i);
     if (a !== b) d.push(`xmm${i}: native ${a}, emulator ${b}`);
+  }
+  if (HOST_AVX) {
+    for (let i = 0; i < 16; i++) {
+      const a = xmmHex(nat.ymmh, 16 * i), b = xmmHex(emu.ymmh, 16 * i);
+      if (a !== b) d.push(`ymm${i}[255:128]: native ${a}, emulator ${b}`);
+    }
   }
   const nfcw = nv.getUint16(0, true), efcw = ev.getUint16(0, true);
   if (nfcw !== efcw) d.push(`fcw: native ${hex(nfcw)}, emulator ${hex(efcw)}`);

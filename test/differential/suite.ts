@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { implementedCodes } from '../../src/cpu/table.js';
 import { FAMILIES, Family, generate } from './families.js';
 import type { VendorBehaviourId } from '../../src/cpu/vendor-model.js';
-import { buildRunner, compare, describeInput, DiffCase, Emulator, hostUnsupportedReason, runNative } from './harness.js';
+import { buildRunner, compare, describeInput, DiffCase, Emulator, hostCpuFlags, hostUnsupportedReason, runNative } from './harness.js';
+import { DEFAULT_CPU_LEVEL } from '../../src/cpu/cpu-level.js';
 import { entriesToJudge, hostVendor, judgeHostCode, judgeResult, judgeSummary } from './vendor-judge.js';
 
 const DEFAULT_SEED = 20260101;
@@ -70,6 +71,7 @@ export function runFamily(fam: Family, exe: string, seed: number, toJudge = entr
     return result;
   });
   const emu = new Emulator();
+  emu.m.cpu.setLevel(fam.level ?? DEFAULT_CPU_LEVEL);
   const byInsn = new Map<string, { count: number; first: string[] }>();
   let failed = 0;
   const verbose = !!process.env.ITRACE_DIFF_VERBOSE || !!only;
@@ -128,6 +130,7 @@ export function diffSuite(names: string[]): void {
     return;
   }
   console.log(`differential: ${judgeSummary(hostVendor(), entriesToJudge(hostVendor()))}`);
+  const hostFlags = hostCpuFlags();
   describe('differential vs the host CPU', () => {
     let exe = '';
     const seed = seedFromEnv();
@@ -135,6 +138,12 @@ export function diffSuite(names: string[]): void {
     for (const fam of fams) {
       const name = fam.name;
       const only = process.env.ITRACE_DIFF_CASE?.split(':')[0];
+      const lacks = (fam.needs ?? []).filter((f) => !hostFlags.has(f));
+      if (lacks.length > 0) {
+        console.warn(`SKIPPING differential ${name}: the host CPU lacks ${lacks.join(', ')}`);
+        it.skip(`${name}: skipped, the host CPU lacks ${lacks.join(', ')}`, () => {});
+        continue;
+      }
       (only && only !== name ? it.skip : it)(`${name}: generated cases agree with the host CPU`, () => {
         const run = runFamily(fam, exe, seed);
         const cov = coverage(fam);

@@ -5,6 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_ENV, runProgram } from '../../src/guest/run-program.js';
+import type { CpuLevel } from '../../src/cpu/cpu-level.js';
 
 /** Directory the samples run in (and the guest's root). */
 export const ROOT = resolve('guests/root');
@@ -49,9 +50,9 @@ export function withCapturedIo<T>(root: string, stdin: string | undefined, fn: (
   }
 }
 
-export function emulated(image: string, args: string[], stdin?: string, root = ROOT): Outcome & { message?: string } {
+export function emulated(image: string, args: string[], stdin?: string, root = ROOT, cpu?: CpuLevel): Outcome & { message?: string } {
   return withCapturedIo(root, stdin, (io) => {
-    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr });
+    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, cpu });
     if ('error' in res) throw new Error(res.error);
     return { status: res.status, message: res.message };
   });

@@ -88,7 +88,7 @@ const lowBit = (v: number): number => 31 - Math.clz32(v & -v);
  * BSF/BSR r, r/m. A zero source sets ZF and leaves the destination (all 64 bits) unchanged, as AMD documents,
  * Intel processors do, and glibc relies on. CF OF SF AF PF are undefined and cleared here.
  */
-function buildScan(reverse: boolean, bits: number, d: Decoded): Exec {
+export function buildScan(reverse: boolean, bits: number, d: Decoded): Exec {
   const dref = regOf(d, 0);
   if (bits === 64) {
     const src = reader64(d, 1), di = dref.n << 1;
@@ -200,11 +200,9 @@ function makeTable(): OpMap {
     const kind = BIT_KINDS[name.split('_')[0]!]!, bits = firstWidth(name);
     map[code] = (d) => buildBit(kind, bits, d);
   }
-  // TZCNT and LZCNT (F3 0F BC / F3 0F BD) need BMI1 / LZCNT, which our CPUID does not advertise. A processor
-  // without those features ignores the F3 prefix and executes BSF / BSR, so iced's Tzcnt_*/Lzcnt_* Codes get
-  // BSF/BSR semantics here (glibc and compilers may emit TZCNT where BSF would do, e.g. `rep bsf`).
-  for (const [name, code] of codesMatching(/^(Bsf|Bsr|Tzcnt|Lzcnt)_r(16|32|64)_rm(16|32|64)$/)) {
-    const reverse = name.startsWith('Bsr') || name.startsWith('Lzcnt'), bits = firstWidth(name);
+  // TZCNT and LZCNT (F3 0F BC / F3 0F BD) are in bmi.ts: BSF/BSR below x86-64-v3 (buildScan), their own above
+  for (const [name, code] of codesMatching(/^(Bsf|Bsr)_r(16|32|64)_rm(16|32|64)$/)) {
+    const reverse = name.startsWith('Bsr'), bits = firstWidth(name);
     map[code] = (d) => buildScan(reverse, bits, d);
   }
   for (const [name, code] of codesMatching(/^Popcnt_r(16|32|64)_rm(16|32|64)$/)) {

@@ -16,6 +16,7 @@ import { VENDOR_TABLE } from '../vendor-model.js';
 
 const RF = Off.RFLAGS >> 2;
 const CR4_TSD = 1 << 2;
+const CR4_OSXSAVE = 1 << 18;
 
 /** VM-exit reasons (SDM vol. 3C appendix C) raised here. */
 const enum Exit { EXCEPTION_OR_NMI = 0, CPUID = 10, RDTSC = 16, RDTSCP = 51 }
@@ -63,7 +64,7 @@ function cpuidOp(d: Decoded): Exec {
   return (c) => {
     if (c.controls.cpuidExiting) { c.vmexit(Exit.CPUID, d); return; }
     const r = c.r;
-    const [a, b, cx, dx] = cpuid(r[0]!, r[2]!);
+    const [a, b, cx, dx] = cpuid(r[0]!, r[2]!, { level: c.level, osxsave: (r[Off.CR4 >> 2]! & CR4_OSXSAVE) !== 0, xcr0: r[Off.XCR0 >> 2]! });
     r[0] = a; r[1] = 0; r[6] = b; r[7] = 0; r[2] = cx; r[3] = 0; r[4] = dx; r[5] = 0;
   };
 }
@@ -91,9 +92,6 @@ function rdrand(d: Decoded): Exec {
     setStatusFlags(c.r, Fl.CF);
   };
 }
-
-/** XGETBV: #UD, since CR4.OSXSAVE cannot be set (XSAVE is not advertised). */
-const xgetbv: Builder = () => () => ud('XGETBV without XSAVE support');
 
 const NOPS = [
   Code.Nopw, Code.Nopd, Code.Nopq, Code.Nop_rm16, Code.Nop_rm32, Code.Nop_rm64, Code.Pause,
@@ -149,5 +147,4 @@ export const miscOps: OpMap = {
   [Code.Rdtscp]: { build: rdtsc(true), ends: true, host: true },
   [Code.Rdrand_r16]: { build: rdrand, host: true }, [Code.Rdrand_r32]: { build: rdrand, host: true },
   [Code.Rdrand_r64]: { build: rdrand, host: true },
-  [Code.Xgetbv]: xgetbv,
 };

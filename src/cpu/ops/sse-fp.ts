@@ -61,7 +61,7 @@ function compare(shape: Shape): Builder {
   return (d: Decoded): Exec => {
     const k = xmmOff(xmmOf(d, 0)) >> 2;
     const load = srcOf(d, 1, SRC_BYTES[shape]);
-    const imm = d.immLo & 7, sig = signalingPredicate(imm);
+    const imm = d.immLo & (d.vex ? 31 : 7), sig = signalingPredicate(imm); // VEX: 32 predicates
     return (c) => {
       load(c); loadDst(c, k);
       FS.fl = 0; FS.mx = c.r[MXCSR]!;

@@ -249,6 +249,17 @@ export function minMaxS(i: number, max: boolean): void {
  * NEQ, ORD are quiet (IE only for SNaN); LT, LE, NLT, NLE signal on any NaN.
  */
 export function predicate(rel: Rel, imm: number): boolean {
+  switch (imm & 15) {
+    // VEX predicates 8..15 (16..31 repeat 0..15 with the other signalling behaviour)
+    case 8: return rel === Rel.EQ || rel === Rel.UN;
+    case 9: return rel === Rel.LT || rel === Rel.UN;
+    case 10: return rel !== Rel.GT;
+    case 11: return false;
+    case 12: return rel === Rel.LT || rel === Rel.GT;
+    case 13: return rel === Rel.GT || rel === Rel.EQ;
+    case 14: return rel === Rel.GT;
+    case 15: return true;
+  }
   switch (imm & 7) {
     case 0: return rel === Rel.EQ;
     case 1: return rel === Rel.LT;
@@ -262,4 +273,4 @@ export function predicate(rel: Rel, imm: number): boolean {
 }
 
 /** True if predicate imm8 signals on QNaN operands. */
-export const signalingPredicate = (imm: number): boolean => (imm & 3) === 1 || (imm & 3) === 2;
+export const signalingPredicate = (imm: number): boolean => ((imm & 3) === 1 || (imm & 3) === 2) !== ((imm & 16) !== 0);

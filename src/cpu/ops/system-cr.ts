@@ -20,13 +20,17 @@ const CR0_DEFINED = (Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS | Cr0.ET | Cr0.NE | Cr0.W
 /** CR4 bits. */
 const enum Cr4 {
   TSD = 1 << 2, PSE = 1 << 4, PAE = 1 << 5, PGE = 1 << 7, PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10,
+  OSXSAVE = 1 << 18,
 }
 /**
- * CR4 bits the processor accepts: those whose feature CPUID (cpuid.ts) advertises, plus PCE (no CPUID bit).
- * Everything else (VME, PVI, DE, MCE, UMIP, LA57, VMXE, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP, PKE, CET, ...)
+ * CR4 bits the processor accepts: those whose feature CPUID (cpuid.ts) advertises, plus PCE (no CPUID bit);
+ * OSXSAVE only under x86-64-v3 (CR4_ALLOWED_V3), whose CPUID reports XSAVE.
+ * Everything else (VME, PVI, DE, MCE, UMIP, LA57, VMXE, FSGSBASE, PCIDE, SMEP, SMAP, PKE, CET, ...)
  * is a feature CPUID does not report, so setting it is a reserved-bit #GP(0).
  */
 const CR4_ALLOWED = Cr4.TSD | Cr4.PSE | Cr4.PAE | Cr4.PGE | Cr4.PCE | Cr4.OSFXSR | Cr4.OSXMMEXCPT;
+/** CR4 bits accepted under x86-64-v3. */
+const CR4_ALLOWED_V3 = CR4_ALLOWED | Cr4.OSXSAVE;
 
 /** CR3 bits 63:40 are reserved: MAXPHYADDR is 40 (CPUID 0x80000008); PCID is not supported, so bit 63 is too. */
 const CR3_RESERVED_HI = 0xffffff00;
@@ -67,7 +71,7 @@ function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       c.brk = true;
       return;
     case 4:
-      if (hi !== 0 || (lo & ~CR4_ALLOWED) !== 0) gp(0, 'MOV CR4: reserved or unsupported bit');
+      if (hi !== 0 || (lo & ~(c.level >= 3 ? CR4_ALLOWED_V3 : CR4_ALLOWED)) !== 0) gp(0, 'MOV CR4: reserved or unsupported bit');
       if (!(lo & Cr4.PAE)) gp(0, 'MOV CR4: clearing PAE in IA-32e mode');
       r[R(Off.CR4)] = lo; r[R(Off.CR4) + 1] = 0;
       c.flushTlb();

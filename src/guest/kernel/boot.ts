@@ -86,6 +86,10 @@ export function boot(cpu: Cpu): BootInfo {
   setReg64(cpu, Off.CR0, 0x80050033n); // PG AM WP NE ET MP PE
   setReg64(cpu, Off.CR3, BigInt(PML4_PHYS));
   setReg64(cpu, Off.CR4, 0x6a0n); // OSXMMEXCPT OSFXSR PGE PAE
+  if (cpu.level >= 3) { // x86-64-v3: CR4.OSXSAVE and XCR0 = x87 | SSE | AVX, as Linux enables them
+    setReg64(cpu, Off.CR4, 0x406a0n);
+    setReg64(cpu, Off.XCR0, 7n);
+  }
   setReg64(cpu, Off.EFER, 0xd01n); // NXE LMA LME SCE
   setReg64(cpu, Off.STAR, (BigInt(Selector.USER_CS32) << 48n) | (BigInt(Selector.KERNEL_CS) << 32n));
   setReg64(cpu, Off.LSTAR, addr(Service.SYSCALL));

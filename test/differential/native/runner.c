@@ -25,7 +25,7 @@
 #define DATA_BASE 0x01100000UL
 #define DATA_SIZE 0x4000UL
 #define CTRL_BASE 0x01200000UL
-#define CASE_SIZE 2048
+#define CASE_SIZE 2304
 #define MAGIC 0x46464944u /* "DIFF" */
 
 // case record layout (little-endian)
@@ -37,7 +37,8 @@
 #define C_FX 160      // 512-byte FXSAVE image (x87, MXCSR, XMM)
 #define C_CODE 672    // 512 bytes of code
 #define C_PATCH 1184  // patch area: repeated { u16 offset, u16 length, bytes }
-#define C_PATCHMAX (CASE_SIZE - C_PATCH)
+#define C_PATCHMAX (C_YMMH - C_PATCH)
+#define C_YMMH 2048  // 256 bytes: bits 255:128 of YMM0..15 (loaded when the host has AVX)
 
 // result record header layout
 #define R_STATUS 0   // u32: 0 = reached an exit, 1 = fault, 2 = timeout, 3 = bad case
@@ -48,8 +49,9 @@
 #define R_GPR 32     // 16 x u64
 #define R_RFLAGS 160 // u64
 #define R_FX 176     // 512 bytes FXSAVE image
-#define R_NDIFF 688  // u32 number of changed data bytes, then ndiff x { u16 offset, u8 value, u8 0 }
-#define R_HDR 692
+#define R_YMMH 688   // 256 bytes: bits 255:128 of YMM0..15 (zero when the host has no AVX)
+#define R_NDIFF 944  // u32 number of changed data bytes, then ndiff x { u16 offset, u8 value, u8 0 }
+#define R_HDR 948
 
 // state shared with the assembly below
 struct {
@@ -64,6 +66,9 @@ uint64_t g_out[17] __attribute__((aligned(16))); // rax..r15, rflags
 uint8_t g_in_fx[512] __attribute__((aligned(16)));
 uint8_t g_out_fx[512] __attribute__((aligned(16)));
 uint32_t g_mxcsr_default = 0x1f80;
+uint8_t g_in_ymmh[256] __attribute__((aligned(16)));
+uint8_t g_out_ymmh[256] __attribute__((aligned(16)));
+uint8_t g_avx; // the host has AVX (and the OS enabled its state)
 
 extern void run_case(void);
 extern void dump(void);
@@ -75,6 +80,25 @@ __asm__(
     "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
     "  mov %rsp, g_c_rsp(%rip)\n"
     "  fxrstor64 g_in_fx(%rip)\n"
+    "  cmpb $0, g_avx(%rip)\n"
+    "  je 1f\n"
+    "  vinsertf128 $1, g_in_ymmh+0(%rip), %ymm0, %ymm0\n"
+    "  vinsertf128 $1, g_in_ymmh+16(%rip), %ymm1, %ymm1\n"
+    "  vinsertf128 $1, g_in_ymmh+32(%rip), %ymm2, %ymm2\n"
+    "  vinsertf128 $1, g_in_ymmh+48(%rip), %ymm3, %ymm3\n"
+    "  vinsertf128 $1, g_in_ymmh+64(%rip), %ymm4, %ymm4\n"
+    "  vinsertf128 $1, g_in_ymmh+80(%rip), %ymm5, %ymm5\n"
+    "  vinsertf128 $1, g_in_ymmh+96(%rip), %ymm6, %ymm6\n"
+    "  vinsertf128 $1, g_in_ymmh+112(%rip), %ymm7, %ymm7\n"
+    "  vinsertf128 $1, g_in_ymmh+128(%rip), %ymm8, %ymm8\n"
+    "  vinsertf128 $1, g_in_ymmh+144(%rip), %ymm9, %ymm9\n"
+    "  vinsertf128 $1, g_in_ymmh+160(%rip), %ymm10, %ymm10\n"
+    "  vinsertf128 $1, g_in_ymmh+176(%rip), %ymm11, %ymm11\n"
+    "  vinsertf128 $1, g_in_ymmh+192(%rip), %ymm12, %ymm12\n"
+    "  vinsertf128 $1, g_in_ymmh+208(%rip), %ymm13, %ymm13\n"
+    "  vinsertf128 $1, g_in_ymmh+224(%rip), %ymm14, %ymm14\n"
+    "  vinsertf128 $1, g_in_ymmh+240(%rip), %ymm15, %ymm15\n"
+    "1:\n"
     "  lea g_in(%rip), %rsp\n"
     "  pop %rax\n pop %rcx\n pop %rdx\n pop %rbx\n lea 8(%rsp), %rsp\n pop %rbp\n pop %rsi\n pop %rdi\n"
     "  pop %r8\n pop %r9\n pop %r10\n pop %r11\n pop %r12\n pop %r13\n pop %r14\n pop %r15\n"
@@ -89,6 +113,26 @@ __asm__(
     "  push %r15\n push %r14\n push %r13\n push %r12\n push %r11\n push %r10\n push %r9\n push %r8\n"
     "  push %rdi\n push %rsi\n push %rbp\n lea -8(%rsp), %rsp\n push %rbx\n push %rdx\n push %rcx\n push %rax\n"
     "  fxsave64 g_out_fx(%rip)\n"
+    "  cmpb $0, g_avx(%rip)\n"
+    "  je 2f\n"
+    "  vextractf128 $1, %ymm0, g_out_ymmh+0(%rip)\n"
+    "  vextractf128 $1, %ymm1, g_out_ymmh+16(%rip)\n"
+    "  vextractf128 $1, %ymm2, g_out_ymmh+32(%rip)\n"
+    "  vextractf128 $1, %ymm3, g_out_ymmh+48(%rip)\n"
+    "  vextractf128 $1, %ymm4, g_out_ymmh+64(%rip)\n"
+    "  vextractf128 $1, %ymm5, g_out_ymmh+80(%rip)\n"
+    "  vextractf128 $1, %ymm6, g_out_ymmh+96(%rip)\n"
+    "  vextractf128 $1, %ymm7, g_out_ymmh+112(%rip)\n"
+    "  vextractf128 $1, %ymm8, g_out_ymmh+128(%rip)\n"
+    "  vextractf128 $1, %ymm9, g_out_ymmh+144(%rip)\n"
+    "  vextractf128 $1, %ymm10, g_out_ymmh+160(%rip)\n"
+    "  vextractf128 $1, %ymm11, g_out_ymmh+176(%rip)\n"
+    "  vextractf128 $1, %ymm12, g_out_ymmh+192(%rip)\n"
+    "  vextractf128 $1, %ymm13, g_out_ymmh+208(%rip)\n"
+    "  vextractf128 $1, %ymm14, g_out_ymmh+224(%rip)\n"
+    "  vextractf128 $1, %ymm15, g_out_ymmh+240(%rip)\n"
+    "  vzeroupper\n"
+    "2:\n"
     "  pushq $0x202\n popfq\n" // clears DF, AC, ID, NT for the C code
     "  ldmxcsr g_mxcsr_default(%rip)\n"
     "  fninit\n"
@@ -124,7 +168,14 @@ static void on_signal(int sig, siginfo_t *si, void *ucv) {
                                 REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
   for (int i = 0; i < 16; i++) put64(g_res + R_GPR + 8 * i, (uint64_t)g[order[i]]);
   put64(g_res + R_RFLAGS, (uint64_t)g[REG_EFL] & ~0x10000ULL); // RF is set by fault delivery, not architectural here
-  if (uc->uc_mcontext.fpregs) memcpy(g_res + R_FX, uc->uc_mcontext.fpregs, 512);
+  if (uc->uc_mcontext.fpregs) {
+    const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+    memcpy(g_res + R_FX, fp, 512);
+    // the XSAVE area follows when sw_reserved.magic1 (offset 464) is FP_XSTATE_MAGIC1; YMM upper halves at 576
+    // when XSTATE_BV (offset 512) has the AVX bit, else they are in their initial state (zero)
+    memset(g_res + R_YMMH, 0, 256);
+    if (get32(fp + 464) == 0x46505853u && (fp[512] & 4)) memcpy(g_res + R_YMMH, fp + 576, 256);
+  }
   siglongjmp(g_jmp, 1);
 }
 
@@ -165,6 +216,8 @@ int main(int argc, char **argv) {
   volatile uint32_t *ctrl = (volatile uint32_t *)CTRL_BASE;
   // exit stubs: mov dword [CTRL_BASE], k; jmp qword [CTRL_BASE + 8]
   *(volatile uint64_t *)(CTRL_BASE + 8) = (uint64_t)(uintptr_t)dump;
+  __builtin_cpu_init();
+  g_avx = __builtin_cpu_supports("avx") ? 1 : 0;
 
   // the baseline content of the data region: xorshift32 low bytes (mirrored in harness.ts)
   uint32_t x = baseline_seed ? baseline_seed : 1;
@@ -210,6 +263,7 @@ int main(int argc, char **argv) {
     memcpy(&g_in.rflags, c + C_RFLAGS, 8);
     memcpy(&g_in.rsp, c + C_GPR + 4 * 8, 8);
     memcpy(g_in_fx, c + C_FX, 512);
+    memcpy(g_in_ymmh, c + C_YMMH, 256);
     g_entry = CODE_BASE + entry;
     *ctrl = 0xffffffffu;
     g_fault_status = 0;
@@ -225,6 +279,7 @@ int main(int argc, char **argv) {
       put64(g_res + R_GPR + 4 * 8, g_out_rsp);
       put64(g_res + R_RFLAGS, g_out[16]);
       memcpy(g_res + R_FX, g_out_fx, 512);
+      if (g_avx) memcpy(g_res + R_YMMH, g_out_ymmh, 256);
     } else {
       struct itimerval off = {{0, 0}, {0, 0}};
       setitimer(ITIMER_REAL, &off, NULL);
