@@ -167,42 +167,52 @@ function checkAlign16(lo: number): void {
   if (lo & 15) throw new Fault(Vector.GP, 0);
 }
 
+/** The 416 bytes FXSAVE writes (64-bit form with `rex64`): control words, MXCSR, ST0-7 and XMM0-15. */
+export function fxImage(c: Cpu, rex64: boolean): number[] {
+  const out: number[] = [];
+  const put = (v: number, n: number): void => { for (let k = 0; k < n; k++) out.push((v >>> (8 * k)) & 0xff); };
+  let abridged = 0;
+  for (let p = 0; p < 8; p++) if (((c.r[FTAG]! >>> (p * 2)) & 3) !== 3) abridged |= 1 << p;
+  put(c.r[FCW]!, 2); put(statusWord(c), 2); put(abridged, 1); put(0, 1); put(c.r[FOP]! & 0x7ff, 2);
+  if (rex64) { put(c.r[FIP]!, 4); put(c.r[FIP + 1]!, 4); put(c.r[FDP]!, 4); put(c.r[FDP + 1]!, 4); } else {
+    put(c.r[FIP]!, 4); put(0, 4); put(c.r[FDP]!, 4); put(0, 4);
+  }
+  put(c.r[MXCSR]!, 4); put(MXCSR_MASK, 4);
+  out.push(...regBytes(c, 16));
+  const x = c.s.u8;
+  for (let k = 0; k < 256; k++) out.push(x[Off.XMM + k]!);
+  return out;
+}
+
 function fxsave(rex64: boolean): (c: Cpu, lo: number, hi: number) => void {
   return (c, lo, hi) => {
     checkAlign16(lo);
-    const out: number[] = [];
-    const put = (v: number, n: number): void => { for (let k = 0; k < n; k++) out.push((v >>> (8 * k)) & 0xff); };
-    let abridged = 0;
-    for (let p = 0; p < 8; p++) if (((c.r[FTAG]! >>> (p * 2)) & 3) !== 3) abridged |= 1 << p;
-    put(c.r[FCW]!, 2); put(statusWord(c), 2); put(abridged, 1); put(0, 1); put(c.r[FOP]! & 0x7ff, 2);
-    if (rex64) { put(c.r[FIP]!, 4); put(c.r[FIP + 1]!, 4); put(c.r[FDP]!, 4); put(c.r[FDP + 1]!, 4); } else {
-      put(c.r[FIP]!, 4); put(0, 4); put(c.r[FDP]!, 4); put(0, 4);
-    }
-    put(c.r[MXCSR]!, 4); put(MXCSR_MASK, 4);
-    out.push(...regBytes(c, 16));
-    const x = c.s.u8;
-    for (let k = 0; k < 256; k++) out.push(x[Off.XMM + k]!);
-    writeBytes(c, lo, hi, out);
+    writeBytes(c, lo, hi, fxImage(c, rex64));
   };
+}
+
+/** Loads the first 416 bytes of an FXSAVE image (as FXRSTOR); false (nothing loaded) when MXCSR has reserved bits set. */
+export function loadFxImage(c: Cpu, b: ArrayLike<number>, rex64: boolean): boolean {
+  const get = (o: number, n: number): number => { let v = 0; for (let k = n - 1; k >= 0; k--) v = v * 256 + b[o + k]!; return v; };
+  const mxcsr = get(24, 4);
+  if (mxcsr & ~MXCSR_MASK) return false;
+  c.r[FCW] = get(0, 2) & 0x1f3f | 0x40;
+  loadStatus(c, get(2, 2));
+  c.r[FOP] = get(6, 2) & 0x7ff;
+  c.r[FIP] = get(8, 4); c.r[FIP + 1] = rex64 ? get(12, 4) : 0;
+  c.r[FDP] = get(16, 4); c.r[FDP + 1] = rex64 ? get(20, 4) : 0;
+  c.r[MXCSR] = mxcsr;
+  loadRegs(c, Array.from(b), 32, 16);
+  loadTags(c, ~b[4]! & 0xff);
+  for (let k = 0; k < 256; k++) c.s.u8[Off.XMM + k] = b[160 + k]!;
+  return true;
 }
 
 function fxrstor(rex64: boolean): (c: Cpu, lo: number, hi: number) => void {
   return (c, lo, hi) => {
     checkAlign16(lo);
     probeRead(c, lo, hi, 512);
-    const b = readBytes(c, lo, hi, 416);
-    const get = (o: number, n: number): number => { let v = 0; for (let k = n - 1; k >= 0; k--) v = v * 256 + b[o + k]!; return v; };
-    const mxcsr = get(24, 4);
-    if (mxcsr & ~MXCSR_MASK) throw new Fault(Vector.GP, 0);
-    c.r[FCW] = get(0, 2) & 0x1f3f | 0x40;
-    loadStatus(c, get(2, 2));
-    c.r[FOP] = get(6, 2) & 0x7ff;
-    c.r[FIP] = get(8, 4); c.r[FIP + 1] = rex64 ? get(12, 4) : 0;
-    c.r[FDP] = get(16, 4); c.r[FDP + 1] = rex64 ? get(20, 4) : 0;
-    c.r[MXCSR] = mxcsr;
-    loadRegs(c, b, 32, 16);
-    loadTags(c, ~b[4]! & 0xff);
-    c.s.u8.set(b.slice(160, 416), Off.XMM);
+    if (!loadFxImage(c, readBytes(c, lo, hi, 416), rex64)) throw new Fault(Vector.GP, 0);
   };
 }
 
