@@ -77,7 +77,7 @@ export class ThreadSignals {
   /** Pending signals in arrival order, with their siginfo (a standard signal is pending at most once). */
   readonly pending: SigInfo[] = [];
   /** The alternate signal stack. */
-  altStack: AltStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+  altStack: AltStack = { sp: 0n, flags: 0, size: 0n }; // Linux starts with flags 0 (SS_DISABLE only after a reset)
   /** The mask to restore after a handler runs, set by rt_sigsuspend/pselect (Linux's saved_sigmask). */
   savedMask: bigint | undefined = undefined;
   /** The thread's last fault (thread.trap_nr, error_code, cr2). */
