@@ -30,6 +30,8 @@ export interface MachineObserver {
   input?(kind: string, data: Uint8Array): void;
   /** A system call the ABI did not carry out as Linux would (see HostEvents.unsupportedSyscall). */
   unsupportedSyscall?(nr: number, name: string, result: string, detail?: string): void;
+  /** A signal handler entered or left (see HostEvents.signal). */
+  signal?(kind: 'signal_delivery' | 'sigreturn', signo: number, code: number, fromRip: bigint, toRip: bigint): void;
 }
 
 /** Options for creating a machine. */
@@ -131,6 +133,7 @@ export class GuestMachine {
       events: {
         input: (kind, data) => obs.input?.(kind, data),
         unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
+        signal: (kind, signo, code, from, to) => obs.signal?.(kind, signo, code, from, to),
       },
       root: o.root,
       program: { guestPath, bytes: o.image },

@@ -120,6 +120,7 @@ export function returnToUser(p: LinuxProcess, port: ContextPort, entry: KernelEn
     t.savedMask = undefined;
     t.blocked = (t.blocked | a.mask | ((a.flags & SA.NODEFER) !== 0n ? 0n : sigBit(sig))) & ~UNBLOCKABLE;
     if ((t.altStack.flags & SS_AUTODISARM) !== 0) t.altStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+    p.events.signal?.('signal_delivery', sig, info.code, ctx.rip, built.handler.rip);
     ctx = built.handler;
   }
   if (ctx === undefined && entry.kind === 'syscall') {

@@ -134,6 +134,7 @@ function rtSigreturn(p: LinuxProcess): bigint {
   }
   p.signals.thread.blocked = f.mask & ~UNBLOCKABLE;
   port.write(f.ctx);
+  p.events.signal?.('sigreturn', 0, 0, cur.rip, f.ctx.rip);
   setAltStack(p, f.stack, f.ctx.gpr[Gpr.RSP]!); // restore_altstack: errors other than EFAULT are ignored
   return f.ctx.gpr[Gpr.RAX]!;
 }
