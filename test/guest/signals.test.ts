@@ -57,6 +57,9 @@ const MODES: [string, string[], string | undefined, number, number][] = [
   ['a handler reads si_addr and RIP and skips the faulting instruction (frame lockstep)', ['skip'], undefined, 2, 2],
   ['alarm() wakes pause() with EINTR', ['alarm'], undefined, 1, 1],
   ['a handler runs on the alternate stack (SA_ONSTACK)', ['altstack'], undefined, 2, 2],
+  ['alarm() interrupts nanosleep with EINTR and the time left', ['sleep'], undefined, 1, 1],
+  ['rt_sigsuspend waits with a temporary mask and restores it', ['sigsuspend'], undefined, 1, 1],
+  ['setitimer(ITIMER_REAL) fires periodically', ['itimer'], undefined, 3, 3],
   ['blocked signals are delivered when unblocked', ['blocked'], undefined, 2, 2],
   ['SA_RESETHAND: the second signal takes the default action', ['resethand'], undefined, 1, 1],
   ['SA_NODEFER: a handler interrupted by its own signal', ['nodefer'], undefined, 3, 3],
@@ -98,7 +101,12 @@ describe.skipIf(!bin.ok)(`recordings of signal programs replay exactly${bin.ok ?
       const ev = r.reader.readTable('events').columns;
       const kinds = ev.strings('kind');
       const count = (k: string): number => kinds.filter((x) => x === k).length;
-      expect([count('signal_delivery'), count('sigreturn')]).toEqual([deliveries, returns]);
+      if (args[0] === 'itimer') {
+        // the periodic timer runs on the host's clock while recording (slower than native): it may fire once more
+        // before the program disarms it; every firing is a delivery and a return
+        expect(count('signal_delivery')).toBeGreaterThanOrEqual(deliveries);
+        expect(count('sigreturn')).toBe(count('signal_delivery'));
+      } else expect([count('signal_delivery'), count('sigreturn')]).toEqual([deliveries, returns]);
       const seqs = ev.u64('seq'), vmexitAt = new Set<bigint>();
       for (let k = 0; k < ev.length; k++) if (kinds[k] === 'vmexit') vmexitAt.add(seqs[k]!);
       for (let k = 0; k < ev.length; k++) if (kinds[k] === 'signal_delivery' || kinds[k] === 'sigreturn') expect(vmexitAt.has(seqs[k]!)).toBe(true);

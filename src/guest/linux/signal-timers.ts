@@ -47,6 +47,17 @@ export function sleepUntilSignal(p: LinuxProcess, until?: bigint): 'signal' | 't
   return 'never'; // a timer that keeps firing into ignored or blocked signals
 }
 
+/**
+ * Sleeps `ns` on the guest's clock unless a signal the thread does not block arrives first (the real-time timer
+ * firing during the sleep): undefined when the whole sleep passed, else the time that was left.
+ */
+export function interruptibleSleep(p: LinuxProcess, ns: bigint): bigint | undefined {
+  const end = p.clock.monotonic() + (ns > 0n ? ns : 0n);
+  if (sleepUntilSignal(p, end) !== 'signal') return undefined;
+  const left = end - p.clock.monotonic();
+  return left > 0n ? left : 0n;
+}
+
 /** The remaining time and interval of ITIMER_REAL, in ns. */
 function remaining(p: LinuxProcess): { value: bigint; interval: bigint } {
   const t = p.signals.realTimer;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -100,6 +102,43 @@ static int alarm_pause(void) {
   int r = pause();
   printf("pause -> %d errno %s alarms %d\n", r, r < 0 && errno == EINTR ? "EINTR" : "other", alarms);
   printf("alarm(0) -> %u\n", alarm(0));
+  return 0;
+}
+
+static int sleep_eintr(void) {
+  signal(SIGALRM, on_alarm);
+  alarm(1);
+  struct timespec req = {5, 0}, rem = {0, 0};
+  int r = nanosleep(&req, &rem);
+  printf("nanosleep -> %d errno %s rem %lds (rounded) alarms %d\n", r, r < 0 && errno == EINTR ? "EINTR" : "other",
+    (long)(rem.tv_sec + (rem.tv_nsec >= 500000000)), alarms);
+  return 0;
+}
+
+static int suspend(void) {
+  signal(SIGALRM, on_alarm);
+  sigset_t block, empty, now;
+  sigemptyset(&block);
+  sigaddset(&block, SIGALRM);
+  sigemptyset(&empty);
+  sigprocmask(SIG_BLOCK, &block, 0);
+  alarm(1);
+  int r = sigsuspend(&empty);
+  sigprocmask(SIG_BLOCK, 0, &now);
+  printf("sigsuspend -> %d errno %s alarms %d, SIGALRM blocked again %d\n", r, r < 0 && errno == EINTR ? "EINTR" : "other", alarms, sigismember(&now, SIGALRM));
+  return 0;
+}
+
+static int itimer(void) {
+  signal(SIGALRM, on_alarm);
+  struct itimerval it = {{0, 100000}, {0, 100000}}, cur;
+  setitimer(ITIMER_REAL, &it, 0);
+  while (alarms < 3) pause();
+  getitimer(ITIMER_REAL, &cur);
+  printf("alarms %d interval %ld.%06ld\n", alarms, (long)cur.it_interval.tv_sec, (long)cur.it_interval.tv_usec);
+  it.it_value.tv_usec = 0; it.it_interval.tv_usec = 0;
+  setitimer(ITIMER_REAL, &it, &cur);
+  printf("disarmed, interval was %ld\n", (long)cur.it_interval.tv_usec);
   return 0;
 }
 
@@ -211,6 +250,9 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "skip")) return skip();
   if (!strcmp(m, "alarm")) return alarm_pause();
   if (!strcmp(m, "altstack")) return alt();
+  if (!strcmp(m, "sleep")) return sleep_eintr();
+  if (!strcmp(m, "sigsuspend")) return suspend();
+  if (!strcmp(m, "itimer")) return itimer();
   if (!strcmp(m, "blocked")) return blocked();
   if (!strcmp(m, "resethand")) return resethand();
   if (!strcmp(m, "nodefer")) return nodefer();
