@@ -60,6 +60,7 @@ const MODES: [string, string[], string | undefined, number, number][] = [
   ['alarm() interrupts nanosleep with EINTR and the time left', ['sleep'], undefined, 1, 1],
   ['rt_sigsuspend waits with a temporary mask and restores it', ['sigsuspend'], undefined, 1, 1],
   ['setitimer(ITIMER_REAL) fires periodically', ['itimer'], undefined, 3, 3],
+  ['rt_sigtimedwait takes blocked signals (kill\'s siginfo, a timeout, SIGALRM)', ['sigwait'], undefined, 0, 0],
   ['blocked signals are delivered when unblocked', ['blocked'], undefined, 2, 2],
   ['SA_RESETHAND: the second signal takes the default action', ['resethand'], undefined, 1, 1],
   ['SA_NODEFER: a handler interrupted by its own signal', ['nodefer'], undefined, 3, 3],

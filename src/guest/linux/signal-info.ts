@@ -16,6 +16,7 @@ export const SI = {
 export type SigInfoFields =
   | { kind: 'kill'; pid: number; uid: number } // kill, tkill, tgkill (si_pid, si_uid)
   | { kind: 'fault'; addr: bigint } // a hardware fault (si_addr)
+  | { kind: 'child'; pid: number; uid: number; status: number; utime: bigint; stime: bigint } // SIGCHLD
   | { kind: 'none' }; // the kernel (SI_KERNEL): all zero
 
 /** One pending signal. */
@@ -36,12 +37,25 @@ export function encodeSigInfo(info: SigInfo): Uint8Array {
   const f = info.fields;
   if (f.kind === 'kill') w.i32(16, f.pid).u32(20, f.uid);
   else if (f.kind === 'fault') w.u64(16, f.addr);
+  else if (f.kind === 'child') w.i32(16, f.pid).u32(20, f.uid).i32(24, f.status).u64(32, f.utime).u64(40, f.stime);
   return w.bytes;
 }
 
 /** A signal a process sends itself with kill (SI_USER) or tkill/tgkill (SI_TKILL). */
 export function userSignal(signo: number, code: number, pid: number, uid: number): SigInfo {
   return { signo, errno: 0, code, fields: { kind: 'kill', pid, uid } };
+}
+
+/** CLD_* si_codes of SIGCHLD. */
+export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3 } as const;
+
+/**
+ * SIGCHLD for a child that ended (do_notify_parent): `status` is the exit code for CLD_EXITED, the signal number
+ * for CLD_KILLED/CLD_DUMPED. The process layer queues it on the parent (`parent.signals.queue(...)`); with the
+ * default disposition (ignore) it is discarded, and a handler runs as for any other signal.
+ */
+export function childSignal(pid: number, uid: number, code: number, status: number, utime = 0n, stime = 0n): SigInfo {
+  return { signo: 17, errno: 0, code, fields: { kind: 'child', pid, uid, status, utime, stime } };
 }
 
 /** A signal the kernel sends (SI_KERNEL, no fields): SIGALRM from ITIMER_REAL, SIGSEGV from a #GP. */

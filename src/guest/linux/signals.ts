@@ -119,7 +119,7 @@ function kill(p: LinuxProcess, a: Args): SyscallResult {
   if (sig < 0 || sig > NSIG) return err(E.EINVAL);
   const self = pid === p.ids.pid || pid === 0 || (pid < -1 && -pid === p.ids.pgid);
   return self ? sendSelf(p, sig, SI.USER) : err(E.ESRCH); // pid -1 means every process but this one: there is none
-  // SIGCHLD: a parent gets it when a child ends; the process layer calls p.signals.queue with CLD_EXITED info.
+  // SIGCHLD: a parent gets it when a child ends: the process layer queues childSignal(...) (signal-info.ts)
 }
 
 /** rt_sigreturn: the context and mask saved in the frame at RSP - 8 (possibly changed by the handler). */

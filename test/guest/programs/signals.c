@@ -142,6 +142,25 @@ static int itimer(void) {
   return 0;
 }
 
+static int sigwait_modes(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGALRM);
+  sigprocmask(SIG_BLOCK, &set, 0);
+  raise(SIGUSR1);
+  siginfo_t si;
+  struct timespec zero = {0, 0}, tenth = {0, 100000000};
+  int r = sigtimedwait(&set, &si, &zero);
+  printf("sigtimedwait -> %d code %d from self %d\n", r, si.si_code, si.si_pid == getpid() && si.si_uid == getuid());
+  r = sigtimedwait(&set, &si, &tenth);
+  printf("sigtimedwait -> %d errno %s\n", r, r < 0 && errno == EAGAIN ? "EAGAIN" : "other");
+  alarm(1);
+  r = sigwaitinfo(&set, &si);
+  printf("sigwaitinfo -> %d code %d\n", r, si.si_code);
+  return 0;
+}
+
 static char altstack[65536];
 static void on_alt(int sig) {
   int local;
@@ -251,6 +270,7 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "alarm")) return alarm_pause();
   if (!strcmp(m, "altstack")) return alt();
   if (!strcmp(m, "sleep")) return sleep_eintr();
+  if (!strcmp(m, "sigwait")) return sigwait_modes();
   if (!strcmp(m, "sigsuspend")) return suspend();
   if (!strcmp(m, "itimer")) return itimer();
   if (!strcmp(m, "blocked")) return blocked();
