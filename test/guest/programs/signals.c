@@ -34,16 +34,21 @@ static int segv_longjmp(void) {
 }
 
 /* The faulting instructions and the addresses after them. */
-extern char fault_store[], fault_store_end[], fault_ud[], fault_ud_end[];
+extern char fault_store[], fault_store_end[], fault_ud[], fault_ud_end[], fault_div[], fault_div_end[];
 __asm__(".text\n"
         "store_fn: .globl store_fn\n"
         "fault_store: movl $7, (%rdi)\n"
         "fault_store_end: ret\n"
         "ud_fn: .globl ud_fn\n"
         "fault_ud: ud2\n"
-        "fault_ud_end: ret\n");
+        "fault_ud_end: ret\n"
+        "div_fn: .globl div_fn\n"
+        "mov %edi, %eax\n xor %edx, %edx\n xor %ecx, %ecx\n"
+        "fault_div: divl %ecx\n"
+        "fault_div_end: ret\n");
 void store_fn(volatile int *p);
 void ud_fn(void);
+int div_fn(int);
 
 static void dump(const char *what, const void *p, size_t n) {
   const unsigned char *b = p;
@@ -70,6 +75,7 @@ static void on_fault_skip(int sig, siginfo_t *si, void *ucv) {
   greg_t *rip = &uc->uc_mcontext.gregs[REG_RIP];
   if ((char *)*rip == fault_store) *rip = (greg_t)fault_store_end;
   else if ((char *)*rip == fault_ud) *rip = (greg_t)fault_ud_end;
+  else if ((char *)*rip == fault_div) *rip = (greg_t)fault_div_end;
   else { printf("unexpected rip %llx\n", (unsigned long long)*rip); _exit(3); }
   uc->uc_mcontext.gregs[REG_RAX] = 0x5151; /* the handler's change is seen after sigreturn */
 }
@@ -84,6 +90,12 @@ static int skip(void) {
   puts("after the store");
   ud_fn();
   puts("after ud2");
+  sigaction(SIGFPE, &sa, 0);
+  printf("after the division: %d\n", div_fn(7)); /* the handler set RAX */
+  store_fn((volatile int *)(uintptr_t)0x8000000000000000ull); /* non-canonical: #GP, SIGSEGV with SI_KERNEL */
+  puts("after the #GP");
+  store_fn((volatile int *)(uintptr_t)&skip); /* read-only text: SEGV_ACCERR */
+  puts("after the write to text");
   return 0;
 }
 
