@@ -60,6 +60,8 @@ const MODES: [string, string[], string | undefined, number, number][] = [
   ['alarm() interrupts nanosleep with EINTR and the time left', ['sleep'], undefined, 1, 1],
   ['rt_sigsuspend waits with a temporary mask and restores it', ['sigsuspend'], undefined, 1, 1],
   ['setitimer(ITIMER_REAL) fires periodically', ['itimer'], undefined, 3, 3],
+  ['a stack overflow is caught by a SIGSEGV handler on the alternate stack', ['overflow'], undefined, 1, 0],
+  ['a stack overflow without an alternate stack cannot run the handler: SIGSEGV ends the process', ['overflow-no-altstack'], 'Segmentation fault', 0, 0],
   ['rt_sigtimedwait takes blocked signals (kill\'s siginfo, a timeout, SIGALRM)', ['sigwait'], undefined, 0, 0],
   ['blocked signals are delivered when unblocked', ['blocked'], undefined, 2, 2],
   ['SA_RESETHAND: the second signal takes the default action', ['resethand'], undefined, 1, 1],

@@ -174,6 +174,32 @@ static int sigwait_modes(void) {
 }
 
 static char altstack[65536];
+
+static void on_overflow(int sig, siginfo_t *si, void *ucv) {
+  (void)ucv;
+  int local;
+  char *p = (char *)&local;
+  printf("stack overflow: signal %d code %d, handler on the alternate stack %d\n", sig, si->si_code, p >= altstack && p < altstack + sizeof altstack);
+  _exit(0);
+}
+
+static int recurse(volatile int n) {
+  volatile char pad[256];
+  pad[0] = (char)n;
+  return recurse(n + 1) + pad[0];
+}
+
+static int overflow(int with_altstack) {
+  if (with_altstack) {
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    sigaltstack(&ss, 0);
+  }
+  struct sigaction sa = {0};
+  sa.sa_sigaction = on_overflow;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigaction(SIGSEGV, &sa, 0);
+  return recurse(0);
+}
 static void on_alt(int sig) {
   int local;
   char *p = (char *)&local;
@@ -282,6 +308,8 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "alarm")) return alarm_pause();
   if (!strcmp(m, "altstack")) return alt();
   if (!strcmp(m, "sleep")) return sleep_eintr();
+  if (!strcmp(m, "overflow")) return overflow(1);
+  if (!strcmp(m, "overflow-no-altstack")) return overflow(0);
   if (!strcmp(m, "sigwait")) return sigwait_modes();
   if (!strcmp(m, "sigsuspend")) return suspend();
   if (!strcmp(m, "itimer")) return itimer();
