@@ -62,6 +62,7 @@ const MODES: [string, string[], string | undefined, number, number][] = [
   ['setitimer(ITIMER_REAL) fires periodically', ['itimer'], undefined, 3, 3],
   ['a stack overflow is caught by a SIGSEGV handler on the alternate stack', ['overflow'], undefined, 1, 0],
   ['a stack overflow without an alternate stack cannot run the handler: SIGSEGV ends the process', ['overflow-no-altstack'], 'Segmentation fault', 0, 0],
+  ['POSIX timers (timer_create, timer_settime, timer_gettime, timer_delete) signal with SI_TIMER', ['posix-timer'], undefined, 4, 4],
   ['rt_sigtimedwait takes blocked signals (kill\'s siginfo, a timeout, SIGALRM)', ['sigwait'], undefined, 0, 0],
   ['blocked signals are delivered when unblocked', ['blocked'], undefined, 2, 2],
   ['SA_RESETHAND: the second signal takes the default action', ['resethand'], undefined, 1, 1],
@@ -104,7 +105,7 @@ describe.skipIf(!bin.ok)(`recordings of signal programs replay exactly${bin.ok ?
       const ev = r.reader.readTable('events').columns;
       const kinds = ev.strings('kind');
       const count = (k: string): number => kinds.filter((x) => x === k).length;
-      if (args[0] === 'itimer') {
+      if (args[0] === 'itimer' || args[0] === 'posix-timer') {
         // the periodic timer runs on the host's clock while recording (slower than native): it may fire once more
         // before the program disarms it; every firing is a delivery and a return
         expect(count('signal_delivery')).toBeGreaterThanOrEqual(deliveries);

@@ -16,6 +16,7 @@ export const SI = {
 export type SigInfoFields =
   | { kind: 'kill'; pid: number; uid: number } // kill, tkill, tgkill (si_pid, si_uid)
   | { kind: 'fault'; addr: bigint } // a hardware fault (si_addr)
+  | { kind: 'timer'; id: number; overrun: number; value: bigint } // a POSIX timer (si_tid, si_overrun, si_value)
   | { kind: 'child'; pid: number; uid: number; status: number; utime: bigint; stime: bigint } // SIGCHLD
   | { kind: 'none' }; // the kernel (SI_KERNEL): all zero
 
@@ -37,6 +38,7 @@ export function encodeSigInfo(info: SigInfo): Uint8Array {
   const f = info.fields;
   if (f.kind === 'kill') w.i32(16, f.pid).u32(20, f.uid);
   else if (f.kind === 'fault') w.u64(16, f.addr);
+  else if (f.kind === 'timer') w.i32(16, f.id).i32(20, f.overrun).u64(24, f.value);
   else if (f.kind === 'child') w.i32(16, f.pid).u32(20, f.uid).i32(24, f.status).u64(32, f.utime).u64(40, f.stime);
   return w.bytes;
 }

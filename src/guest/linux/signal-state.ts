@@ -104,11 +104,29 @@ export interface RealTimer {
   interval: bigint;
 }
 
+/** A POSIX timer (timer_create) that notifies with a signal. */
+export interface PosixTimer {
+  /** The clock it was created on (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME). */
+  clock: number;
+  /** The signal sent at expiry, 0 for SIGEV_NONE. */
+  signo: number;
+  /** sigev_value, passed in si_value. */
+  value: bigint;
+  /** Expiry in ns on the guest's monotonic clock; 0n when disarmed. */
+  deadline: bigint;
+  /** Reload value in ns; 0n for one shot. */
+  interval: bigint;
+  /** Expiries while its signal was still pending (timer_getoverrun). */
+  overrun: number;
+}
+
 export class SignalState {
   /** Dispositions by signal number (1..64); absent means SIG_DFL with no flags. */
   readonly actions = new Map<number, SigAction>();
   /** The process's ITIMER_REAL. */
   realTimer: RealTimer = { deadline: 0n, interval: 0n };
+  /** POSIX timers by id (timer_create). */
+  readonly posixTimers = new Map<number, PosixTimer>();
   /** The one thread's mask, pending signals and alternate stack. */
   readonly thread = new ThreadSignals();
   /** The interrupted user context of the current kernel entry (set by the machine; absent in unit tests). */

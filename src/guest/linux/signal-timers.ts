@@ -5,7 +5,7 @@
 import { type Args, int, u64 } from './args.js';
 import { E, err } from './errno.js';
 import type { LinuxProcess } from './process.js';
-import { kernelSignal } from './signal-info.js';
+import { SI, kernelSignal } from './signal-info.js';
 import { StructWriter, les64 } from './struct-writer.js';
 import { readIn, writeOut } from './user-memory.js';
 
@@ -13,17 +13,34 @@ const SIGALRM = 14;
 const NS = 1_000_000_000n;
 const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
 
-/** Queues SIGALRM if ITIMER_REAL is due (and reloads it past now, counting missed periods as one). */
+/** Moves a due timer past `now` (counting the periods that passed); returns how many expiries that was (0: not due). */
+function expire(t: { deadline: bigint; interval: bigint }, now: bigint): bigint {
+  if (t.deadline === 0n || now < t.deadline) return 0n;
+  if (t.interval === 0n) { t.deadline = 0n; return 1n; }
+  const n = (now - t.deadline) / t.interval + 1n;
+  t.deadline += n * t.interval;
+  return n;
+}
+
+/** Queues the signals of the timers that are due: SIGALRM for ITIMER_REAL, each POSIX timer's own (SI_TIMER). */
 export function fireRealTimer(p: LinuxProcess): void {
-  const t = p.signals.realTimer;
-  if (t.deadline === 0n) return;
-  const now = p.clock.monotonic();
-  if (now < t.deadline) return;
-  if (t.interval > 0n) {
-    const missed = (now - t.deadline) / t.interval + 1n;
-    t.deadline += missed * t.interval;
-  } else t.deadline = 0n;
-  p.signals.queue(kernelSignal(SIGALRM));
+  const s = p.signals, now = p.clock.monotonic();
+  if (expire(s.realTimer, now) > 0n) s.queue(kernelSignal(SIGALRM));
+  for (const [id, t] of s.posixTimers) {
+    const n = expire(t, now);
+    if (n === 0n || t.signo === 0) continue;
+    const queued = s.thread.pending.find((i) => i.fields.kind === 'timer' && i.fields.id === id);
+    if (queued !== undefined && queued.fields.kind === 'timer') { queued.fields.overrun += Number(n); t.overrun = queued.fields.overrun; continue; }
+    t.overrun = Number(n - 1n);
+    s.queue({ signo: t.signo, errno: 0, code: SI.TIMER, fields: { kind: 'timer', id, overrun: t.overrun, value: t.value } });
+  }
+}
+
+/** The earliest armed timer's expiry, 0n when none is armed. */
+export function nextDeadline(p: LinuxProcess): bigint {
+  let d = p.signals.realTimer.deadline;
+  for (const t of p.signals.posixTimers.values()) if (t.deadline !== 0n && t.signo !== 0 && (d === 0n || t.deadline < d)) d = t.deadline;
+  return d;
 }
 
 /**
@@ -34,7 +51,7 @@ export function sleepUntilSignal(p: LinuxProcess, until?: bigint): 'signal' | 't
   for (let guard = 0; guard < 1_000_000; guard++) {
     fireRealTimer(p);
     if (p.signals.thread.hasDeliverable()) return 'signal';
-    const d = p.signals.realTimer.deadline;
+    const d = nextDeadline(p);
     if (d === 0n || (until !== undefined && d > until)) {
       if (until === undefined) return 'never';
       const now = p.clock.monotonic();

@@ -12,7 +12,8 @@ import { SI, encodeSigInfo, kernelSignal, userSignal } from './signal-info.js';
 import { ERESTART } from './signal-restart.js';
 import { NSIG, SIGKILL, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, type AltStack, type SigAction, UNBLOCKABLE, sigBit } from './signal-state.js';
 import { killedBy } from './signal-exit.js';
-import { sleepUntilSignal, timerSyscalls } from './signal-timers.js';
+import { nextDeadline, sleepUntilSignal, timerSyscalls } from './signal-timers.js';
+import { posixTimerSyscalls } from './signal-posix-timers.js';
 import { StructWriter, le64, lei32, les64 } from './struct-writer.js';
 import { readIn, writeOut } from './user-memory.js';
 
@@ -187,7 +188,7 @@ function rtSigtimedwait(p: LinuxProcess, a: Args): bigint {
   // the signals of the set are unblocked while waiting, as Linux does
   const saved = t.blocked;
   t.blocked &= ~set;
-  const r = sleepUntilSignal(p, until ?? (p.signals.realTimer.deadline === 0n ? p.clock.monotonic() : undefined));
+  const r = sleepUntilSignal(p, until ?? (nextDeadline(p) === 0n ? p.clock.monotonic() : undefined));
   t.blocked = saved;
   const got = take();
   if (got !== undefined) return got;
@@ -223,4 +224,5 @@ export const signalSyscalls: HandlerGroup = {
   pause: (p) => waitForSignal(p),
   rt_sigtimedwait: rtSigtimedwait,
   ...timerSyscalls,
+  ...posixTimerSyscalls,
 };
