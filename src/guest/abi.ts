@@ -36,6 +36,11 @@ export interface HostEvents {
    * it is not implemented, "EACCES" for a refused variant) or "partial"; `detail` says what is missing.
    */
   unsupportedSyscall(nr: number, name: string, result: string, detail?: string): void;
+  /**
+   * A signal handler was entered ('signal_delivery': `signo`, its si_code, from the interrupted RIP to the handler)
+   * or left ('sigreturn': from the rt_sigreturn call to the restored RIP).
+   */
+  signal?(kind: 'signal_delivery' | 'sigreturn', signo: number, code: number, fromRip: bigint, toRip: bigint): void;
 }
 
 /** How a system call ended. */

@@ -19,7 +19,7 @@ export const PERCPU_PHYS = 0x112000;
 export const enum Percpu {
   USER_RSP = 0x08, // u64: user RSP saved by the SYSCALL entry
   KERNEL_RSP = 0x10, // u64: top of the kernel stack loaded by the SYSCALL entry
-  FLUSH_TLB = 0x18, // u8: set by the host when the SYSCALL return path must reload CR3
+  FLUSH_TLB = 0x18, // u8 exit work, set by the host: bit 0 the SYSCALL return path reloads CR3, bit 1 it returns with IRETQ
 }
 /** Top of the kernel stack used for SYSCALL and for events from ring 3 (TSS.RSP0). */
 export const KERNEL_STACK_TOP_PHYS = 0x140000;

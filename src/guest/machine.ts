@@ -18,7 +18,11 @@ import { LinuxProcess } from './linux/process.js';
 import { syscallName } from './linux/syscall-table.js';
 import { loadProgram } from './loader.js';
 import { ModuleTracker } from './module-tracker.js';
-import { FatalSignal, SIGSEGV, signalForVector, statusForSignal } from './signals.js';
+import { FatalSignal, SIGSEGV, fatalSignal, signalForVector, statusForSignal } from './signals.js';
+import { faultSignal, pageFaultSignal } from './fault-signal.js';
+import { raiseFault, returnToUser } from './linux/signal-deliver.js';
+import { TASK_SIZE_MAX } from './linux/args.js';
+import { EntryContext } from './user-context.js';
 
 /** Receives what a recorder must log besides the processor's own effects. */
 export interface MachineObserver {
@@ -28,6 +32,8 @@ export interface MachineObserver {
   input?(kind: string, data: Uint8Array): void;
   /** A system call the ABI did not carry out as Linux would (see HostEvents.unsupportedSyscall). */
   unsupportedSyscall?(nr: number, name: string, result: string, detail?: string): void;
+  /** A signal handler entered or left (see HostEvents.signal). */
+  signal?(kind: 'signal_delivery' | 'sigreturn', signo: number, code: number, fromRip: bigint, toRip: bigint): void;
 }
 
 /** Options for creating a machine. */
@@ -134,6 +140,7 @@ export class GuestMachine {
       events: {
         input: (kind, data) => obs.input?.(kind, data),
         unsupportedSyscall: (nr, name, result, detail) => obs.unsupportedSyscall?.(nr, name, result, detail),
+        signal: (kind, signo, code, from, to) => obs.signal?.(kind, signo, code, from, to),
       },
       root: o.root,
       rw: o.rw,
@@ -210,19 +217,24 @@ export class GuestMachine {
         const nr = Number(this.reg(0) & 0xffffffffn);
         const args = [this.reg(7), this.reg(6), this.reg(2), this.reg(10), this.reg(8), this.reg(9)];
         const unsupportedBefore = this.linux.unsupported.total;
-        const out = this.linux.syscall(nr, args);
+        const port = new EntryContext(this.cpu, this.as, 'syscall');
+        this.linux.signals.port = port;
+        let out;
+        try {
+          out = this.linux.syscall(nr, args);
+        } finally {
+          this.linux.signals.port = undefined;
+        }
         if (this.strict && this.linux.unsupported.total > unsupportedBefore) {
           const e = this.linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? this.linux.unsupported.entries[0]!;
           return { kind: 'strict', message: `stopped at the unsupported system call ${e.name} (${e.result}${e.detail !== undefined ? `: ${e.detail}` : ''}) with --strict` };
         }
         if (out.kind === 'exit') return { kind: 'exit', status: out.status };
-        this.setReg(0, out.value);
-        if (this.as.tlbFlushNeeded) {
-          this.as.tlbFlushNeeded = false;
-          this.as.hostWrite(kernelLinear(PERCPU_PHYS + Percpu.FLUSH_TLB), PERCPU_PHYS + Percpu.FLUSH_TLB, Uint8Array.of(1));
-        }
-        this.vm.skipInstruction();
-        return { kind: 'continue' };
+        if (!port.dirty) { this.setReg(0, out.value); port.forget(); }
+        // rt_sigreturn replaced the context: no restart decision applies to the value it restored
+        const back = returnToUser(this.linux, port, port.dirty ? { kind: 'fault' } : { kind: 'syscall', nr });
+        if (back.kind === 'killed') return this.killed(back.signal, back.core);
+        return this.resume(port);
       }
       case Service.PAGE_FAULT: {
         const cr2 = this.reg(0), err = Number(this.reg(7) & 0xffffn);
@@ -231,17 +243,56 @@ export class GuestMachine {
           this.vm.skipInstruction();
           return { kind: 'continue' };
         }
-        return { kind: 'signal', status: statusForSignal(SIGSEGV), signal: SIGSEGV, detail: `page fault at ${cr2.toString(16)} (error code ${err})` };
+        const detail = `page fault at ${cr2.toString(16)} (error code ${err})`;
+        const port = new EntryContext(this.cpu, this.as, 'page_fault');
+        if (!port.fromUser()) return { kind: 'signal', status: statusForSignal(SIGSEGV), signal: SIGSEGV, detail };
+        // Linux's sanitize_error_code: a user access to a kernel address reads as a protection fault
+        const code = BigInt(err) | (cr2 >= TASK_SIZE_MAX ? 1n : 0n);
+        raiseFault(this.linux.signals, pageFaultSignal(cr2, this.as.find(cr2) !== undefined), { trapNr: 14, errorCode: code, cr2 });
+        return this.afterFault(port, 11, detail);
       }
       case Service.FATAL: {
         const vector = Number(this.reg(7) & 0xffn);
         const sig = signalForVector(vector);
         const f = this.cpu.lastFault, at = (BigInt(this.cpu.lastFaultRipHi) << 32n) | BigInt(this.cpu.lastFaultRipLo);
-        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: f === null ? `vector ${vector}` : `${VECTOR_NAMES[f.vector] ?? `vector ${f.vector}`} at 0x${at.toString(16)}${f.detail ? `: ${f.detail}` : ''}` };
+        const detail = f === null ? `vector ${vector}` : `${VECTOR_NAMES[f.vector] ?? `vector ${f.vector}`} at 0x${at.toString(16)}${f.detail ? `: ${f.detail}` : ''}`;
+        const port = new EntryContext(this.cpu, this.as, 'exception');
+        if (!port.fromUser() || vector === 8 || vector === 18 || vector === 2) return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail };
+        const ctx = port.read();
+        const info = faultSignal(vector, ctx.rip, this.cpu.r[Off.MXCSR >> 2]!);
+        const errorCode = port.errorCode();
+        raiseFault(this.linux.signals, info, { trapNr: vector, errorCode, cr2: this.linux.signals.thread.fault.cr2 });
+        return this.afterFault(port, info.signo, detail);
       }
       default:
         return { kind: 'error', message: `VMCALL from ${routine.name}` };
     }
+  }
+
+  /** The end of the process by `signal` (128 + n; a shell's message for the signals it names). */
+  private killed(signal: number, core: boolean, detail?: string): ServiceOutcome {
+    const f = fatalSignal(signal);
+    if (f === undefined) return { kind: 'exit', status: (128 + signal) & 0xff };
+    return { kind: 'signal', status: statusForSignal(f), signal: f, detail: detail ?? `${f.name} (${core ? 'core' : 'terminate'})` };
+  }
+
+  /** The way back to user mode after a fault that raised `signal`. */
+  private afterFault(port: EntryContext, signal: number, detail: string): ServiceOutcome {
+    const back = returnToUser(this.linux, port, { kind: 'fault' });
+    if (back.kind === 'killed') return this.killed(back.signal, back.core, back.signal === signal ? detail : undefined);
+    return this.resume(port);
+  }
+
+  /** Puts the (possibly new) user context in place and continues after the VMCALL. */
+  private resume(port: EntryContext): ServiceOutcome {
+    let work = port.commit();
+    if (this.as.tlbFlushNeeded) {
+      this.as.tlbFlushNeeded = false;
+      work |= 1;
+    }
+    if (work !== 0) this.as.hostWrite(kernelLinear(PERCPU_PHYS + Percpu.FLUSH_TLB), PERCPU_PHYS + Percpu.FLUSH_TLB, Uint8Array.of(work));
+    this.vm.skipInstruction();
+    return { kind: 'continue' };
   }
 
   /** Run without stepping until the program ends. */

@@ -30,6 +30,11 @@ export function signalForVector(vector: number): FatalSignal {
   }
 }
 
+/** The fatal signal with number `n`, if a shell names it (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV). */
+export function fatalSignal(n: number): FatalSignal | undefined {
+  return Object.values(SIGNALS).find((s) => s.signal === n);
+}
+
 /** SIGSEGV, for unresolvable page faults. */
 export const SIGSEGV = SIGNALS.SIGSEGV!;
 

@@ -65,7 +65,11 @@ export class EventRecorder {
       this.closeSyscall(seq);
       return;
     }
-    if (code === Code.Iretq) { this.event(seq, 'iret', -1, 0, 0n, fromCpl, toCpl, fromRip, toRip); return; }
+    if (code === Code.Iretq) {
+      this.event(seq, 'iret', -1, 0, 0n, fromCpl, toCpl, fromRip, toRip);
+      if (toCpl === 3) this.closeSyscall(seq); // a system call that returns with IRETQ (a signal handler, rt_sigreturn)
+      return;
+    }
     if (code === Code.Int_imm8 || code === Code.Int3) { this.event(seq, 'interrupt', code === Code.Int3 ? 3 : -1, 0, 0n, fromCpl, toCpl, fromRip, toRip); return; }
     if (fromCpl !== toCpl) this.event(seq, 'interrupt', -1, 0, 0n, fromCpl, toCpl, fromRip, toRip);
   }

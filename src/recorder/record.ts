@@ -137,6 +137,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   const made = createMachine(opts, image, {
     hostWrite: (linear, phys, bytes) => rec?.hostWrite(linear, phys, bytes),
     input: (kind, data) => { if (ev !== null && rec !== null) ev.input(rec.seq, kind, data); else early.push([kind, data.slice()]); },
+    signal: (kind, signo, code, from, to) => ev?.event(rec?.seq ?? 0, kind, signo, code, 0n, 0, 0, from, to),
     unsupportedSyscall: (nr, _name, result) => ev?.event(rec?.seq ?? 0, 'unsupported_syscall', nr, (E as Record<string, number>)[result] ?? 0, 0n, 0, 0, 0n, 0n),
   });
   if ('error' in made) return made;

@@ -99,7 +99,7 @@ export const TABLES: readonly TableSpec[] = [
     name: 'events', comment: 'ring switches, exceptions, page faults, VM exits and the end of the program',
     columns: [
       c('seq', 'u64', 'step the event happened in'),
-      c('kind', 'utf8', 'syscall | sysret | exception | page_fault | interrupt | iret | vmexit | signal | exit | unsupported_syscall (vector: its number, error_code: the errno it returned, 0 when partial)'),
+      c('kind', 'utf8', 'syscall | sysret | exception | page_fault | interrupt | iret | vmexit | signal | exit | unsupported_syscall (vector: its number, error_code: the errno it returned, 0 when partial) | signal_delivery (at the VMCALL step that wrote the frame; vector: the signal, error_code: its si_code, from_rip: the interrupted RIP, to_rip: the handler) | sigreturn (the rt_sigreturn VMCALL step; to_rip: the restored RIP)'),
       c('vector', 'i16', 'exception or interrupt vector; VM-exit reason for vmexit; signal number for signal; system call number for unsupported_syscall; -1 otherwise'),
       c('error_code', 'u32', 'exception error code (0 if none); exit status for exit and signal; errno returned for unsupported_syscall (0: partial)'),
       c('cr2', 'u64', 'faulting linear address for page_fault, else 0'),

@@ -188,14 +188,14 @@ export function fxImage(c: Cpu, rex64: boolean): number[] {
 }
 
 /** Load the x87 part (environment and registers) of an FXSAVE image `b` (at least 160 bytes). */
-export function loadFxX87(c: Cpu, b: readonly number[], rex64: boolean): void {
+export function loadFxX87(c: Cpu, b: ArrayLike<number>, rex64: boolean): void {
   const get = (o: number, n: number): number => { let v = 0; for (let k = n - 1; k >= 0; k--) v = v * 256 + b[o + k]!; return v; };
   c.r[FCW] = get(0, 2) & 0x1f3f | 0x40;
   loadStatus(c, get(2, 2));
   c.r[FOP] = get(6, 2) & 0x7ff;
   c.r[FIP] = get(8, 4); c.r[FIP + 1] = rex64 ? get(12, 4) : 0;
   c.r[FDP] = get(16, 4); c.r[FDP + 1] = rex64 ? get(20, 4) : 0;
-  loadRegs(c, b as number[], 32, 16);
+  loadRegs(c, Array.from(b), 32, 16);
   loadTags(c, ~b[4]! & 0xff);
 }
 
@@ -206,16 +206,21 @@ function fxsave(rex64: boolean): (c: Cpu, lo: number, hi: number) => void {
   };
 }
 
+/** Loads the first 416 bytes of an FXSAVE image (as FXRSTOR); false (nothing loaded) when MXCSR has reserved bits set. */
+export function loadFxImage(c: Cpu, b: ArrayLike<number>, rex64: boolean): boolean {
+  const mxcsr = (b[24]! | (b[25]! << 8) | (b[26]! << 16) | (b[27]! << 24)) >>> 0;
+  if (mxcsr & ~MXCSR_MASK) return false;
+  loadFxX87(c, b, rex64);
+  c.r[MXCSR] = mxcsr;
+  for (let k = 0; k < 256; k++) c.s.u8[Off.XMM + k] = b[160 + k]!;
+  return true;
+}
+
 function fxrstor(rex64: boolean): (c: Cpu, lo: number, hi: number) => void {
   return (c, lo, hi) => {
     checkAlign16(lo);
     probeRead(c, lo, hi, 512);
-    const b = readBytes(c, lo, hi, 416);
-    const mxcsr = b[24]! | (b[25]! << 8) | (b[26]! << 16) | (b[27]! << 24);
-    if (mxcsr & ~MXCSR_MASK) throw new Fault(Vector.GP, 0);
-    loadFxX87(c, b, rex64);
-    c.r[MXCSR] = mxcsr >>> 0;
-    c.s.u8.set(b.slice(160, 416), Off.XMM);
+    if (!loadFxImage(c, readBytes(c, lo, hi, 416), rex64)) throw new Fault(Vector.GP, 0);
   };
 }
 

@@ -50,8 +50,10 @@ function syscallEntry(): Routine {
   r.emit(I.createReg(Code.Push_r64, Register.RCX));
   r.emit(I.createReg(Code.Push_r64, Register.R11));
   r.emit(I.create(Code.Vmcall)); // host: the system call in RAX with RDI RSI RDX R10 R8 R9; result in RAX
-  r.emit(I.createMemU32(Code.Cmp_rm8_imm8, abs(Percpu.FLUSH_TLB, Register.GS), 0));
+  r.emit(I.createMemU32(Code.Cmp_rm8_imm8, abs(Percpu.FLUSH_TLB, Register.GS), 0)); // exit work (see Percpu)
   r.branch(Code.Je_rel8_64, 'restore');
+  r.emit(I.createMemU32(Code.Test_rm8_imm8, abs(Percpu.FLUSH_TLB, Register.GS), 2));
+  r.branch(Code.Jne_rel8_64, 'iret');
   r.emit(I.createMemU32(Code.Mov_rm8_imm8, abs(Percpu.FLUSH_TLB, Register.GS), 0));
   r.emit(I.createRegReg(Code.Mov_r64_cr, Register.RCX, Register.CR3));
   r.emit(I.createRegReg(Code.Mov_cr_r64, Register.CR3, Register.RCX));
@@ -61,6 +63,20 @@ function syscallEntry(): Routine {
   r.emit(I.createRegMem(Code.Mov_r64_rm64, Register.RSP, abs(Percpu.USER_RSP, Register.GS)));
   r.emit(I.create(Code.Swapgs));
   r.emit(I.create(Code.Sysretq));
+  // the host replaced the whole user context (a signal handler, rt_sigreturn, a restarted call): it set every
+  // register and wrote an IRET frame just below the two values pushed above
+  r.label('iret');
+  r.emit(I.createRegI32(Code.Sub_rm64_imm8, Register.RSP, 24));
+  r.emit(I.createMemU32(Code.Test_rm8_imm8, abs(Percpu.FLUSH_TLB, Register.GS), 1));
+  r.branch(Code.Je_rel8_64, 'noflush');
+  r.emit(I.createReg(Code.Push_r64, Register.RAX));
+  r.emit(I.createRegReg(Code.Mov_r64_cr, Register.RAX, Register.CR3));
+  r.emit(I.createRegReg(Code.Mov_cr_r64, Register.CR3, Register.RAX));
+  r.emit(I.createReg(Code.Pop_r64, Register.RAX));
+  r.label('noflush');
+  r.emit(I.createMemU32(Code.Mov_rm8_imm8, abs(Percpu.FLUSH_TLB, Register.GS), 0));
+  r.emit(I.create(Code.Swapgs));
+  r.emit(I.create(Code.Iretq));
   return r;
 }
 
@@ -81,9 +97,12 @@ function pageFault(): Routine {
 function fatal(vector: number): Routine {
   const r = new Routine(EXC_NAMES[vector] ?? `exc_vector_${vector}`);
   if (!WITH_ERROR.has(vector)) r.emit(I.createI32(Code.Pushq_imm8, 0)); // uniform frame: error code slot
+  r.emit(I.createReg(Code.Push_r64, Register.RDI));
   r.emit(I.createRegU32(Code.Mov_r32_imm32, Register.EDI, vector));
-  r.emit(I.create(Code.Vmcall)); // host: deliver the fatal signal for this vector (does not return)
-  r.emit(I.create(Code.Hlt));
+  r.emit(I.create(Code.Vmcall)); // host: the signal for this vector (a handler's frame, or the end of the process)
+  r.emit(I.createReg(Code.Pop_r64, Register.RDI));
+  r.emit(I.createRegI32(Code.Add_rm64_imm8, Register.RSP, 8)); // drop the error code
+  r.emit(I.create(Code.Iretq));
   return r;
 }
 

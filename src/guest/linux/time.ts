@@ -7,6 +7,8 @@ import type { HandlerGroup } from './handler.js';
 import { InputKind } from './input-kind.js';
 import type { LinuxProcess } from './process.js';
 import { StructWriter, les64 } from './struct-writer.js';
+import { interruptibleSleep } from './signal-timers.js';
+import { ERESTART } from './signal-restart.js';
 import { readIn, writeOut } from './user-memory.js';
 
 const NS = 1_000_000_000n;
@@ -64,11 +66,18 @@ function time(p: LinuxProcess, a: Args): bigint {
   return s;
 }
 
+/** A relative sleep a signal can interrupt: 0, or -ERESTART_RESTARTBLOCK with the time left written to `rem` (if not 0). */
+function relativeSleep(p: LinuxProcess, ns: bigint, rem: bigint): bigint {
+  const left = interruptibleSleep(p, ns);
+  if (left === undefined) return 0n;
+  if (rem !== 0n && !writeOut(p.mem, rem, new StructWriter(16).u64(0, left / NS).u64(8, left % NS).bytes)) return err(E.EFAULT);
+  return -ERESTART.RESTARTBLOCK; // EINTR once the handler runs (signal-deliver.ts)
+}
+
 function nanosleep(p: LinuxProcess, a: Args): bigint {
   const ns = readTimespec(p, u64(a, 0));
   if (typeof ns === 'number') return err(ns);
-  p.clock.sleep(ns);
-  return 0n;
+  return relativeSleep(p, ns, u64(a, 1));
 }
 
 /** Clocks clock_nanosleep can sleep on. */
@@ -83,11 +92,9 @@ function clockNanosleep(p: LinuxProcess, a: Args): bigint {
   if (typeof ns === 'number') return err(ns);
   if ((flags & TIMER_ABSTIME) !== 0) {
     const now = p.clock.read(id) ?? 0n;
-    if (ns > now) p.clock.sleep(ns - now);
-  } else {
-    p.clock.sleep(ns);
+    return interruptibleSleep(p, ns - now) === undefined ? 0n : -ERESTART.NOHAND; // an absolute sleep has no time left to report
   }
-  return 0n;
+  return relativeSleep(p, ns, u64(a, 3));
 }
 
 export const timeSyscalls: HandlerGroup = {
