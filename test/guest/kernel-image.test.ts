@@ -29,7 +29,22 @@ describe('guest kernel image', () => {
     expect(text[1]).toBe('mov gs:[8],rsp');
     expect(text[2]).toBe('mov rsp,gs:[10h]');
     expect(text).toContain('vmcall');
-    expect(text.at(-1)).toBe('sysretq');
+    expect(text).toContain('sysretq');
+    // the switch path: every user register saved on the task's kernel stack around the call of __switch_to
+    const call = text.findIndex((t) => t.startsWith('call '));
+    expect(text.slice(call - 13, call)).toEqual(['push rax', 'push rbx', 'push rdx', 'push rsi', 'push rdi', 'push rbp', 'push r8', 'push r9', 'push r10', 'push r12', 'push r13', 'push r14', 'push r15']);
+    expect(text.slice(call + 1, call + 14)).toEqual(['pop r15', 'pop r14', 'pop r13', 'pop r12', 'pop r10', 'pop r9', 'pop r8', 'pop rbp', 'pop rdi', 'pop rsi', 'pop rdx', 'pop rbx', 'pop rax']);
+    expect(disasm(code.subarray(r.resume!, r.resume! + 2), KERNEL_BASE + BigInt(r.resume!))).toEqual(['pop r15']); // where a switched-to task resumes
+  });
+
+  it('assembles __switch_to: save RSP, FXSAVE, FS/GS bases; load the next task\'s, its CR3 and RSP; ret', () => {
+    const r = routines.find((x) => x.name === '__switch_to')!;
+    const text = disasm(code.subarray(r.offset, r.offset + r.size), KERNEL_BASE + BigInt(r.offset));
+    expect(text).toContain('fxsave64 [rsi]');
+    expect(text).toContain('fxrstor64 [rdi]');
+    expect(text.filter((t) => t === 'rdmsr')).toHaveLength(3);
+    expect(text.filter((t) => t === 'wrmsr')).toHaveLength(3);
+    expect(text.slice(-3)).toEqual(['mov cr3,rax', 'mov rsp,[rdi+200h]', 'ret']);
   });
 
   it('assembles the page-fault handler ending in iretq', () => {
