@@ -13,6 +13,8 @@ import { boot, BootInfo, prepareUserEntry } from './kernel/boot.js';
 import { Service } from './kernel/image.js';
 import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
 import { LinuxProcess } from './linux/process.js';
+import { DEAD_SWITCH_STEPS } from './kernel/image.js';
+import { ProcessTable } from './process-table.js';
 import { syscallName } from './linux/syscall-table.js';
 import { loadProgram } from './loader.js';
 import { ModuleTracker } from './module-tracker.js';
@@ -78,10 +80,10 @@ export class GuestMachine {
   readonly cpu: Cpu;
   /** The hypervisor. */
   readonly vm: Vm;
-  /** The process's address space. */
-  readonly as: AddressSpace;
-  /** The Linux ABI. */
-  readonly linux: LinuxProcess;
+  /** Processes, threads and the schedule. */
+  readonly procs: ProcessTable;
+  /** The fatal-signal outcome of the first process, kept while other processes still run. */
+  private rootFatal: ServiceOutcome | null = null;
   /** Kernel routines. */
   readonly kernel: BootInfo;
   /** Program entry point. */
@@ -97,9 +99,19 @@ export class GuestMachine {
   /** The executable mappings of ELF files (program, interpreter, libraries). */
   modules = new ModuleTracker();
 
-  private constructor(mem: PhysMemory, cpu: Cpu, as: AddressSpace, linux: LinuxProcess, kernel: BootInfo, entry: bigint, loadBias: bigint) {
-    this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.as = as; this.linux = linux; this.kernel = kernel;
+  private constructor(mem: PhysMemory, cpu: Cpu, procs: ProcessTable, kernel: BootInfo, entry: bigint, loadBias: bigint) {
+    this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.procs = procs; this.kernel = kernel;
     this.entry = entry; this.loadBias = loadBias;
+  }
+
+  /** The running process's address space. */
+  get as(): AddressSpace {
+    return this.procs.current.proc.as;
+  }
+
+  /** The running process's Linux ABI. */
+  get linux(): LinuxProcess {
+    return this.procs.current.proc.linux;
   }
 
   /** Build a machine ready to execute the program's first instruction (via the kernel's return to ring 3). */
@@ -160,7 +172,15 @@ export class GuestMachine {
     if (!loaded.ok) return { error: loaded.error };
     as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
-    const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+    const root = {
+      pid: linux.ids.pid, ppid: linux.ids.ppid, linux, as, image: guestPath, argv: [o.execPath, ...o.args], forkStep: 0, execSteps: [],
+      state: 'live' as const, waitStatus: 0, exitStep: null, vforkParent: null,
+    };
+    const procs = new ProcessTable(cpu, kernel, root, {
+      mem, sink, notify: (p, n) => cpu.notifyPhysWrite(p, n), frames: as.frames, modules,
+      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
+    });
+    const machine = new GuestMachine(mem, cpu, procs, kernel, loaded.entry, loaded.loadBias);
     machine.strict = o.strict ?? false;
     machine.modules = modules;
     return machine;
@@ -175,11 +195,6 @@ export class GuestMachine {
     return (BigInt(this.cpu.r[(n << 1) | 1]!) << 32n) | BigInt(this.cpu.r[n << 1]!);
   }
 
-  private setReg(n: number, v: bigint): void {
-    const u = BigInt.asUintN(64, v);
-    this.cpu.r[n << 1] = Number(u & 0xffffffffn);
-    this.cpu.r[(n << 1) | 1] = Number(u >> 32n);
-  }
 
   private rip(): bigint {
     return (BigInt(this.cpu.r[(Off.RIP >> 2) + 1]!) << 32n) | BigInt(this.cpu.r[Off.RIP >> 2]!);
@@ -197,16 +212,23 @@ export class GuestMachine {
     switch (routine.service) {
       case Service.SYSCALL: {
         this.syscalls++;
+        this.procs.reapDeferred();
         const nr = Number(this.reg(0) & 0xffffffffn);
         const args = [this.reg(7), this.reg(6), this.reg(2), this.reg(10), this.reg(8), this.reg(9)];
-        const unsupportedBefore = this.linux.unsupported.total;
-        const out = this.linux.syscall(nr, args);
-        if (this.strict && this.linux.unsupported.total > unsupportedBefore) {
-          const e = this.linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? this.linux.unsupported.entries[0]!;
+        const linux = this.linux;
+        const unsupportedBefore = linux.unsupported.total;
+        let strictStop = false;
+        const out = this.procs.syscall(nr, args, (p, n, a) => {
+          const r = p.linux.syscall(n, a);
+          if (this.strict && p.linux.unsupported.total > unsupportedBefore) strictStop = true;
+          return r;
+        });
+        if (strictStop) {
+          const e = linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? linux.unsupported.entries[0]!;
           return { kind: 'strict', message: `stopped at the unsupported system call ${e.name} (${e.result}${e.detail !== undefined ? `: ${e.detail}` : ''}) with --strict` };
         }
-        if (out.kind === 'exit') return { kind: 'exit', status: out.status };
-        this.setReg(0, out.value);
+        if (out.kind === 'exit') return this.rootFatal ?? { kind: 'exit', status: out.status };
+        if (out.kind === 'error') return out;
         if (this.as.tlbFlushNeeded) {
           this.as.tlbFlushNeeded = false;
           this.as.hostWrite(kernelLinear(PERCPU_PHYS + Percpu.FLUSH_TLB), PERCPU_PHYS + Percpu.FLUSH_TLB, Uint8Array.of(1));
@@ -215,22 +237,38 @@ export class GuestMachine {
         return { kind: 'continue' };
       }
       case Service.PAGE_FAULT: {
+        this.procs.reapDeferred();
         const cr2 = this.reg(0), err = Number(this.reg(7) & 0xffffn);
         if (this.as.handleFault(cr2, err) === 'mapped') {
           this.pageFaults++;
           this.vm.skipInstruction();
           return { kind: 'continue' };
         }
-        return { kind: 'signal', status: statusForSignal(SIGSEGV), signal: SIGSEGV, detail: `page fault at ${cr2.toString(16)} (error code ${err})` };
+        return this.fatalSignal({ kind: 'signal', status: statusForSignal(SIGSEGV), signal: SIGSEGV, detail: `page fault at ${cr2.toString(16)} (error code ${err})` });
       }
       case Service.FATAL: {
+        this.procs.reapDeferred();
         const vector = Number(this.reg(7) & 0xffn);
         const sig = signalForVector(vector);
-        return { kind: 'signal', status: statusForSignal(sig), signal: sig, detail: `${String(this.cpu.lastFault ?? `vector ${vector}`)}` };
+        return this.fatalSignal({ kind: 'signal', status: statusForSignal(sig), signal: sig, detail: `${String(this.cpu.lastFault ?? `vector ${vector}`)}` });
       }
       default:
         return { kind: 'error', message: `VMCALL from ${routine.name}` };
     }
+  }
+
+  /**
+   * The running process dies of a fatal signal: the machine ends with `out` if it was the last process (or the
+   * first process's own fatal outcome once every process has ended); otherwise the kernel switches to another task.
+   */
+  private fatalSignal(out: Extract<ServiceOutcome, { kind: 'signal' }>): ServiceOutcome {
+    const p = this.procs.current.proc;
+    if (p === this.procs.root) this.rootFatal = out;
+    const r = this.procs.kill(p, out.signal.signal, DEAD_SWITCH_STEPS);
+    if (r.kind === 'exit') return this.rootFatal ?? { kind: 'exit', status: r.status };
+    if (r.kind === 'error') return r;
+    this.vm.skipInstruction();
+    return { kind: 'continue' };
   }
 
   /** Run without stepping until the program ends. */

@@ -167,22 +167,27 @@ function checkAlign16(lo: number): void {
   if (lo & 15) throw new Fault(Vector.GP, 0);
 }
 
+/** The 512-byte FXSAVE image of the processor's x87/SSE state (the host uses it to start a forked task's). */
+export function fxsaveImage(c: Cpu, rex64: boolean): number[] {
+  const out: number[] = [];
+  const put = (v: number, n: number): void => { for (let k = 0; k < n; k++) out.push((v >>> (8 * k)) & 0xff); };
+  let abridged = 0;
+  for (let p = 0; p < 8; p++) if (((c.r[FTAG]! >>> (p * 2)) & 3) !== 3) abridged |= 1 << p;
+  put(c.r[FCW]!, 2); put(statusWord(c), 2); put(abridged, 1); put(0, 1); put(c.r[FOP]! & 0x7ff, 2);
+  if (rex64) { put(c.r[FIP]!, 4); put(c.r[FIP + 1]!, 4); put(c.r[FDP]!, 4); put(c.r[FDP + 1]!, 4); } else {
+    put(c.r[FIP]!, 4); put(0, 4); put(c.r[FDP]!, 4); put(0, 4);
+  }
+  put(c.r[MXCSR]!, 4); put(MXCSR_MASK, 4);
+  out.push(...regBytes(c, 16));
+  const x = c.s.u8;
+  for (let k = 0; k < 256; k++) out.push(x[Off.XMM + k]!);
+  return out;
+}
+
 function fxsave(rex64: boolean): (c: Cpu, lo: number, hi: number) => void {
   return (c, lo, hi) => {
     checkAlign16(lo);
-    const out: number[] = [];
-    const put = (v: number, n: number): void => { for (let k = 0; k < n; k++) out.push((v >>> (8 * k)) & 0xff); };
-    let abridged = 0;
-    for (let p = 0; p < 8; p++) if (((c.r[FTAG]! >>> (p * 2)) & 3) !== 3) abridged |= 1 << p;
-    put(c.r[FCW]!, 2); put(statusWord(c), 2); put(abridged, 1); put(0, 1); put(c.r[FOP]! & 0x7ff, 2);
-    if (rex64) { put(c.r[FIP]!, 4); put(c.r[FIP + 1]!, 4); put(c.r[FDP]!, 4); put(c.r[FDP + 1]!, 4); } else {
-      put(c.r[FIP]!, 4); put(0, 4); put(c.r[FDP]!, 4); put(0, 4);
-    }
-    put(c.r[MXCSR]!, 4); put(MXCSR_MASK, 4);
-    out.push(...regBytes(c, 16));
-    const x = c.s.u8;
-    for (let k = 0; k < 256; k++) out.push(x[Off.XMM + k]!);
-    writeBytes(c, lo, hi, out);
+    writeBytes(c, lo, hi, fxsaveImage(c, rex64));
   };
 }
 

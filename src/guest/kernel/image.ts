@@ -1,8 +1,8 @@
 // The guest kernel's code: a SYSCALL entry, exception handlers and the first return to user mode, generated
 // from this TypeScript source. Host services are requested with VMCALL; which service is meant follows from
 // the routine the VMCALL is in.
-import { Percpu } from '../layout.js';
-import { abs, Code, Instruction, mem, Register, Routine } from './asm.js';
+import { kernelLinear, Percpu, PERCPU_PHYS } from '../layout.js';
+import { abs, Code, Instruction, mem, MemoryOperand, Register, Routine } from './asm.js';
 import { SAVED_GPRS, switchTo } from './switch-to.js';
 import { Decoder, DecoderOptions } from 'iced-x86';
 
@@ -90,28 +90,54 @@ function syscallEntry(switchAddress: bigint): Routine {
   return r;
 }
 
-function pageFault(): Routine {
+/** After the VMCALL of a fault whose task is ended: when the host asked for a switch, go to the next task for good. */
+function switchIfAsked(r: Routine): void {
+  r.emit(I.createMemU32(Code.Cmp_rm8_imm8, kernelAbs(Percpu.SWITCH), 0));
+  r.branch(Code.Jne_rel32_64, 'dead_switch');
+}
+
+/** The switch away from a task that never resumes (its kernel stack is dropped). */
+function deadSwitch(r: Routine, switchAddress: bigint): void {
+  r.label('dead_switch');
+  r.emit(I.createMemU32(Code.Mov_rm8_imm8, kernelAbs(Percpu.SWITCH), 0));
+  r.emit(I.createBranch(Code.Call_rel32_64, switchAddress));
+  r.emit(I.create(Code.Hlt));
+}
+
+function pageFault(switchAddress: bigint): Routine {
   const r = new Routine('asm_exc_page_fault');
   r.emit(I.createReg(Code.Push_r64, Register.RDI));
   r.emit(I.createReg(Code.Push_r64, Register.RAX));
   r.emit(I.createRegReg(Code.Mov_r64_cr, Register.RAX, Register.CR2)); // faulting address
   r.emit(I.createRegMem(Code.Mov_r64_rm64, Register.RDI, mem(Register.RSP, 16))); // error code
   r.emit(I.create(Code.Vmcall)); // host: map the page, or end the process with SIGSEGV
+  switchIfAsked(r);
   r.emit(I.createReg(Code.Pop_r64, Register.RAX));
   r.emit(I.createReg(Code.Pop_r64, Register.RDI));
   r.emit(I.createRegI32(Code.Add_rm64_imm8, Register.RSP, 8)); // drop the error code
   r.emit(I.create(Code.Iretq));
+  deadSwitch(r, switchAddress);
   return r;
 }
 
-function fatal(vector: number): Routine {
+function fatal(vector: number, switchAddress: bigint): Routine {
   const r = new Routine(EXC_NAMES[vector] ?? `exc_vector_${vector}`);
   if (!WITH_ERROR.has(vector)) r.emit(I.createI32(Code.Pushq_imm8, 0)); // uniform frame: error code slot
   r.emit(I.createRegU32(Code.Mov_r32_imm32, Register.EDI, vector));
-  r.emit(I.create(Code.Vmcall)); // host: deliver the fatal signal for this vector (does not return)
+  r.emit(I.create(Code.Vmcall)); // host: deliver the fatal signal for this vector (does not return to the task)
+  switchIfAsked(r);
   r.emit(I.create(Code.Hlt));
+  deadSwitch(r, switchAddress);
   return r;
 }
+
+/** A RIP-relative operand for a per-CPU field (usable whatever GS holds: fault paths do not SWAPGS). */
+function kernelAbs(off: number): MemoryOperand {
+  return new MemoryOperand(Register.RIP, Register.None, 1, kernelLinear(PERCPU_PHYS + off), 8, false, Register.None);
+}
+
+/** Steps from the VMCALL of a fault that ended its task (exclusive) to the first step of the task switched to. */
+export const DEAD_SWITCH_STEPS = 4 + switchTo().length;
 
 /** The fatal exception vectors the IDT routes to `fatal` routines. */
 export const FATAL_VECTORS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17, 18, 19];
@@ -138,8 +164,8 @@ export function buildKernel(base: bigint): { code: Uint8Array; routines: KernelR
   const list: [Routine, Service, number][] = [
     [startUser(), Service.START, -1],
     [syscallEntry(switchAddress), Service.SYSCALL, -1],
-    [pageFault(), Service.PAGE_FAULT, 14],
-    ...FATAL_VECTORS.map((v): [Routine, Service, number] => [fatal(v), Service.FATAL, v]),
+    [pageFault(switchAddress), Service.PAGE_FAULT, 14],
+    ...FATAL_VECTORS.map((v): [Routine, Service, number] => [fatal(v, switchAddress), Service.FATAL, v]),
     [switchTo(), Service.SWITCH, -1],
   ];
   const code = new Uint8Array(list.length * ROUTINE_SIZE).fill(0xcc);

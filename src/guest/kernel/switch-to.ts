@@ -35,9 +35,9 @@ export function switchFrameOffset(what: 'ret' | 'user_rsp' | 'r11' | 'rcx' | num
   return 8 * (n - k);
 }
 
-/** An absolute operand [addr] for a kernel address in the top 2 GiB (a sign-extended disp32). */
+/** A RIP-relative operand for a kernel address (the kernel image and its data are within 2 GiB of each other). */
 function kabs(addr: bigint): MemoryOperand {
-  return new MemoryOperand(Register.None, Register.None, 1, addr, 4, false, Register.None);
+  return new MemoryOperand(Register.RIP, Register.None, 1, addr, 8, false, Register.None);
 }
 
 const percpu = (off: number): MemoryOperand => kabs(kernelLinear(PERCPU_PHYS + off));

@@ -1,0 +1,62 @@
+// The processes and threads of the guest as plain data: what the process table, the scheduler and the trace's
+// processes.json share.
+import type { AddressSpace } from './address-space.js';
+import type { LinuxProcess } from './linux/process.js';
+
+/** One process. */
+export interface GuestProcess {
+  /** Process id (the first process is 1000, as LinuxProcess's default). */
+  pid: number;
+  /** Parent's pid (999 for the first process: a parent outside the machine). */
+  ppid: number;
+  /** Descriptors, working directory, signal dispositions, ids. */
+  linux: LinuxProcess;
+  /** Its address space (shared with the parent after clone(CLONE_VM) until it execs). */
+  as: AddressSpace;
+  /** Guest path of the program it runs (from its last execve). */
+  image: string;
+  /** argv of its last execve. */
+  argv: string[];
+  /** Step of the fork that created it (0 for the first process). */
+  forkStep: number;
+  /** Steps of its successful execve calls. */
+  execSteps: number[];
+  /** 'live' while it runs, 'zombie' once ended and not yet waited for, 'reaped' after. */
+  state: 'live' | 'zombie' | 'reaped';
+  /** wait4 status word once ended: (status << 8) for exit, the signal number for a fatal signal. */
+  waitStatus: number;
+  /** Step at which it ended, or null. */
+  exitStep: number | null;
+  /** Set for a clone(CLONE_VFORK) child until it execs or ends (its parent waits). */
+  vforkParent: number | null;
+}
+
+/** What a blocked task waits for: called when the scheduler considers it; the system call's result, or null (still blocked). */
+export type BlockedRetry = () => bigint | null;
+
+/** One thread (a task of the scheduler). */
+export interface Task {
+  /** Thread id (the process's pid for its first thread). */
+  tid: number;
+  /** Its process. */
+  proc: GuestProcess;
+  /** Physical address of its TaskArea page (layout.ts), which also holds its kernel stack. */
+  area: number;
+  /** Kernel linear address of the TaskArea (what Percpu.CURRENT_TASK / NEXT_TASK hold). */
+  areaLinear: bigint;
+  /** 'running' on the processor, 'runnable', 'blocked' in a system call, 'dead'. */
+  state: 'running' | 'runnable' | 'blocked' | 'dead';
+  /** For a blocked task: its retry. */
+  blocked: BlockedRetry | null;
+  /** Step of its first instruction (its fork), and of its end (null while it lives). */
+  firstStep: number;
+  lastStep: number | null;
+}
+
+/** One entry of the schedule: from step `seq` on, thread `tid` runs. */
+export interface ScheduleEntry {
+  /** First step of the thread after the switch (the instruction after __switch_to's RET). */
+  seq: number;
+  /** Thread switched to. */
+  tid: number;
+}
