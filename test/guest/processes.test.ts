@@ -1,0 +1,80 @@
+// Processes on the one emulated processor: fork, exec, wait and pipes between processes, checked against native runs
+// of the same programs (a C program of ours, and shells nobody here wrote: bash-static, dash, BusyBox sh), and
+// recordings of them replayed with --verify (every step re-executed, the switches in ring 0 among them).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { record } from '../../src/recorder/record.js';
+import { verifyTrace } from '../../src/replayer/verify.js';
+import { TraceReader } from '../../src/trace/trace-reader.js';
+import { emulated, native, withCapturedIo } from '../helpers/run-both.js';
+import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
+
+const HOST_ROOT = '/';
+const BUSYBOX = '/bin/busybox', DASH = '/bin/dash', BASH = '/bin/bash-static';
+const tmp = mkdtempSync(join(tmpdir(), 'itrace-procs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function same(image: string, args: string[], stdin?: string): void {
+  const n = native(image, args, stdin, HOST_ROOT);
+  const e = emulated(image, args, stdin, HOST_ROOT);
+  expect(e.stdout).toBe(n.stdout);
+  expect(e.stderr).toBe(n.stderr);
+  expect(e.status).toBe(n.status);
+}
+
+describe('a C program that forks, execs another program and waits for it', () => {
+  for (const libc of ['musl', 'glibc']) {
+    it(`forkexec-${libc} prints what it prints natively and exits 3`, () => {
+      const image = join(process.cwd(), `guests/bin/forkexec-${libc}`);
+      const n = native(image, [], undefined, HOST_ROOT);
+      expect(n.stdout).toContain('waited 1: exited=1 status=7');
+      expect(n.status).toBe(3);
+      same(image, []);
+    }, SLOW_TEST_MS);
+  }
+});
+
+const SCRIPTS: [string, string][] = [
+  ['command substitution', 'x=$(echo sub; echo two); echo "got $x"'],
+  ['a pipe of three commands', "printf 'pear\\napple\\nfig\\n' | sort | tr a-z A-Z"],
+  ['exit statuses of children', 'sh -c "exit 5"; echo "status $?"; false | true; echo "pipe $?"'],
+];
+
+describe.skipIf(!existsSync(BASH))('bash-static scripts', () => {
+  for (const [name, script] of SCRIPTS) it(name, () => same(BASH, ['-c', script]), SLOW_TEST_MS);
+  it('a background job and wait', () => same(BASH, ['-c', 'echo start; (echo in-bg) & wait; echo "waited $?"']), SLOW_TEST_MS);
+});
+
+describe.skipIf(!existsSync(DASH))('dash scripts', () => {
+  for (const [name, script] of SCRIPTS) it(name, () => same(DASH, ['-c', script]), SLOW_TEST_MS);
+});
+
+describe.skipIf(!existsSync(BUSYBOX))('BusyBox sh -c pipelines', () => {
+  it('three applets in a pipe', () => same(BUSYBOX, ['sh', '-c', "printf 'b\\na\\nc\\na\\n' | sort | uniq -c"]), SLOW_TEST_MS);
+  it('command substitution and a pipe into read', () => same(BUSYBOX, ['sh', '-c', 'n=$(echo 1 2 3 | wc -w); echo "words $n"']), SLOW_TEST_MS);
+  it('a pipe fed from stdin', () => same(BUSYBOX, ['sh', '-c', 'cat | tr a-z A-Z | wc -l'], 'one\ntwo\n'), SLOW_TEST_MS);
+});
+
+describe('recordings of several processes', () => {
+  const cases: [string, string, string[]][] = [['forkexec-musl', join(process.cwd(), 'guests/bin/forkexec-musl'), []]];
+  if (existsSync(BUSYBOX)) cases.push(['busybox pipeline', BUSYBOX, ['sh', '-c', "echo b a | tr ' ' '\\n' | sort"]]);
+  for (const [name, image, args] of cases) {
+    it(`${name}: recorded with the native output, and replay --verify passes`, () => {
+      const out = join(tmp, name.replace(/\W+/g, '-'));
+      const r = withCapturedIo(HOST_ROOT, undefined, (io) => {
+        const s = record({ image, args, root: HOST_ROOT, out, stdout: io.stdout, stderr: io.stderr, background: false });
+        if ('error' in s) throw new Error(s.error);
+        return { summary: s };
+      });
+      const n = native(image, args, undefined, HOST_ROOT);
+      expect(r.stdout).toBe(n.stdout);
+      expect(r.summary.exitStatus).toBe(n.status);
+      const reader = TraceReader.open(out);
+      if ('error' in reader) throw new Error(reader.error);
+      const v = verifyTrace(reader);
+      expect(v).toMatchObject({ ok: true, steps: r.summary.steps });
+    }, SLOW_TEST_MS);
+  }
+});
