@@ -60,3 +60,13 @@ export interface ScheduleEntry {
   /** Thread switched to. */
   tid: number;
 }
+
+/** A process event for the trace's events table (kind, and two ids: see the events table's comment). */
+export interface ProcessEvent {
+  /** Step it belongs to (a switch: the first step of the thread switched to). */
+  seq: number;
+  /** fork (id: child pid, other: parent pid), exec (id: pid), process_exit (id: pid, other: wait status), switch (id: tid switched to, other: tid switched from). */
+  kind: 'fork' | 'exec' | 'process_exit' | 'switch';
+  id: number;
+  other: number;
+}

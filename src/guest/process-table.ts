@@ -16,7 +16,7 @@ import { E, err } from './linux/errno.js';
 import { O } from './linux/open-file.js';
 import type { SyscallOutcome } from './abi.js';
 import { syscallName } from './linux/syscall-table.js';
-import type { BlockedRetry, GuestProcess, ScheduleEntry, Task } from './process-model.js';
+import type { BlockedRetry, GuestProcess, ProcessEvent, ScheduleEntry, Task } from './process-model.js';
 import { execve, type ExecContext } from './exec.js';
 import { signalChildExit } from './child-exit.js';
 
@@ -62,6 +62,8 @@ export class ProcessTable {
   readonly root: GuestProcess;
   /** Step counter (the recorder's seq; the instruction count without one). */
   clock: () => number;
+  /** Receives fork, exec, process_exit and switch events (the recorder's events table). */
+  onEvent: ((e: ProcessEvent) => void) | null = null;
   /** Frames and address spaces of ended tasks, released at the next service (their kernel stack was still in use). */
   private readonly deferred: (() => void)[] = [];
   private nextPid: number;
@@ -239,7 +241,9 @@ export class ProcessTable {
     if (from.state === 'running') from.state = 'runnable';
     next.state = 'running';
     this.current = next;
-    this.schedule.push({ seq: this.clock() + 1 + switchSteps, tid: next.tid });
+    const seq = this.clock() + 1 + switchSteps;
+    this.schedule.push({ seq, tid: next.tid });
+    this.onEvent?.({ seq, kind: 'switch', id: next.tid, other: from.tid });
     return { kind: 'continue' };
   }
 
@@ -277,6 +281,7 @@ export class ProcessTable {
     const task: Task = { tid: pid, proc, area, areaLinear: directMap(area), state: 'runnable', blocked: null, firstStep: this.clock(), lastStep: null };
     this.tasks.push(task);
     this.writeChildArea(task, stack, (flags & CLONE_SETTLS) !== 0 ? tls : undefined);
+    this.onEvent?.({ seq: this.clock(), kind: 'fork', id: pid, other: parent.pid });
     if ((flags & CLONE_VFORK) !== 0) {
       // the parent waits until the child has exec'd or ended
       return { kind: 'block', retry: () => (proc.vforkParent === null ? BigInt(pid) : null) };
@@ -320,6 +325,7 @@ export class ProcessTable {
     p.state = 'zombie';
     p.waitStatus = waitStatus;
     p.exitStep = now;
+    this.onEvent?.({ seq: now, kind: 'process_exit', id: p.pid, other: waitStatus });
     p.vforkParent = null;
     for (const c of this.procs.values()) if (c.ppid === p.pid && c.state !== 'reaped') c.ppid = 1;
     const shared = [...this.procs.values()].some((o) => o !== p && o.state === 'live' && o.as === p.as);
@@ -442,6 +448,7 @@ export class ProcessTable {
     s[Off.FCW >> 2] = 0x37f; s[Off.FSW >> 2] = 0; s[Off.FTOP >> 2] = 0; s[Off.FTAG >> 2] = 0xffff; s[Off.MXCSR >> 2] = 0x1f80;
     this.cpu.s.u8.fill(0, Off.XMM, Off.XMM + 256);
     p.execSteps.push(this.clock());
+    this.onEvent?.({ seq: this.clock(), kind: 'exec', id: p.pid, other: 0 });
     const shared = [...this.procs.values()].some((o) => o !== p && o.state === 'live' && o.as === old);
     if (!shared) old.destroy();
     p.vforkParent = null;

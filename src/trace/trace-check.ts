@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from './crc32.js';
 import { readAt } from './ipc-frames.js';
 import { Kind, MANIFEST_FILE, ManifestRecord, readManifest } from './manifest.js';
-import { TableName, TABLES, TRACE_VERSION, TraceMeta } from './schema.js';
+import { readableVersion, TableName, TABLES, TRACE_VERSION, TraceMeta } from './schema.js';
 import { unsealJson } from './sealed-json.js';
 import { loadModules } from './modules-file.js';
 import { loadTraceSymbols } from './symbols.js';
@@ -101,12 +101,12 @@ export function readMeta(dir: string): TraceMeta | { error: string } {
   } catch {
     version = undefined;
   }
-  if (typeof version === 'number' && version !== TRACE_VERSION) {
+  if (typeof version === 'number' && !readableVersion(version)) {
     return { error: `${dir}: trace format version ${version} is not supported (this build reads version ${TRACE_VERSION}; record it again)` };
   }
   const o = unsealJson(text);
   if ('error' in o) return { error: `${path}: ${o.error}` };
-  if (o.version !== TRACE_VERSION) return { error: `${path}: no format version` };
+  if (!readableVersion(o.version)) return { error: `${path}: no format version` };
   if (typeof o.complete !== 'boolean' || !Array.isArray(o.argv) || !Array.isArray(o.env) || !Array.isArray(o.kernelSymbols)) {
     return { error: `${path}: fields missing` };
   }
