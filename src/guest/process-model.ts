@@ -51,6 +51,24 @@ export interface Task {
   /** Step of its first instruction (its fork), and of its end (null while it lives). */
   firstStep: number;
   lastStep: number | null;
+  /** set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken when the thread ends (0: none). */
+  clearChildTid: bigint;
+}
+
+/** A task waiting in FUTEX_WAIT. */
+export interface FutexWaiter {
+  /** The waiting task. */
+  task: Task;
+  /** The address space and user address of the futex word (the key). */
+  as: object;
+  addr: bigint;
+  /** FUTEX_WAIT_BITSET's mask (all ones for FUTEX_WAIT). */
+  bitset: number;
+  /** Set by a wake; set `timedOut` when its timeout is taken (the machine would idle otherwise). */
+  woken: boolean;
+  timedOut: boolean;
+  /** Whether the wait has a timeout. */
+  timed: boolean;
 }
 
 /** One entry of the schedule: from step `seq` on, thread `tid` runs. */

@@ -19,11 +19,14 @@ import { syscallName } from './linux/syscall-table.js';
 import type { BlockedRetry, GuestProcess, ProcessEvent, ScheduleEntry, Task } from './process-model.js';
 import { execve, type ExecContext } from './exec.js';
 import { signalChildExit } from './child-exit.js';
+import { Futexes } from './futexes.js';
 
 /** What a process system call did. */
 export type ProcOutcome =
   | { kind: 'return'; value: bigint } // RAX := value
   | { kind: 'block'; retry: BlockedRetry } // the task waits; `retry` answers when it can go on
+  | { kind: 'yield' } // RAX := 0 and another runnable task goes first
+  | { kind: 'thread_exit' } // the task ended (its process goes on)
   | { kind: 'exit'; waitStatus: number }; // the process ends
 
 /** What the service of one system call asks of the machine. */
@@ -62,6 +65,8 @@ export class ProcessTable {
   readonly root: GuestProcess;
   /** Step counter (the recorder's seq; the instruction count without one). */
   clock: () => number;
+  /** Tasks waiting on futex words. */
+  readonly futexes = new Futexes();
   /** Receives fork, exec, process_exit and switch events (the recorder's events table). */
   onEvent: ((e: ProcessEvent) => void) | null = null;
   /** Frames and address spaces of ended tasks, released at the next service (their kernel stack was still in use). */
@@ -79,7 +84,7 @@ export class ProcessTable {
     this.clock = () => cpu.icount;
     this.procs.set(root.pid, root);
     this.nextPid = root.pid + 1;
-    const task: Task = { tid: root.pid, proc: root, area: TASK0_PHYS, areaLinear: kernelLinear(TASK0_PHYS), state: 'running', blocked: null, firstStep: 0, lastStep: null };
+    const task: Task = { tid: root.pid, proc: root, area: TASK0_PHYS, areaLinear: kernelLinear(TASK0_PHYS), state: 'running', blocked: null, firstStep: 0, lastStep: null, clearChildTid: 0n };
     this.tasks.push(task);
     this.current = task;
     this.schedule.push({ seq: 0, tid: task.tid });
@@ -135,9 +140,14 @@ export class ProcessTable {
   private readonly calls: Record<string, (t: Task, a: Args) => ProcOutcome> = {
     fork: (t) => this.fork(t, 0, 0n, 0n),
     vfork: (t) => this.fork(t, CLONE_VM | CLONE_VFORK, 0n, 0n),
-    clone: (t, a) => this.clone(t, a),
+    clone: (t, a) => this.clone(t, [u64(a, 0), u64(a, 1), u64(a, 2), u64(a, 3), u64(a, 4)]),
+    clone3: (t, a) => this.clone3(t, a),
+    gettid: (t) => ({ kind: 'return', value: BigInt(t.tid) }),
+    set_tid_address: (t, a) => { t.clearChildTid = u64(a, 0); return { kind: 'return', value: BigInt(t.tid) }; },
+    futex: (t, a) => { const r = this.futexes.call(t, t.proc.as, a); return typeof r === 'bigint' ? { kind: 'return', value: r } : { kind: 'block', retry: r.block }; },
+    sched_yield: () => ({ kind: 'yield' }),
     execve: (t, a) => this.execCall(t, a),
-    exit: (_t, a) => ({ kind: 'exit', waitStatus: (int(a, 0) & 0xff) << 8 }),
+    exit: (t, a) => this.exitThread(t, (int(a, 0) & 0xff) << 8),
     exit_group: (_t, a) => ({ kind: 'exit', waitStatus: (int(a, 0) & 0xff) << 8 }),
     wait4: (t, a) => this.wait4(t, a),
     waitid: (t, a) => this.waitid(t, a),
@@ -173,10 +183,12 @@ export class ProcessTable {
       this.setReg(0, out.value);
       return { kind: 'continue' };
     }
-    if (out.kind === 'block') {
+    if (out.kind === 'yield') {
+      this.setReg(0, 0n);
+    } else if (out.kind === 'block') {
       task.state = 'blocked';
       task.blocked = out.retry;
-    } else {
+    } else if (out.kind === 'exit') {
       this.endProcess(task.proc, out.waitStatus);
     }
     return this.switchAway(task);
@@ -220,6 +232,9 @@ export class ProcessTable {
       const r = from.blocked!();
       if (r !== null) { from.blocked = null; from.state = 'running'; this.setReg(0, r); return from; }
     }
+    if (from.state === 'running') return from;
+    // nothing can run: a timed futex wait times out (virtual time moves to its end)
+    if (this.futexes.expireOne()) return this.pickNext(from);
     return null;
   }
 
@@ -249,19 +264,59 @@ export class ProcessTable {
 
   // ---- fork, exit, wait -----------------------------------------------------------------------------------
 
-  private clone(t: Task, a: Args): ProcOutcome {
-    const flags = Number(u64(a, 0) & 0xffffffffn);
-    if ((flags & CLONE_THREAD) !== 0) return { kind: 'return', value: err(E.ENOSYS) }; // TODO(threads)
-    const r = this.fork(t, flags, u64(a, 1), u64(a, 4));
+  /** clone3(args, size): struct clone_args to clone's arguments (the stack is given as base and size). */
+  private clone3(t: Task, a: Args): ProcOutcome {
+    const size = u64(a, 1);
+    if (size < 64n || size > 4096n) return { kind: 'return', value: err(E.EINVAL) };
+    const b = t.proc.as.read(u64(a, 0), 64);
+    if (b === undefined) return { kind: 'return', value: err(E.EFAULT) };
+    const dv = new DataView(b.buffer), f = (k: number): bigint => dv.getBigUint64(8 * k, true);
+    const flags = f(0), stack = f(5), stackSize = f(6);
+    if ((f(4) & ~0xffn) !== 0n) return { kind: 'return', value: err(E.EINVAL) };
+    return this.clone(t, [flags | f(4), stack !== 0n ? stack + stackSize : 0n, f(3), f(2), f(7)]);
+  }
+
+  /** clone(flags, stack, parent_tid, child_tid, tls): a process, or a thread with CLONE_THREAD. */
+  private clone(t: Task, a: bigint[]): ProcOutcome {
+    const flags = Number(a[0]! & 0xffffffffn);
+    const [stack, ptid, ctid, tls] = [a[1]!, a[2]!, a[3]!, a[4]!];
+    if ((flags & CLONE_THREAD) !== 0 && (flags & CLONE_VM) === 0) return { kind: 'return', value: err(E.EINVAL) };
+    const r = (flags & CLONE_THREAD) !== 0 ? this.newThread(t, stack, (flags & CLONE_SETTLS) !== 0 ? tls : undefined) : this.fork(t, flags, stack, tls);
     if (r.kind === 'return' && r.value > 0n) {
-      const child = r.value;
-      const put = (addr: bigint, p: GuestProcess): void => { if (addr !== 0n) p.as.write(addr, new Uint8Array(new Uint32Array([Number(child)]).buffer)); };
-      if ((flags & CLONE_PARENT_SETTID) !== 0) put(u64(a, 2), t.proc);
-      const c = this.procs.get(Number(child))!;
-      if ((flags & CLONE_CHILD_SETTID) !== 0) put(u64(a, 3), c);
-      if ((flags & CLONE_CHILD_CLEARTID) !== 0) c.linux.clearChildTid = u64(a, 3);
+      const child = Number(r.value);
+      const task = this.tasks.find((k) => k.tid === child)!;
+      const put = (addr: bigint, as: AddressSpace): void => { if (addr !== 0n) as.write(addr, new Uint8Array(new Uint32Array([child]).buffer)); };
+      if ((flags & CLONE_PARENT_SETTID) !== 0) put(ptid, t.proc.as);
+      if ((flags & CLONE_CHILD_SETTID) !== 0) put(ctid, task.proc.as);
+      if ((flags & CLONE_CHILD_CLEARTID) !== 0) task.clearChildTid = ctid;
     }
     return r;
+  }
+
+  /** A new thread of `t`'s process, starting on `stack` (its TLS in FS_BASE with CLONE_SETTLS). */
+  private newThread(t: Task, stack: bigint, tls: bigint | undefined): ProcOutcome {
+    const tid = this.nextPid++;
+    const area = t.proc.as.allocFrame();
+    const task: Task = { tid, proc: t.proc, area, areaLinear: directMap(area), state: 'runnable', blocked: null, firstStep: this.clock(), lastStep: null, clearChildTid: 0n };
+    this.tasks.push(task);
+    this.writeChildArea(task, stack, tls);
+    this.onEvent?.({ seq: this.clock(), kind: 'fork', id: tid, other: t.tid });
+    return { kind: 'return', value: BigInt(tid) };
+  }
+
+  /** exit(2): the thread ends; with it the process when it was the last one. */
+  private exitThread(t: Task, waitStatus: number): ProcOutcome {
+    if (!this.tasks.some((k) => k !== t && k.proc === t.proc && k.state !== 'dead')) return { kind: 'exit', waitStatus };
+    this.endTask(t);
+    return { kind: 'thread_exit' };
+  }
+
+  /** A task ends: its clear_child_tid word is zeroed and woken, its page released after the switch. */
+  private endTask(t: Task): void {
+    t.state = 'dead'; t.blocked = null; t.lastStep = this.clock();
+    this.futexes.drop(t);
+    if (t.clearChildTid !== 0n && t.proc.as.write(t.clearChildTid, new Uint8Array(4))) this.futexes.wake(t.proc.as, t.clearChildTid, 1);
+    if (t.area !== TASK0_PHYS) { const area = t.area, frames = t.proc.as.frames; this.deferred.push(() => frames.release(area)); }
   }
 
   /** fork/vfork/clone of a process: a new process with one task that returns 0 from the same system call. */
@@ -278,7 +333,7 @@ export class ProcessTable {
     };
     this.procs.set(pid, proc);
     const area = as.allocFrame();
-    const task: Task = { tid: pid, proc, area, areaLinear: directMap(area), state: 'runnable', blocked: null, firstStep: this.clock(), lastStep: null };
+    const task: Task = { tid: pid, proc, area, areaLinear: directMap(area), state: 'runnable', blocked: null, firstStep: this.clock(), lastStep: null, clearChildTid: 0n };
     this.tasks.push(task);
     this.writeChildArea(task, stack, (flags & CLONE_SETTLS) !== 0 ? tls : undefined);
     this.onEvent?.({ seq: this.clock(), kind: 'fork', id: pid, other: parent.pid });
@@ -319,6 +374,7 @@ export class ProcessTable {
     for (const t of this.tasks) {
       if (t.proc !== p || t.state === 'dead') continue;
       t.state = 'dead'; t.blocked = null; t.lastStep = now;
+      this.futexes.drop(t);
       if (t.area !== TASK0_PHYS) { const area = t.area; this.deferred.push(() => p.as.frames.release(area)); }
     }
     for (const [fd] of [...p.linux.fds.open()]) p.linux.fds.close(fd);

@@ -36,6 +36,16 @@ describe('a C program that forks, execs another program and waits for it', () =>
   }
 });
 
+describe('a pthread program (mutex, condition variable, barrier, thread-local storage)', () => {
+  for (const libc of ['musl', 'glibc']) {
+    it(`threads-${libc} prints what it prints natively`, () => {
+      const image = join(process.cwd(), `guests/bin/threads-${libc}`);
+      expect(native(image, [], undefined, HOST_ROOT).stdout).toBe('counter=8000 tls_total=8008000 tokens=4912 got=32 main_tls=0\n');
+      same(image, []);
+    }, SLOW_TEST_MS);
+  }
+});
+
 const SCRIPTS: [string, string][] = [
   ['command substitution', 'x=$(echo sub; echo two); echo "got $x"'],
   ['a pipe of three commands', "printf 'pear\\napple\\nfig\\n' | sort | tr a-z A-Z"],
@@ -58,7 +68,10 @@ describe.skipIf(!existsSync(BUSYBOX))('BusyBox sh -c pipelines', () => {
 });
 
 describe('recordings of several processes', () => {
-  const cases: [string, string, string[]][] = [['forkexec-musl', join(process.cwd(), 'guests/bin/forkexec-musl'), []]];
+  const cases: [string, string, string[]][] = [
+    ['forkexec-musl', join(process.cwd(), 'guests/bin/forkexec-musl'), []],
+    ['threads-glibc', join(process.cwd(), 'guests/bin/threads-glibc'), []],
+  ];
   if (existsSync(BUSYBOX)) cases.push(['busybox pipeline', BUSYBOX, ['sh', '-c', "echo b a | tr ' ' '\\n' | sort"]]);
   for (const [name, image, args] of cases) {
     it(`${name}: recorded with the native output, and replay --verify passes`, () => {
