@@ -20,6 +20,7 @@ import type { BlockedRetry, GuestProcess, ProcessEvent, ScheduleEntry, Task } fr
 import { execve, type ExecContext } from './exec.js';
 import { signalChildExit } from './child-exit.js';
 import { Futexes } from './futexes.js';
+import { Scheduler } from './scheduler.js';
 
 /** What a process system call did. */
 export type ProcOutcome =
@@ -65,6 +66,8 @@ export class ProcessTable {
   readonly root: GuestProcess;
   /** Step counter (the recorder's seq; the instruction count without one). */
   clock: () => number;
+  /** The scheduling policy (default or chaos). */
+  scheduler = new Scheduler();
   /** Tasks waiting on futex words. */
   readonly futexes = new Futexes();
   /** Receives fork, exec, process_exit and switch events (the recorder's events table). */
@@ -181,7 +184,8 @@ export class ProcessTable {
     }
     if (out.kind === 'return') {
       this.setReg(0, out.value);
-      return { kind: 'continue' };
+      // preemption at a system call once the run's quantum is used (chaos mode)
+      return this.scheduler.expired(this.clock()) ? this.switchAway(task) : { kind: 'continue' };
     }
     if (out.kind === 'yield') {
       this.setReg(0, 0n);
@@ -215,7 +219,7 @@ export class ProcessTable {
   /** The next task to run after `from` (round-robin; a blocked task runs once its retry answers), or null. */
   private pickNext(from: Task): Task | null {
     const n = this.tasks.length, start = this.tasks.indexOf(from);
-    for (let k = 1; k <= n; k++) {
+    for (const k of [...this.scheduler.order(n - 1), n]) {
       const t = this.tasks[(start + k) % n]!;
       if (t.state === 'runnable' || t.state === 'running') return t;
       if (t.state === 'blocked' && t !== from) {
@@ -241,7 +245,7 @@ export class ProcessTable {
   /** `from` blocked or ended: request a switch to the next task, or end the machine. */
   private switchAway(from: Task, switchSteps = SWITCH_STEPS): TableOutcome {
     const next = this.pickNext(from);
-    if (next === from) return { kind: 'continue' };
+    if (next === from) { this.scheduler.started(this.clock()); return { kind: 'continue' }; }
     if (next === null) {
       if (this.root.state !== 'live') {
         const ws = this.root.waitStatus;
@@ -258,6 +262,7 @@ export class ProcessTable {
     this.current = next;
     const seq = this.clock() + 1 + switchSteps;
     this.schedule.push({ seq, tid: next.tid });
+    this.scheduler.started(seq);
     this.onEvent?.({ seq, kind: 'switch', id: next.tid, other: from.tid });
     return { kind: 'continue' };
   }

@@ -2,6 +2,7 @@
 // machine, run, and turn the outcome into an exit status (and, for a fatal signal, the shell's message).
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { GuestMachine, MachineObserver, ServiceOutcome } from './machine.js';
+import { Scheduler } from './scheduler.js';
 import { type UnsupportedSyscall, formatUnsupported } from './linux/unsupported.js';
 
 /** The fixed default environment (small, so runs are reproducible). */
@@ -25,6 +26,8 @@ export interface ProgramSpec {
   strict?: boolean;
   /** Host real time in ns since the epoch that the guest's clocks derive from (default: the host's); tests fix it. */
   clock?: () => bigint;
+  /** Seed of the chaos-mode scheduler (--chaos): random quanta and task order; undefined for the default schedule. */
+  chaos?: number | bigint;
   /** Host fds for stdout and stderr (default 1 and 2). */
   stdout?: number;
   stderr?: number;
@@ -55,6 +58,7 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
     image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/',
     stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock,
   });
+  if (!('error' in m) && spec.chaos !== undefined) m.procs.scheduler = new Scheduler({ chaos: spec.chaos });
   const close = (): void => { if (stdinFd !== 0) closeSync(stdinFd); };
   if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }
   return { machine: m, close };

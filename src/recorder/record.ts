@@ -149,6 +149,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     argv: [opts.image, ...opts.args], env: [...(opts.env ?? DEFAULT_ENV)], root: opts.root, started: new Date().toISOString(), complete: false,
     kernelSymbols: m.kernel.routines.map((r) => ({ name: r.name, address: r.address.toString(16), size: r.size })),
     loadBias: m.loadBias.toString(16), checkpointEvery,
+    ...(opts.chaos !== undefined ? { chaos: String(opts.chaos) } : {}),
   };
   // the worker thread does the encoding, compression and writing when the compiled build runs
   const created: TraceSink | { error: string } = backgroundWriterAvailable() && opts.background !== false

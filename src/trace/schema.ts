@@ -177,6 +177,8 @@ export interface TraceMeta {
   checkpointEvery: number;
   /** Why the recording stopped early, if it did: "interrupted at step N (SIGINT)", an internal or disk error. */
   stopped?: string;
+  /** Seed of the chaos-mode scheduler (--chaos), decimal; absent for the default schedule. */
+  chaos?: string;
   /** System calls not carried out as Linux would (set when the recording ends; absent in older traces). */
   unsupportedSyscalls?: { name: string; result: string; detail?: string; count: number }[];
 }

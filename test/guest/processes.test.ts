@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../../src/guest/run-program.js';
 import { record } from '../../src/recorder/record.js';
 import { verifyTrace } from '../../src/replayer/verify.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
@@ -44,6 +45,36 @@ describe('a pthread program (mutex, condition variable, barrier, thread-local st
       same(image, []);
     }, SLOW_TEST_MS);
   }
+});
+
+describe('chaos mode', () => {
+  const image = join(process.cwd(), 'guests/bin/racy-musl');
+  const run = (chaos?: number): { stdout: string; status: number } => withCapturedIo(HOST_ROOT, undefined, (io) => {
+    const r = runProgram({ image, args: [], root: HOST_ROOT, stdout: io.stdout, stderr: io.stderr, chaos });
+    if ('error' in r) throw new Error(r.error);
+    return { status: r.status };
+  });
+
+  it('a racy program passes under the default schedule, fails under some seed within 20, and that seed replays the failure', () => {
+    expect(run()).toMatchObject({ stdout: 'counter=400\n', status: 0 });
+    let failing: number | undefined;
+    for (let seed = 1; seed <= 20 && failing === undefined; seed++) if (run(seed).status !== 0) failing = seed;
+    expect(failing).toBeDefined();
+    const again = run(failing);
+    expect(again.status).toBe(1);
+    const out = join(tmp, 'racy-chaos');
+    const rec = withCapturedIo(HOST_ROOT, undefined, (io) => {
+      const s = record({ image, args: [], root: HOST_ROOT, out, stdout: io.stdout, stderr: io.stderr, chaos: failing, background: false });
+      if ('error' in s) throw new Error(s.error);
+      return { summary: s };
+    });
+    expect(rec.stdout).toBe(again.stdout);
+    expect(rec.summary.exitStatus).toBe(1);
+    const reader = TraceReader.open(out);
+    if ('error' in reader) throw new Error(reader.error);
+    expect(reader.meta.chaos).toBe(String(failing));
+    expect(verifyTrace(reader)).toMatchObject({ ok: true, steps: rec.summary.steps });
+  }, SLOW_TEST_MS);
 });
 
 const SCRIPTS: [string, string][] = [
