@@ -1,13 +1,15 @@
 // Processes on the one emulated processor: fork, exec, wait and pipes between processes, checked against native runs
 // of the same programs (a C program of ours, and shells nobody here wrote: bash-static, dash, BusyBox sh), and
 // recordings of them replayed with --verify (every step re-executed, the switches in ring 0 among them).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/guest/run-program.js';
 import { record } from '../../src/recorder/record.js';
 import { verifyTrace } from '../../src/replayer/verify.js';
+import { QuerySession } from '../../src/query/query-session.js';
+import { sealJson, unsealJson } from '../../src/trace/sealed-json.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { emulated, native, withCapturedIo } from '../helpers/run-both.js';
 import { SLOW_TEST_MS } from '../helpers/slow-machine.js';
@@ -105,7 +107,7 @@ describe('recordings of several processes', () => {
   ];
   if (existsSync(BUSYBOX)) cases.push(['busybox pipeline', BUSYBOX, ['sh', '-c', "echo b a | tr ' ' '\\n' | sort"]]);
   for (const [name, image, args] of cases) {
-    it(`${name}: recorded with the native output, and replay --verify passes`, () => {
+    it(`${name}: recorded with the native output, and replay --verify passes`, async () => {
       const out = join(tmp, name.replace(/\W+/g, '-'));
       const r = withCapturedIo(HOST_ROOT, undefined, (io) => {
         const s = record({ image, args, root: HOST_ROOT, out, stdout: io.stdout, stderr: io.stderr, background: false });
@@ -119,6 +121,58 @@ describe('recordings of several processes', () => {
       if ('error' in reader) throw new Error(reader.error);
       const v = verifyTrace(reader);
       expect(v).toMatchObject({ ok: true, steps: r.summary.steps });
+      if (name === 'forkexec-musl') await checkSql(out, r.summary.steps);
     }, SLOW_TEST_MS);
   }
+});
+
+async function rows(dir: string, sql: string): Promise<unknown[][]> {
+  const s = await QuerySession.open([{ alias: 't', dir }]);
+  if ('error' in s) throw new Error(s.error);
+  try {
+    const r = await s.run(sql);
+    if ('error' in r) throw new Error(r.error);
+    return r.rows;
+  } finally {
+    s.closeSync();
+  }
+}
+
+/** processes, threads, schedule and insns.tid of the forkexec recording, against what the program does. */
+async function checkSql(dir: string, steps: number): Promise<void> {
+  // the parent, the child that exits 7, the child that execs echo
+  expect(await rows(dir, 'select pid, ppid, exit_status, exec_seqs <> \'\' from processes order by pid')).toEqual([
+    [1000, 999, 3, false], [1001, 1000, 7, false], [1002, 1000, 0, true],
+  ]);
+  expect(await rows(dir, 'select count(*) from threads')).toEqual([[3n]]);
+  // every switch lands on the instruction after __switch_to's RET (where a switched-to task resumes), and the
+  // step before it is that RET
+  const at = await rows(dir, `select s.seq, i.disassembly, p.disassembly, i.tid = s.tid from schedule s join insns i on i.seq = s.seq
+    join insns p on p.seq = s.seq - 1 where s.seq > 0 order by s.seq`);
+  expect(at.length).toBeGreaterThanOrEqual(4);
+  for (const r of at) expect(r.slice(1)).toEqual(['pop r15', 'ret', true]);
+  // the runs cover every step once
+  expect(await rows(dir, 'select sum(end_seq - seq + 1) from schedule')).toEqual([[BigInt(steps)]]);
+  expect(await rows(dir, 'select count(*) from insns where tid is null')).toEqual([[0n]]);
+  // the child's steps at ring 3 run in its own address space: the forks and the exec are events
+  expect(await rows(dir, "select kind, vector from events where kind in ('fork', 'exec') order by seq")).toEqual([['fork', 1001], ['fork', 1002], ['exec', 1002]]);
+}
+
+describe('a version-3 trace (no processes.json)', () => {
+  it('reads as one thread, pid = tid = 1', async () => {
+    const out = join(tmp, 'v3');
+    const image = join(process.cwd(), 'guests/bin/hello-musl');
+    withCapturedIo(HOST_ROOT, undefined, (io) => {
+      const s = record({ image, args: [], root: HOST_ROOT, out, stdout: io.stdout, stderr: io.stderr, background: false });
+      if ('error' in s) throw new Error(s.error);
+      return {};
+    });
+    const meta = unsealJson(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(out, 'meta.json'), sealJson({ ...meta, version: 3 }));
+    rmSync(join(out, 'processes.json'));
+    const reader = TraceReader.open(out);
+    if ('error' in reader) throw new Error(reader.error);
+    expect(await rows(out, 'select pid, tid, count(*) = (select count(*) from insns) from insns group by all')).toEqual([[1, 1, true]]);
+    expect(await rows(out, 'select pid from processes')).toEqual([[1]]);
+  }, SLOW_TEST_MS);
 });
