@@ -47,10 +47,12 @@ describe('guest kernel image', () => {
     expect(text.slice(-3)).toEqual(['mov cr3,rax', 'mov rsp,[rdi+200h]', 'ret']);
   });
 
-  it('assembles the page-fault handler ending in iretq', () => {
+  it('assembles the page-fault handler returning with iretq, and switching away for good when its task dies', () => {
     const r = routines.find((x) => x.name === 'asm_exc_page_fault')!;
     const text = disasm(code.subarray(r.offset, r.offset + r.size), KERNEL_BASE + BigInt(r.offset));
     expect(text).toContain('mov rax,cr2');
-    expect(text.at(-1)).toBe('iretq');
+    const iret = text.indexOf('iretq');
+    expect(text.slice(iret - 3, iret)).toEqual(['pop rax', 'pop rdi', 'add rsp,8']);
+    expect(text.slice(iret + 1, iret + 4).map((t) => t.split(' ')[0])).toEqual(['mov', 'call', 'hlt']);
   });
 });
