@@ -73,7 +73,7 @@ export interface FutexWaiter {
 
 /** One entry of the schedule: from step `seq` on, thread `tid` runs. */
 export interface ScheduleEntry {
-  /** First step of the thread after the switch (the instruction after __switch_to's RET). */
+  /** First step of the thread after the switch: __switch_to's RET, the first step on its kernel stack. */
   seq: number;
   /** Thread switched to. */
   tid: number;

@@ -260,7 +260,7 @@ export class ProcessTable {
     if (from.state === 'running') from.state = 'runnable';
     next.state = 'running';
     this.current = next;
-    const seq = this.clock() + 1 + switchSteps;
+    const seq = this.clock() + switchSteps; // __switch_to's RET: the first step on the next task's kernel stack
     this.schedule.push({ seq, tid: next.tid });
     this.scheduler.started(seq);
     this.onEvent?.({ seq, kind: 'switch', id: next.tid, other: from.tid });

@@ -113,7 +113,7 @@ export const RELATIONS: readonly RelationDoc[] = [
     columns: { tid: 'thread id (the pid for a process\'s first thread)', pid: 'its process', first_seq: 'its first step (the fork)', last_seq: 'step at which it ended, NULL if running at the end' },
   },
   {
-    name: 'schedule', comment: 'runs of steps of one thread: the guest kernel switched to tid at seq (the first step after __switch_to returned)',
+    name: 'schedule', comment: 'runs of steps of one thread: the guest kernel switched to tid at seq (__switch_to\'s RET, the first step on its kernel stack)',
     columns: { seq: 'first step of the run', end_seq: 'last step of the run', tid: 'thread', pid: 'its process' },
   },
   { name: 'inputs', comment: tableSpec('inputs').comment, columns: { seq: from('inputs', 'seq'), kind: from('inputs', 'kind'), data: from('inputs', 'data') } },

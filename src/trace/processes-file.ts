@@ -30,7 +30,7 @@ export interface TraceThread {
 
 /** The schedule: thread `tid` runs from step `seq` on (until the next entry). */
 export interface TraceRun {
-  seq: number; // first step of the run (the first step after __switch_to returned into the thread)
+  seq: number; // first step of the run (__switch_to's RET, the first step on the thread's own kernel stack)
   tid: number; // the thread
 }
 

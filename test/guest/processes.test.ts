@@ -145,12 +145,12 @@ async function checkSql(dir: string, steps: number): Promise<void> {
     [1000, 999, 3, false], [1001, 1000, 7, false], [1002, 1000, 0, true],
   ]);
   expect(await rows(dir, 'select count(*) from threads')).toEqual([[3n]]);
-  // every switch lands on the instruction after __switch_to's RET (where a switched-to task resumes), and the
-  // step before it is that RET
-  const at = await rows(dir, `select s.seq, i.disassembly, p.disassembly, i.tid = s.tid from schedule s join insns i on i.seq = s.seq
-    join insns p on p.seq = s.seq - 1 where s.seq > 0 order by s.seq`);
+  // every run starts at __switch_to's RET (the first step on the thread's own kernel stack), right after the load
+  // of its kernel RSP, and the thread goes on where it was switched out (the pops of the SYSCALL entry's switch path)
+  const at = await rows(dir, `select s.seq, i.disassembly, p.disassembly, n.disassembly, i.tid = s.tid from schedule s join insns i on i.seq = s.seq
+    join insns p on p.seq = s.seq - 1 join insns n on n.seq = s.seq + 1 where s.seq > 0 order by s.seq`);
   expect(at.length).toBeGreaterThanOrEqual(4);
-  for (const r of at) expect(r.slice(1)).toEqual(['pop r15', 'ret', true]);
+  for (const r of at) expect(r.slice(1)).toEqual(['ret', 'mov rsp,[rdi+200h]', 'pop r15', true]);
   // the runs cover every step once
   expect(await rows(dir, 'select sum(end_seq - seq + 1) from schedule')).toEqual([[BigInt(steps)]]);
   expect(await rows(dir, 'select count(*) from insns where tid is null')).toEqual([[0n]]);
