@@ -67,6 +67,7 @@ export default class Record extends TraceCommand {
     'checkpoint-every': Flags.integer({ description: 'steps between full-state checkpoints', default: 1_000_000, min: 1000 }),
     'summary-json': Flags.string({ description: 'also write the summary as JSON to this file' }),
     seed: Flags.string({ description: 'make the random bytes the guest receives (AT_RANDOM, getrandom) repeatable: two recordings with the same seed and inputs are identical (a 64-bit integer, decimal or 0x hex)' }),
+    chaos: Flags.string({ description: 'chaos-mode scheduler with this seed (a 64-bit integer): random quanta (checked at system calls) and task order, so that races between threads and processes show up; the same seed gives the same schedule' }),
     strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would; the trace ends there' }),
     cpu: cpuFlag,
   };
@@ -79,6 +80,8 @@ export default class Record extends TraceCommand {
     const fail = (msg: string): never => { writeSync(2, `trace record: ${msg}\n`); process.exit(2); };
     const seed = flags.seed === undefined ? undefined : parseSeed(flags.seed);
     if (typeof seed === 'object') return fail(seed.error);
+    const chaos = flags.chaos === undefined ? undefined : parseSeed(flags.chaos);
+    if (typeof chaos === 'object') return fail(`--chaos: ${chaos.error}`);
     const bad = checkInputFile(image) ?? (flags.stdin !== undefined && isDirectory(flags.stdin) ? `--stdin ${flags.stdin}: is a directory` : undefined) ??
       (flags['summary-json'] === undefined ? undefined : checkOutputFile(flags['summary-json'], '--summary-json '));
     if (bad !== undefined) return fail(bad);
@@ -94,7 +97,7 @@ export default class Record extends TraceCommand {
     const res = await recordAsync({
       image, args: guestArgs, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, out,
       maxSteps: flags['max-steps'], strict: flags.strict, checkpointEvery: flags['checkpoint-every'], cpu: cpuFlagLevel(flags.cpu),
-      random: seed === undefined ? undefined : seededRandom(seed),
+      random: seed === undefined ? undefined : seededRandom(seed), chaos,
       onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Krecording: ${n(p.steps)} steps, ${n(Math.round(p.stepsPerSecond))} steps/s, ${mb(p.bytes)}`) : undefined,
     }, control);
     if (tty) process.stderr.write('\r\x1b[K');

@@ -1,3 +1,4 @@
+import { parseSeed } from '../cli/parse-seed.js';
 import { Args, Flags } from '@oclif/core';
 import { cpuFlag, cpuFlagLevel } from '../cli/cpu-flag.js';
 import { TraceCommand } from '../cli/trace-command.js';
@@ -34,6 +35,7 @@ export default class Run extends TraceCommand {
       description: 'environment variable K=V (repeatable; replaces the small default environment)', multiple: true, multipleNonGreedy: true,
     }),
     stdin: Flags.string({ description: 'file to use as the guest\'s stdin' }),
+    chaos: Flags.string({ description: 'chaos-mode scheduler with this seed (a 64-bit integer): random quanta (checked at system calls) and task order, so that races between threads and processes show up; the same seed gives the same schedule' }),
     strict: Flags.boolean({ description: 'stop the guest (status 2) at the first system call the guest kernel does not carry out as Linux would' }),
     cpu: cpuFlag,
   };
@@ -49,7 +51,12 @@ export default class Run extends TraceCommand {
       writeSync(2, `trace run: ${bad}\n`);
       process.exit(2);
     }
-    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, strict: flags.strict, cpu: cpuFlagLevel(flags.cpu) });
+    const chaos = flags.chaos === undefined ? undefined : parseSeed(flags.chaos);
+    if (typeof chaos === 'object') {
+      writeSync(2, `trace run: --chaos: ${chaos.error}\n`);
+      process.exit(2);
+    }
+    const res = runProgram({ image: args.image, args: rest, env: flags.env, root: flags.root, rw: flags.rw, stdinFile: flags.stdin, strict: flags.strict, cpu: cpuFlagLevel(flags.cpu), chaos });
     if ('error' in res) {
       writeSync(2, `trace run: ${res.error}\n`);
       process.exit(2);

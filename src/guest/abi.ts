@@ -46,7 +46,7 @@ export interface HostEvents {
 /** How a system call ended. */
 export type SyscallOutcome =
   | { kind: 'return'; value: bigint } // RAX := value (negative errno for errors)
-  | { kind: 'exit'; status: number }; // exit/exit_group: the process ends with this status (0..255)
+  | { kind: 'exit'; status: number; signal?: number }; // exit/exit_group: the process ends with this status (0..255); `signal`: killed by it
 
 /** Protection bits (mmap/mprotect). */
 export const enum Prot { NONE = 0, READ = 1, WRITE = 2, EXEC = 4 }

@@ -5,7 +5,8 @@ import { PhysMemory } from '../cpu/phys-memory.js';
 import type { MemoryManager, UserMemory } from './abi.js';
 import { Prot } from './abi.js';
 import type { MapsEntry } from './linux/proc-files.js';
-import { directMap, FIRST_FREE_FRAME, MMAP_BASE, MMAP_MIN_ADDR, PAGE, PML4_PHYS, STACK_LIMIT, TASK_SIZE } from './layout.js';
+import { FrameAllocator } from './frame-allocator.js';
+import { DIRECT_MAP, directMap, KERNEL_BASE, MMAP_BASE, MMAP_MIN_ADDR, PAGE, PML4_PHYS, STACK_LIMIT, TASK_SIZE } from './layout.js';
 
 /** Receives every host write into guest memory before it happens (old bytes are still in memory). */
 export type HostWriteSink = (linear: bigint, phys: number, bytes: Uint8Array) => void;
@@ -62,31 +63,47 @@ export class AddressSpace implements MemoryManager, UserMemory {
   demandPages = 0;
   /** Set when a PTE was removed or weakened: the kernel must flush the TLB before returning. */
   tlbFlushNeeded = false;
-  /** Next never-used physical frame (frames below it have been handed out at some point). */
-  nextFrame = FIRST_FREE_FRAME;
-  private readonly freeFrames: number[] = [];
+  /** Physical address of this address space's PML4 (its CR3). */
+  readonly pml4: number;
+  /** The machine's physical frames (shared by every address space). */
+  readonly frames: FrameAllocator;
+  /**
+   * Whether the processor runs on this address space's page tables now: host writes into user memory are logged
+   * at their user address then, else at their direct-map address (a replay writes through the running CR3).
+   */
+  isActive: () => boolean = () => true;
   private readonly sink: HostWriteSink;
   private readonly notify: (phys: number, length: number) => void;
 
-  constructor(mem: PhysMemory, sink: HostWriteSink, notifyPhysWrite: (phys: number, length: number) => void) {
+  constructor(mem: PhysMemory, sink: HostWriteSink, notifyPhysWrite: (phys: number, length: number) => void, frames?: FrameAllocator) {
     this.mem = mem;
     this.sink = sink;
     this.notify = notifyPhysWrite;
+    this.frames = frames ?? new FrameAllocator(mem.size);
+    if (frames === undefined) {
+      this.pml4 = PML4_PHYS; // the boot page tables (the kernel half written by boot)
+    } else {
+      // a new process: its own PML4 sharing the kernel's upper-half tables
+      this.pml4 = this.allocFrame();
+      for (const va of [KERNEL_BASE, DIRECT_MAP]) {
+        const slot = Number((va >> 39n) & 0x1ffn) * 8;
+        this.hostWrite(directMap(this.pml4 + slot), this.pml4 + slot, mem.bytes.slice(PML4_PHYS + slot, PML4_PHYS + slot + 8));
+      }
+    }
+  }
+
+  /** Next never-used physical frame (statistics and tests). */
+  get nextFrame(): number {
+    return this.frames.next;
   }
 
   // ---- physical frames and page tables ----------------------------------------------------------
 
   /** A free physical frame (zeroed as the guest will see it). */
-  private allocFrame(): number {
-    const f = this.freeFrames.pop();
-    if (f !== undefined) {
-      this.hostWrite(directMap(f), f, new Uint8Array(4096)); // reused frame: zero it (a logged host write)
-      return f;
-    }
-    const p = this.nextFrame;
-    if (p + 4096 > this.mem.size) throw new RangeError('guest physical memory exhausted');
-    this.nextFrame += 4096;
-    return p; // never used: already zero
+  allocFrame(): number {
+    const { frame, reused } = this.frames.take();
+    if (reused) this.hostWrite(directMap(frame), frame, new Uint8Array(4096)); // reused frame: zero it (a logged host write)
+    return frame; // never used: already zero
   }
 
   /** Write bytes at a physical address on the host's behalf (reported, then written). */
@@ -106,7 +123,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
   /** Physical address of the PTE for a user page, creating intermediate tables if `create`. */
   private pteAddr(va: bigint, create: boolean): number | undefined {
     const dv = this.mem.dv;
-    let table = PML4_PHYS;
+    let table = this.pml4;
     for (let level = 0; level < 3; level++) {
       const shift = BigInt(39 - 9 * level);
       const idx = Number((va >> shift) & 0x1ffn);
@@ -166,7 +183,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
       const e = this.mem.dv.getUint32(pte, true);
       if (e & PTE_P) {
         this.writePte(pte, 0, 0);
-        this.freeFrames.push((e & 0xfffff000) >>> 0);
+        this.frames.release((e & 0xfffff000) >>> 0);
         this.tlbFlushNeeded = true;
       }
     }
@@ -331,7 +348,7 @@ export class AddressSpace implements MemoryManager, UserMemory {
       const va = addr + BigInt(done);
       const p = this.hostPhys(va, true)!;
       const n = Math.min(data.length - done, 4096 - (p & 0xfff));
-      this.hostWrite(va, p, data.subarray(done, done + n));
+      this.hostWrite(this.isActive() ? va : directMap(p), p, data.subarray(done, done + n));
       done += n;
     }
     return true;
@@ -464,5 +481,61 @@ export class AddressSpace implements MemoryManager, UserMemory {
       }
     }
     return dest;
+  }
+
+  // ---- processes ------------------------------------------------------------------------------------------
+
+  /**
+   * fork(): a new address space with the same mappings and a copy of every present page (its own frames and page
+   * tables; the copies are logged host writes at direct-map addresses, only the non-zero 8-byte words).
+   */
+  fork(): AddressSpace {
+    const child = new AddressSpace(this.mem, this.sink, this.notify, this.frames);
+    for (const v of this.vmas) child.vmas.push({ ...v });
+    child.brkStart = this.brkStart;
+    child.brkEnd = this.brkEnd;
+    child.onMap = this.onMap;
+    child.onUnmap = this.onUnmap;
+    child.isActive = () => false;
+    const bytes = this.mem.bytes;
+    for (const v of this.vmas) {
+      for (let va = v.start; va < v.end; va += PAGE) {
+        const pte = this.pteAddr(va, false);
+        if (pte === undefined) { va = (va | 0x1fffffn); continue; }
+        const lo = this.mem.dv.getUint32(pte, true), hi = this.mem.dv.getUint32(pte + 4, true);
+        if (!(lo & PTE_P)) continue;
+        const from = (lo & 0xfffff000) >>> 0;
+        const frame = child.allocFrame();
+        for (let off = 0; off < 4096; off += 8) {
+          let end = off;
+          while (end < 4096 && (bytes[from + end] !== 0 || bytes[from + end + 1] !== 0 || bytes[from + end + 2] !== 0 || bytes[from + end + 3] !== 0 ||
+            bytes[from + end + 4] !== 0 || bytes[from + end + 5] !== 0 || bytes[from + end + 6] !== 0 || bytes[from + end + 7] !== 0)) end += 8;
+          if (end > off) { child.hostWrite(directMap(frame + off), frame + off, bytes.slice(from + off, from + end)); off = end; }
+        }
+        child.writePte(child.pteAddr(va, true)!, ((lo & 0xfff) | frame) >>> 0, hi);
+      }
+    }
+    return child;
+  }
+
+  /**
+   * Give every frame back (user pages, page tables, the PML4): the process is gone or has exec'd. The processor
+   * must not run on these page tables any more (the frames are reused at once).
+   */
+  destroy(): void {
+    const dv = this.mem.dv;
+    const walk = (table: number, level: number): void => {
+      for (let i = 0; i < 512; i++) {
+        if (level === 0 && i >= 256) break; // the kernel half is shared
+        const e = dv.getUint32(table + i * 8, true);
+        if (!(e & PTE_P)) continue;
+        const next = (e & 0xfffff000) >>> 0;
+        if (level < 3) walk(next, level + 1);
+        else this.frames.release(next);
+      }
+      if (table !== PML4_PHYS) this.frames.release(table); // the boot PML4 is not an allocated frame
+    };
+    walk(this.pml4, 0);
+    this.vmas.length = 0;
   }
 }

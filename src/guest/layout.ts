@@ -20,7 +20,26 @@ export const enum Percpu {
   USER_RSP = 0x08, // u64: user RSP saved by the SYSCALL entry
   KERNEL_RSP = 0x10, // u64: top of the kernel stack loaded by the SYSCALL entry
   FLUSH_TLB = 0x18, // u8 exit work, set by the host: bit 0 the SYSCALL return path reloads CR3, bit 1 it returns with IRETQ
+  SWITCH = 0x20, // u8: set by the host when the SYSCALL return path must switch to NEXT_TASK (__switch_to)
+  CURRENT_TASK = 0x28, // u64: kernel linear address of the running task's TaskArea
+  NEXT_TASK = 0x30, // u64: kernel linear address of the TaskArea __switch_to switches to (written by the host)
 }
+/**
+ * Layout of a task's page (one 4 KiB frame per thread, reached through the direct map; the first task's is
+ * TASK0_PHYS): the FXSAVE image, the registers __switch_to saves and restores, and the task's kernel stack, which
+ * grows down from the end of the page (task 0 keeps the boot kernel stack at KERNEL_STACK_TOP_PHYS).
+ */
+export const enum TaskArea {
+  FXSAVE = 0x000, // 512 bytes: FXSAVE64 image (x87, MXCSR, XMM0-15)
+  RSP = 0x200, // u64: kernel RSP of the switched-out task (points at __switch_to's return address)
+  CR3 = 0x208, // u64: the task's page-table root (its process's PML4)
+  KSTACK_TOP = 0x210, // u64: top of the task's kernel stack (loaded into TSS.RSP0 and the per-CPU KERNEL_RSP)
+  FS_BASE = 0x218, // u64: IA32_FS_BASE
+  GS_BASE = 0x220, // u64: IA32_GS_BASE
+  KERNEL_GS_BASE = 0x228, // u64: IA32_KERNEL_GS_BASE
+}
+/** Physical address of the first task's TaskArea (in the kernel image mapping, written at boot). */
+export const TASK0_PHYS = 0x113000;
 /** Top of the kernel stack used for SYSCALL and for events from ring 3 (TSS.RSP0). */
 export const KERNEL_STACK_TOP_PHYS = 0x140000;
 /** Top of the IST1 stack (double fault). */

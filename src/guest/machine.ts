@@ -15,6 +15,8 @@ import { boot, BootInfo, prepareUserEntry } from './kernel/boot.js';
 import { Service } from './kernel/image.js';
 import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
 import { LinuxProcess } from './linux/process.js';
+import { DEAD_SWITCH_STEPS } from './kernel/image.js';
+import { ProcessTable } from './process-table.js';
 import { syscallName } from './linux/syscall-table.js';
 import { loadProgram } from './loader.js';
 import { ModuleTracker } from './module-tracker.js';
@@ -90,10 +92,10 @@ export class GuestMachine {
   readonly cpu: Cpu;
   /** The hypervisor. */
   readonly vm: Vm;
-  /** The process's address space. */
-  readonly as: AddressSpace;
-  /** The Linux ABI. */
-  readonly linux: LinuxProcess;
+  /** Processes, threads and the schedule. */
+  readonly procs: ProcessTable;
+  /** The fatal-signal outcome of the first process, kept while other processes still run. */
+  private rootFatal: ServiceOutcome | null = null;
   /** Kernel routines. */
   readonly kernel: BootInfo;
   /** Program entry point. */
@@ -109,9 +111,19 @@ export class GuestMachine {
   /** The executable mappings of ELF files (program, interpreter, libraries). */
   modules = new ModuleTracker();
 
-  private constructor(mem: PhysMemory, cpu: Cpu, as: AddressSpace, linux: LinuxProcess, kernel: BootInfo, entry: bigint, loadBias: bigint) {
-    this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.as = as; this.linux = linux; this.kernel = kernel;
+  private constructor(mem: PhysMemory, cpu: Cpu, procs: ProcessTable, kernel: BootInfo, entry: bigint, loadBias: bigint) {
+    this.mem = mem; this.cpu = cpu; this.vm = new Vm(cpu); this.procs = procs; this.kernel = kernel;
     this.entry = entry; this.loadBias = loadBias;
+  }
+
+  /** The running process's address space. */
+  get as(): AddressSpace {
+    return this.procs.current.proc.as;
+  }
+
+  /** The running process's Linux ABI. */
+  get linux(): LinuxProcess {
+    return this.procs.current.proc.linux;
   }
 
   /** Build a machine ready to execute the program's first instruction (via the kernel's return to ring 3). */
@@ -177,7 +189,15 @@ export class GuestMachine {
     auxvBytes = new Uint8Array(new BigUint64Array(loaded.stack.auxv.flatMap((e) => [BigInt(e.type), e.value])).buffer);
     as.reserveVdso(); // where Linux's [vvar]/[vdso] go, so anonymous mmap addresses equal native ones
     prepareUserEntry(cpu, loaded.entry, loaded.sp);
-    const machine = new GuestMachine(mem, cpu, as, linux, kernel, loaded.entry, loaded.loadBias);
+    const root = {
+      pid: linux.ids.pid, ppid: linux.ids.ppid, linux, as, image: guestPath, argv: [o.execPath, ...o.args], forkStep: 0, execSteps: [],
+      state: 'live' as const, waitStatus: 0, exitStep: null, vforkParent: null,
+    };
+    const procs = new ProcessTable(cpu, kernel, root, {
+      mem, sink, notify: (p, n) => cpu.notifyPhysWrite(p, n), frames: as.frames, modules,
+      random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
+    });
+    const machine = new GuestMachine(mem, cpu, procs, kernel, loaded.entry, loaded.loadBias);
     machine.strict = o.strict ?? false;
     machine.modules = modules;
     return machine;
@@ -192,11 +212,6 @@ export class GuestMachine {
     return (BigInt(this.cpu.r[(n << 1) | 1]!) << 32n) | BigInt(this.cpu.r[n << 1]!);
   }
 
-  private setReg(n: number, v: bigint): void {
-    const u = BigInt.asUintN(64, v);
-    this.cpu.r[n << 1] = Number(u & 0xffffffffn);
-    this.cpu.r[(n << 1) | 1] = Number(u >> 32n);
-  }
 
   private rip(): bigint {
     return (BigInt(this.cpu.r[(Off.RIP >> 2) + 1]!) << 32n) | BigInt(this.cpu.r[Off.RIP >> 2]!);
@@ -214,29 +229,43 @@ export class GuestMachine {
     switch (routine.service) {
       case Service.SYSCALL: {
         this.syscalls++;
+        this.procs.reapDeferred();
         const nr = Number(this.reg(0) & 0xffffffffn);
         const args = [this.reg(7), this.reg(6), this.reg(2), this.reg(10), this.reg(8), this.reg(9)];
-        const unsupportedBefore = this.linux.unsupported.total;
+        const linux = this.linux, task = this.procs.current;
+        const unsupportedBefore = linux.unsupported.total;
         const port = new EntryContext(this.cpu, this.as, 'syscall');
-        this.linux.signals.port = port;
+        linux.signals.port = port;
+        let strictStop = false;
         let out;
         try {
-          out = this.linux.syscall(nr, args);
+          out = this.procs.syscall(nr, args, (p, n, a) => {
+            const r = p.linux.syscall(n, a);
+            if (this.strict && p.linux.unsupported.total > unsupportedBefore) strictStop = true;
+            return r;
+          });
         } finally {
-          this.linux.signals.port = undefined;
+          linux.signals.port = undefined;
         }
-        if (this.strict && this.linux.unsupported.total > unsupportedBefore) {
-          const e = this.linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? this.linux.unsupported.entries[0]!;
+        if (strictStop) {
+          const e = linux.unsupported.entries.find((x) => x.count > 0 && x.name === syscallName(nr)) ?? linux.unsupported.entries[0]!;
           return { kind: 'strict', message: `stopped at the unsupported system call ${e.name} (${e.result}${e.detail !== undefined ? `: ${e.detail}` : ''}) with --strict` };
         }
-        if (out.kind === 'exit') return { kind: 'exit', status: out.status };
-        if (!port.dirty) { this.setReg(0, out.value); port.forget(); }
+        if (out.kind === 'exit') return this.rootFatal ?? { kind: 'exit', status: out.status };
+        if (out.kind === 'error') return out;
+        if (this.procs.current !== task) {
+          // the caller blocked or ended and the kernel switches to another task (its signals wait for its next entry)
+          this.vm.skipInstruction();
+          return { kind: 'continue' };
+        }
+        port.forget(); // RAX holds the result now (unless rt_sigreturn replaced the whole context)
         // rt_sigreturn replaced the context: no restart decision applies to the value it restored
-        const back = returnToUser(this.linux, port, port.dirty ? { kind: 'fault' } : { kind: 'syscall', nr });
+        const back = returnToUser(linux, port, port.dirty ? { kind: 'fault' } : { kind: 'syscall', nr });
         if (back.kind === 'killed') return this.killed(back.signal, back.core);
         return this.resume(port);
       }
       case Service.PAGE_FAULT: {
+        this.procs.reapDeferred();
         const cr2 = this.reg(0), err = Number(this.reg(7) & 0xffffn);
         if (this.as.handleFault(cr2, err) === 'mapped') {
           this.pageFaults++;
@@ -252,6 +281,7 @@ export class GuestMachine {
         return this.afterFault(port, 11, detail);
       }
       case Service.FATAL: {
+        this.procs.reapDeferred();
         const vector = Number(this.reg(7) & 0xffn);
         const sig = signalForVector(vector);
         const f = this.cpu.lastFault, at = (BigInt(this.cpu.lastFaultRipHi) << 32n) | BigInt(this.cpu.lastFaultRipLo);
@@ -269,11 +299,11 @@ export class GuestMachine {
     }
   }
 
-  /** The end of the process by `signal` (128 + n; a shell's message for the signals it names). */
+  /** The end of the running process by `signal` (128 + n; a shell's message for the signals it names). */
   private killed(signal: number, core: boolean, detail?: string): ServiceOutcome {
-    const f = fatalSignal(signal);
-    if (f === undefined) return { kind: 'exit', status: (128 + signal) & 0xff };
-    return { kind: 'signal', status: statusForSignal(f), signal: f, detail: detail ?? `${f.name} (${core ? 'core' : 'terminate'})` };
+    const f = fatalSignal(signal) ?? { signal, name: `signal ${signal}`, message: `Killed by signal ${signal}` };
+    const out = { kind: 'signal' as const, status: statusForSignal(f), signal: f, detail: detail ?? `${f.name} (${core ? 'core' : 'terminate'})` };
+    return this.fatalSignal(out);
   }
 
   /** The way back to user mode after a fault that raised `signal`. */
@@ -281,6 +311,20 @@ export class GuestMachine {
     const back = returnToUser(this.linux, port, { kind: 'fault' });
     if (back.kind === 'killed') return this.killed(back.signal, back.core, back.signal === signal ? detail : undefined);
     return this.resume(port);
+  }
+
+  /**
+   * The running process dies of a fatal signal: the machine ends with `out` if it was the last process (or the
+   * first process's own fatal outcome once every process has ended); otherwise the kernel switches to another task.
+   */
+  private fatalSignal(out: Extract<ServiceOutcome, { kind: 'signal' }>): ServiceOutcome {
+    const p = this.procs.current.proc;
+    if (p === this.procs.root) this.rootFatal = out;
+    const r = this.procs.kill(p, out.signal.signal, DEAD_SWITCH_STEPS);
+    if (r.kind === 'exit') return this.rootFatal ?? { kind: 'exit', status: r.status };
+    if (r.kind === 'error') return r;
+    this.vm.skipInstruction();
+    return { kind: 'continue' };
   }
 
   /** Puts the (possibly new) user context in place and continues after the VMCALL. */

@@ -5,6 +5,7 @@ import { utf8ToBStr } from './linux/byte-string.js';
 import { writeThroughPath } from './linux/overlay.js';
 import type { CpuLevel } from '../cpu/cpu-level.js';
 import { GuestMachine, MachineObserver, ServiceOutcome } from './machine.js';
+import { Scheduler } from './scheduler.js';
 import { type UnsupportedSyscall, formatUnsupported } from './linux/unsupported.js';
 
 /** The fixed default environment (small, so runs are reproducible). */
@@ -32,6 +33,8 @@ export interface ProgramSpec {
   clock?: () => bigint;
   /** The CPU model (--cpu; default x86-64-v2). */
   cpu?: CpuLevel;
+  /** Seed of the chaos-mode scheduler (--chaos): random quanta and task order; undefined for the default schedule. */
+  chaos?: number | bigint;
   /** Host fds for stdout and stderr (default 1 and 2). */
   stdout?: number;
   stderr?: number;
@@ -67,6 +70,7 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
     image, execPath: spec.image, args: spec.args, env: spec.env ?? DEFAULT_ENV, root: spec.root ?? '/', rw: spec.rw,
     stdio: [stdinFd, spec.stdout ?? 1, spec.stderr ?? 2], observer, random: spec.random, strict: spec.strict, clock: spec.clock, cpu: spec.cpu,
   });
+  if (!('error' in m) && spec.chaos !== undefined) m.procs.scheduler = new Scheduler({ chaos: spec.chaos });
   const close = (): void => {
     if (stdinFd !== 0) closeSync(stdinFd);
     if (!('error' in m)) m.linux.close();

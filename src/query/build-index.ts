@@ -27,6 +27,7 @@ import { disassemble } from '../trace/disassemble.js';
 import { REGISTERS } from '../trace/registers.js';
 import { readTraceSymbols } from '../trace/symbols.js';
 import { readModules } from '../trace/modules-file.js';
+import { readProcesses } from '../trace/processes-file.js';
 import { TableColumns } from '../trace/table-columns.js';
 import { TraceReader } from '../trace/trace-reader.js';
 
@@ -214,6 +215,7 @@ async function fill(reader: TraceReader, con: DuckDBConnection, loader: DuckDBCo
   await inputsTable(reader, con);
   await symbolsTable(reader, con);
   await modulesTable(reader, con);
+  await processTables(reader, con);
   await metaTable(reader, con, key);
   // the call tree
   const tree = buildCallTree(collector.input(initial.rsp));
@@ -366,6 +368,37 @@ async function modulesTable(reader: TraceReader, con: DuckDBConnection): Promise
     { name: 'build_id', sqlType: 'VARCHAR', type: VARCHAR, values: m.map((x) => x.buildId) },
     { name: 'map_seq', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => BigInt(x.mapSeq)) },
     { name: 'unmap_seq', sqlType: 'UBIGINT', type: UBIGINT, values: m.map((x) => (x.unmapSeq === null ? null : BigInt(x.unmapSeq))) },
+  ]);
+}
+
+/** processes, threads and schedule (processes.json; one process and thread, pid = tid = 1, for a version-3 trace). */
+async function processTables(reader: TraceReader, con: DuckDBConnection): Promise<void> {
+  const p = readProcesses(reader.dir, reader.meta.argv);
+  const big = (v: number | null): bigint | null => (v === null ? null : BigInt(v));
+  await appendColumns(con, 'processes', [
+    { name: 'pid', sqlType: 'UINTEGER', type: UINTEGER, values: p.processes.map((x) => x.pid) },
+    { name: 'ppid', sqlType: 'UINTEGER', type: UINTEGER, values: p.processes.map((x) => x.ppid) },
+    { name: 'image', sqlType: 'VARCHAR', type: VARCHAR, values: p.processes.map((x) => x.image) },
+    { name: 'argv', sqlType: 'VARCHAR', type: VARCHAR, values: p.processes.map((x) => JSON.stringify(x.argv)) },
+    { name: 'fork_seq', sqlType: 'UBIGINT', type: UBIGINT, values: p.processes.map((x) => BigInt(x.forkSeq)) },
+    { name: 'exec_seqs', sqlType: 'VARCHAR', type: VARCHAR, values: p.processes.map((x) => x.execSeqs.join(',')) },
+    { name: 'exit_seq', sqlType: 'UBIGINT', type: UBIGINT, values: p.processes.map((x) => big(x.exitSeq)) },
+    { name: 'exit_status', sqlType: 'UINTEGER', type: UINTEGER, values: p.processes.map((x) => x.exitStatus) },
+    { name: 'signal', sqlType: 'UINTEGER', type: UINTEGER, values: p.processes.map((x) => x.signal) },
+  ]);
+  await appendColumns(con, 'threads', [
+    { name: 'tid', sqlType: 'UINTEGER', type: UINTEGER, values: p.threads.map((x) => x.tid) },
+    { name: 'pid', sqlType: 'UINTEGER', type: UINTEGER, values: p.threads.map((x) => x.pid) },
+    { name: 'first_seq', sqlType: 'UBIGINT', type: UBIGINT, values: p.threads.map((x) => BigInt(x.firstSeq)) },
+    { name: 'last_seq', sqlType: 'UBIGINT', type: UBIGINT, values: p.threads.map((x) => big(x.lastSeq)) },
+  ]);
+  const last = reader.table('insns').rows;
+  const pidOf = new Map(p.threads.map((t) => [t.tid, t.pid]));
+  await appendColumns(con, 'schedule', [
+    { name: 'seq', sqlType: 'UBIGINT', type: UBIGINT, values: p.schedule.map((x) => BigInt(x.seq)) },
+    { name: 'end_seq', sqlType: 'UBIGINT', type: UBIGINT, values: p.schedule.map((x, i) => BigInt(Math.max(x.seq, (p.schedule[i + 1]?.seq ?? last) - 1))) },
+    { name: 'tid', sqlType: 'UINTEGER', type: UINTEGER, values: p.schedule.map((x) => x.tid) },
+    { name: 'pid', sqlType: 'UINTEGER', type: UINTEGER, values: p.schedule.map((x) => pidOf.get(x.tid) ?? x.tid) },
   ]);
 }
 

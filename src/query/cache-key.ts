@@ -15,7 +15,7 @@ export const INDEX_FILE = 'query.duckdb';
 
 /** The cache key of a trace directory (a JSON string). */
 export function cacheKey(dir: string): string {
-  const files = ['meta.json', 'symbols.json', 'modules.json', 'manifest.bin', 'checkpoints/000000000000.msgpack', ...TABLES.map((t) => `${t.name}.arrows`)];
+  const files = ['meta.json', 'symbols.json', 'modules.json', 'processes.json', 'manifest.bin', 'checkpoints/000000000000.msgpack', ...TABLES.map((t) => `${t.name}.arrows`)];
   const parts = files.map((f) => {
     try {
       const st = statSync(join(dir, f));

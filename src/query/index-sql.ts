@@ -43,8 +43,8 @@ export function viewSql(parquet: readonly string[]): string[] {
   return [
     ...PARQUET_TABLES.map((t, k) => `CREATE VIEW ${t.table} AS SELECT ${t.select} FROM read_parquet(${str(parquet[k]!)})`),
     `CREATE VIEW insns AS
-     SELECT s.seq, s.rip, s.ring, s.length, c.bytes, c.mnemonic, c.disassembly, c.symbol, c.offset, s.faulted, s.code
-     FROM steps s LEFT JOIN code c ON c.id = s.code`,
+     SELECT s.seq, s.rip, s.ring, s.length, c.bytes, c.mnemonic, c.disassembly, c.symbol, c.offset, s.faulted, s.code, r.tid, r.pid
+     FROM steps s LEFT JOIN code c ON c.id = s.code ASOF LEFT JOIN schedule r ON s.seq >= r.seq`,
     `CREATE VIEW ring_switches AS
      SELECT seq, kind, vector, from_ring, to_ring, from_rip, to_rip FROM events WHERE from_ring <> to_ring`,
   ];

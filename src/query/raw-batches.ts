@@ -13,7 +13,7 @@ import { zstdDecompress } from '../trace/compression.js';
 import { ColumnStore } from '../trace/table-buffer.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { TableColumns } from '../trace/table-columns.js';
-import { TableName, tableSpec, TRACE_VERSION } from '../trace/schema.js';
+import { TableName, tableSpec, readableVersion, TRACE_VERSION } from '../trace/schema.js';
 
 /** The stored body of one column of one batch. */
 export interface RawColumn {
@@ -94,7 +94,7 @@ export function rawBatches(source: TraceReader | string, name: TableName): { rea
       if ('error' in schemaBytes) { state.error = schemaBytes.error; return; }
       const schema = arrow().Message.decode(schemaBytes.subarray(8)).header() as Schema;
       const v = schema.metadata.get(VERSION_KEY);
-      if (v !== String(TRACE_VERSION)) { state.error = `${path}: table format version ${v ?? '(none)'} is not supported (this build reads ${TRACE_VERSION})`; return; }
+      if (!readableVersion(v)) { state.error = `${path}: table format version ${v ?? '(none)'} is not supported (this build reads ${TRACE_VERSION})`; return; }
       for (let i = 0; i < batches.length; i++) {
         const { frame: f, take } = batches[i]!;
         const bytes = reader.readFrame(name, fd, f, `batch ${i}`);

@@ -24,6 +24,7 @@ export const RELATIONS: readonly RelationDoc[] = [
       disassembly: 'Intel syntax, e.g. mov rax,[rbp-8]', symbol: 'function containing rip (ELF or guest kernel), NULL if none',
       offset: 'rip minus the symbol\'s address', faulted: 'true if the attempt raised an exception (delivered within this step)',
       code: 'row of the code table',
+      tid: 'thread that ran the step (from schedule; 1 for a version-3 trace)', pid: 'its process',
     },
   },
   {
@@ -98,6 +99,23 @@ export const RELATIONS: readonly RelationDoc[] = [
       size: 'bytes from start to the end of its last segment', build_id: 'GNU build-id, hex (NULL if none)',
       map_seq: 'step at which it was mapped (0: by the loader, before the first step)', unmap_seq: 'step at which it was unmapped, NULL if never',
     },
+  },
+  {
+    name: 'processes', comment: 'every process of the recording (processes.json; one row, pid 1, for a version-3 trace)',
+    columns: {
+      pid: 'process id (the first process is 1000)', ppid: 'parent\'s pid (999 for the first: outside the machine; 1 once orphaned)',
+      image: 'guest path of the program it ran last', argv: 'its argv, a JSON array', fork_seq: 'step of the fork that created it (0 for the first)',
+      exec_seqs: 'steps of its successful execve calls, comma-separated', exit_seq: 'step at which it ended, NULL if running at the end',
+      exit_status: 'exit status (0..255), NULL if killed or still running', signal: 'signal that killed it, NULL if none',
+    },
+  },
+  {
+    name: 'threads', comment: 'every thread (task of the scheduler)',
+    columns: { tid: 'thread id (the pid for a process\'s first thread)', pid: 'its process', first_seq: 'its first step (the fork)', last_seq: 'step at which it ended, NULL if running at the end' },
+  },
+  {
+    name: 'schedule', comment: 'runs of steps of one thread: the guest kernel switched to tid at seq (__switch_to\'s RET, the first step on its kernel stack)',
+    columns: { seq: 'first step of the run', end_seq: 'last step of the run', tid: 'thread', pid: 'its process' },
   },
   { name: 'inputs', comment: tableSpec('inputs').comment, columns: { seq: from('inputs', 'seq'), kind: from('inputs', 'kind'), data: from('inputs', 'data') } },
   { name: 'meta', comment: 'meta.json as key/value rows, plus index_version and index_key', columns: { key: 'field name', value: 'value (JSON for non-strings)' } },

@@ -19,6 +19,9 @@ import type { UnsupportedSyscall } from '../guest/linux/unsupported.js';
 import { TRACE_VERSION, TraceMeta } from '../trace/schema.js';
 import { collectSymbols, writeSymbols } from '../trace/symbols.js';
 import { writeModules } from '../trace/modules-file.js';
+import { writeProcesses } from '../trace/processes-file.js';
+import type { ProcessEvent } from '../guest/process-model.js';
+import { processesOf } from './processes-of.js';
 import { BackgroundTraceWriter, backgroundWriterAvailable } from '../trace/background-writer.js';
 import type { TraceSink } from '../trace/trace-sink.js';
 import { TraceWriter } from '../trace/trace-writer.js';
@@ -148,6 +151,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     argv: [opts.image, ...opts.args], env: [...(opts.env ?? DEFAULT_ENV)], root: opts.root, started: new Date().toISOString(), complete: false,
     kernelSymbols: m.kernel.routines.map((r) => ({ name: r.name, address: r.address.toString(16), size: r.size })),
     loadBias: m.loadBias.toString(16), checkpointEvery, cpu: cpuLevelName(cpu.level),
+    ...(opts.chaos !== undefined ? { chaos: String(opts.chaos) } : {}),
   };
   // the worker thread does the encoding, compression and writing when the compiled build runs
   const created: TraceSink | { error: string } = backgroundWriterAvailable() && opts.background !== false
@@ -160,6 +164,10 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
   const events = new EventRecorder(sink);
   rec = steps; ev = events;
   m.modules.clock = () => steps.seq;
+  m.procs.clock = () => steps.seq;
+  // process events belong to the VMCALL step (a switch: to a later step); written after that step's vmexit event
+  const procEvents: ProcessEvent[] = [];
+  m.procs.onEvent = (e) => procEvents.push(e);
   for (const [kind, data] of early) events.input(0, kind, data);
 
   // checkpoint 0 is the whole machine before the first step (every frame boot, the loader and the host wrote
@@ -274,6 +282,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
       if (snap?.has(steps.seq)) onSnap?.(steps.seq, cpu);
       const to = (BigInt(cpu.r[RIP + 1]!) << 32n) | BigInt(cpu.r[RIP]!);
       events.event(seq, 'vmexit', ExitReason.VMCALL, 0, 0n, cpl, cpl, (BigInt(ripHi) << 32n) | BigInt(ripLo), to);
+      for (const e of procEvents.splice(0)) events.event(e.seq, e.kind, e.id, e.other, 0n, cpl, cpl, 0n, 0n);
       if (out.kind !== 'continue') outcome = out;
     }
   } catch (e) {
@@ -309,6 +318,7 @@ function* recording(opts: RecordOptions, control: RecordControl): Generator<void
     const kernel = collectSymbols(new Uint8Array(0), 0n, m.kernel.routines);
     writeSymbols(dir, [...moduleSymbols.map((s) => ({ ...s, source: 'elf' as const })), ...kernel]);
   }
+  writeProcesses(dir, processesOf(m.procs));
   writeModules(dir, m.modules.modules.map((x) => ({
     path: x.path, name: x.name, base: x.base, start: x.start, size: x.size, buildId: x.buildId ?? null, mapSeq: x.mapSeq, unmapSeq: x.unmapSeq ?? null,
   })));

@@ -13,6 +13,8 @@ import { TableColumns } from '../trace/table-columns.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { writeU32Blocks } from './block-file.js';
 import { DeltaLogWriter } from './delta-log.js';
+import { ThreadRuns } from './thread-runs.js';
+import { readProcesses } from '../trace/processes-file.js';
 import { DeltaState } from './delta-state.js';
 import { Growable } from './growable.js';
 import { IndexMeta, INDEX_DIR, Kind, NO_CODE, NO_RETURN, STEP_INDEX_VERSION, StepIndex } from './step-index.js';
@@ -130,9 +132,21 @@ function buildInto(reader: TraceReader, dir: string, final: string, every: numbe
   const wLo = new Growable((n) => new Uint32Array(n), 1 << 16), wHi = new Growable((n) => new Uint32Array(n), 1 << 16);
   const wSize = new Growable((n) => new Uint8Array(n), 1 << 16), wSeq = new Growable((n) => new Uint32Array(n), 1 << 16);
   const fetchFaults: [number, string][] = [];
-  // open CALLs per ring: index into the call arrays, and RSP before the CALL
-  const open: [number[], number[]][] = [[[], []], [[], []], [[], []], [[], []]];
-  const openRsp: [number[], number[]][] = [[[], []], [[], []], [[], []], [[], []]];
+  const callTid = new Growable((n) => new Uint32Array(n));
+  // open CALLs per thread and ring: index into the call arrays, and RSP before the CALL (every thread has its own
+  // user and kernel stacks)
+  const runs = new ThreadRuns(readProcesses(reader.dir, reader.meta.argv), N);
+  const stacksOf = new Map<number, { open: [number[], number[]][]; openRsp: [number[], number[]][] }>();
+  const stacks = (tid: number): { open: [number[], number[]][]; openRsp: [number[], number[]][] } => {
+    let x = stacksOf.get(tid);
+    if (x === undefined) {
+      x = { open: [[[], []], [[], []], [[], []], [[], []]], openRsp: [[[], []], [[], []], [[], []], [[], []]] };
+      stacksOf.set(tid, x);
+    }
+    return x;
+  };
+  let run = 0, tid = runs.runTid[0]!;
+  let { open, openRsp } = stacks(tid);
 
   const regs = new RowCursor(reader.stream('regs')), mem = new RowCursor(reader.stream('mem'));
   const log = new DeltaLogWriter(join(dir, 'deltas.blk'), N, every);
@@ -188,6 +202,11 @@ function buildInto(reader: TraceReader, dir: string, final: string, every: numbe
       }
       const c = bCode[i]!, cpl = bCpl[i]!;
       codes[s] = c;
+      if (run + 1 < runs.runSeq.length && runs.runSeq[run + 1] === s) {
+        run++;
+        tid = runs.runTid[run]!;
+        ({ open, openRsp } = stacks(tid));
+      }
       if (s === 0) cpl0 = cpl;
       else if (cpl !== prevCpl) {
         ringSeq.push(s); ringCpl.push(cpl);
@@ -213,7 +232,7 @@ function buildInto(reader: TraceReader, dir: string, final: string, every: numbe
       if (faulted) faults.push(s);
       else if (c !== NO_CODE && (codeKind[c]! & Kind.CALL)) {
         const k = callSeq.length;
-        callSeq.push(s); callRet.push(NO_RETURN); callCpl.push(cpl);
+        callSeq.push(s); callRet.push(NO_RETURN); callCpl.push(cpl); callTid.push(tid);
         callParent.push(st[0].length > 0 ? st[0][st[0].length - 1]! : -1);
         st[0].push(k); sr[0].push(rLo); sr[1].push(rHi);
       }
@@ -249,7 +268,7 @@ function buildInto(reader: TraceReader, dir: string, final: string, every: numbe
   put('code-rip.u32', codeRip); writeFileSync(join(dir, 'code-bytes.bin'), Buffer.concat(codeBytes.map((b) => Uint8Array.of(b.length, ...b))));
   writeFileSync(join(dir, 'code-text.txt'), codeText.join('\n'));
   put('ring-seq.u32', ringSeq.view()); put('ring-cpl.u8', ringCpl.view()); put('faults.u32', faults.view());
-  put('call-seq.u32', callSeq.view()); put('call-ret.u32', callRet.view()); put('call-parent.i32', callParent.view()); put('call-cpl.u8', callCpl.view());
+  put('call-seq.u32', callSeq.view()); put('call-ret.u32', callRet.view()); put('call-parent.i32', callParent.view()); put('call-cpl.u8', callCpl.view()); put('call-tid.u32', callTid.view());
   put('run-start.u32', runStart.view()); put('run-end.u32', runEnd.view());
   put('bycode-off.u32', byCodeOff); writeU32Blocks(join(dir, 'bycode-seq.blk'), byCode, true);
   put('write-key.f64', sKey); put('write-size.u8', sSize); put('write-seq.u32', sSeq);

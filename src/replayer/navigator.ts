@@ -1,6 +1,7 @@
 // Debugger navigation over a trace, every move a lookup in the step index. A position is a step: the state before
 // it, its instruction being the next to execute (as a debugger shows it). Moves return where they land and
-// whether they hit an end of the trace (the ends are outcomes, not errors).
+// whether they hit an end of the trace (the ends are outcomes, not errors). Moves stay in the thread of the
+// position: the steps of other threads in between are skipped (the call tree is per thread too).
 import { addressKey, Kind, lowerBound, NO_RETURN, StepIndex, upperBound, WriteIndex } from './step-index.js';
 
 /** Where a move landed. */
@@ -31,14 +32,31 @@ export class Navigator {
     return { seq: t };
   }
 
+  /** Thread of step p. */
+  tidAt(p: number): number {
+    return this.index.threads.tidAt(p);
+  }
+
+  /** Next step of p's thread (steps if none). */
+  private next(p: number): number {
+    return this.index.threads.nextOf(this.tidAt(p), p);
+  }
+
+  /** Previous step of p's thread (-1 if none). */
+  private prev(p: number): number {
+    return this.index.threads.prevOf(this.tidAt(p), p);
+  }
+
   /** One move from p. */
   move(p: number, motion: Motion, back: boolean): Landing {
     if (!back) {
       if (p >= this.index.steps - 1) return { seq: this.index.steps - 1, end: 'end' };
-      return this.clamp(motion === 'in' ? p + 1 : motion === 'over' ? this.overForward(p) : this.outForward(p));
+      const t = motion === 'in' ? this.next(p) : motion === 'over' ? this.overForward(p) : this.outForward(p);
+      return t >= this.index.steps ? { seq: p, end: 'end' } : this.clamp(t);
     }
     if (p <= 0) return { seq: 0, end: 'start' };
-    return this.clamp(motion === 'in' ? p - 1 : motion === 'over' ? this.overBack(p) : this.outBack(p));
+    const t = motion === 'in' ? this.prev(p) : motion === 'over' ? this.overBack(p) : this.outBack(p);
+    return t < 0 ? { seq: p, end: 'start' } : this.clamp(t);
   }
 
   /** `count` moves (stops early at an end). */
@@ -51,8 +69,34 @@ export class Navigator {
     return at;
   }
 
-  /** First step after p in ring `cpl` (steps() if none). */
-  nextInRing(p: number, cpl: number): number {
+  /** First step after p of p's thread in ring `cpl` (steps if none). */
+  nextInRing(p: number, cpl: number, tid = this.tidAt(p)): number {
+    const ix = this.index;
+    for (let q = p; ;) {
+      const t = this.nextInRingAny(q, cpl);
+      if (t >= ix.steps || ix.threads.tidAt(t) === tid) return t;
+      const r = ix.threads.nextOf(tid, t);
+      if (r >= ix.steps) return ix.steps;
+      if (ix.cplAt(r) === cpl) return r;
+      q = r;
+    }
+  }
+
+  /** Last step before p of thread `tid` (default p's) in ring `cpl` (-1 if none). */
+  prevInRing(p: number, cpl: number, tid = this.tidAt(p)): number {
+    const ix = this.index;
+    for (let q = p; ;) {
+      const t = this.prevInRingAny(q, cpl);
+      if (t < 0 || ix.threads.tidAt(t) === tid) return t;
+      const r = ix.threads.prevOf(tid, t);
+      if (r < 0) return -1;
+      if (ix.cplAt(r) === cpl) return r;
+      q = r;
+    }
+  }
+
+  /** First step after p in ring `cpl`, any thread (steps() if none). */
+  private nextInRingAny(p: number, cpl: number): number {
     const ix = this.index;
     if (p + 1 >= ix.steps) return ix.steps;
     if (ix.cplAt(p + 1) === cpl) return p + 1;
@@ -60,8 +104,8 @@ export class Navigator {
     return ix.steps;
   }
 
-  /** Last step before p in ring `cpl` (-1 if none). */
-  prevInRing(p: number, cpl: number): number {
+  /** Last step before p in ring `cpl`, any thread (-1 if none). */
+  private prevInRingAny(p: number, cpl: number): number {
     const ix = this.index;
     if (p - 1 < 0) return -1;
     if (ix.cplAt(p - 1) === cpl) return p - 1;
@@ -77,7 +121,9 @@ export class Navigator {
   enclosingCall(p: number): number {
     const ix = this.index, cpl = ix.cplAt(p);
     const list = ix.ringCalls[cpl === 0 ? 0 : 1];
-    const j = callsBefore(list, ix.callSeq, p) - 1;
+    let j = callsBefore(list, ix.callSeq, p) - 1;
+    const tid = this.tidAt(p);
+    while (j >= 0 && ix.callTid[list[j]!] !== tid) j--;
     let k = j >= 0 ? list[j]! : -1;
     const entered = cpl === 0 ? this.ringEntry(p) : -1;
     while (k >= 0 && !(ix.callRet[k] === NO_RETURN || ix.callRet[k]! > p)) k = ix.callParent[k]!;
@@ -97,8 +143,9 @@ export class Navigator {
     if (ix.kind(p) & Kind.REP) return this.overRep(p, cpl);
     const k = ix.callAt(p);
     if (k >= 0) return ix.callRet[k] === NO_RETURN ? ix.steps : ix.callRet[k]!;
-    if (ix.cplAt(p + 1) < cpl) return this.nextInRing(p, cpl); // into a more privileged ring: SYSCALL, a fault
-    return p + 1;
+    const n = this.next(p);
+    if (n < ix.steps && ix.cplAt(n) < cpl) return this.nextInRing(p, cpl); // into a more privileged ring: SYSCALL, a fault
+    return n;
   }
 
   /** Over every remaining iteration of the REP instruction at p (through faults taken in the middle). */
@@ -127,11 +174,13 @@ export class Navigator {
 
   /** Step-over backward: the previous step of the same frame. */
   private overBack(p: number): number {
-    const ix = this.index, cpl = ix.cplAt(p), q = p - 1;
+    const ix = this.index, cpl = ix.cplAt(p), q = this.prev(p);
+    if (q < 0) return -1;
     if (ix.cplAt(q) < cpl) return this.prevInRing(p, cpl); // back over the kernel to the SYSCALL or faulting step
     // back over a whole callee to its CALL: the outermost CALL that returned to p
-    const list = ix.ringCalls[cpl === 0 ? 0 : 1];
+    const list = ix.ringCalls[cpl === 0 ? 0 : 1], tid = this.tidAt(p);
     let k = callsBefore(list, ix.callSeq, p) - 1;
+    while (k >= 0 && ix.callTid[list[k]!] !== tid) k--;
     k = k >= 0 ? list[k]! : -1;
     let best = -1;
     while (k >= 0 && ix.callRet[k] !== NO_RETURN && ix.callRet[k]! <= p) {
@@ -162,7 +211,7 @@ export class Navigator {
     const ix = this.index, cpl = ix.cplAt(p);
     const k = this.enclosingCall(p);
     if (k >= 0) return ix.callSeq[k]!;
-    if (cpl === 0) return this.prevInRing(this.ringEntry(p), 3);
+    if (cpl === 0) return this.prevInRing(this.ringEntry(p), 3, this.tidAt(p));
     return -1;
   }
 

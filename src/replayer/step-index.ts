@@ -3,10 +3,12 @@
 // instruction (breakpoints), memory writes sorted by address (watchpoints), the first seq of every regs/mem
 // batch, and state snapshots every `snapshotEvery` steps. Every navigation is a binary search in these arrays.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TraceReader } from '../trace/trace-reader.js';
 import { BlockU32File } from './block-file.js';
 import { DeltaLog } from './delta-log.js';
+import { ThreadRuns } from './thread-runs.js';
+import { readProcesses } from '../trace/processes-file.js';
 
 /** Version of the index layout; a different version is rebuilt. */
 export const STEP_INDEX_VERSION = 3;
@@ -133,6 +135,10 @@ export class StepIndex {
   readonly memFirst: Float64Array;
   /** Fetch-faulted step → rip. */
   readonly fetchFaultRip: Map<number, bigint>;
+  /** Thread of every CALL (the call tree is per thread). */
+  readonly callTid: Uint32Array;
+  /** Which thread ran each step (processes.json of the trace). */
+  readonly threads: ThreadRuns;
   private writes: WriteIndex | undefined;
 
   constructor(dir: string, meta: IndexMeta) {
@@ -167,6 +173,8 @@ export class StepIndex {
     this.regsFirst = f64(dir, 'regs-first.f64');
     this.memFirst = f64(dir, 'mem-first.f64');
     this.fetchFaultRip = new Map(meta.fetchFaults.map(([s, r]) => [s, BigInt(`0x${r}`)]));
+    this.callTid = u32(dir, 'call-tid.u32');
+    this.threads = new ThreadRuns(readProcesses(dirname(dir), []), this.steps);
   }
 
   /** Load the cached index of a trace if it is current, else undefined. */

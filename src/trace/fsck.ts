@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { loadModules, writeModules } from './modules-file.js';
+import { loadProcesses, writeProcesses } from './processes-file.js';
 import { collectSymbols, loadTraceSymbols, writeSymbols } from './symbols.js';
 import { TableName, TABLES, TraceMeta } from './schema.js';
 import { TableBuffer } from './table-buffer.js';
@@ -156,6 +157,8 @@ export function repairTrace(dir: string, found: FsckResult): FsckResult | { erro
     writeSymbols(tmp, sym.symbols);
     const modules = loadModules(dir); // a damaged modules.json is dropped (the trace reads as having no modules)
     if (!('error' in modules) && modules.length > 0) writeModules(tmp, modules);
+    const processes = loadProcesses(dir); // a damaged processes.json is dropped (the trace reads as one thread)
+    if (processes !== undefined && !('error' in processes)) writeProcesses(tmp, processes);
     const was = found.state === 'damaged' ? 'damaged' : meta.stopped ?? 'interrupted';
     const whole = meta.complete && meta.steps === c.steps;
     w.close({

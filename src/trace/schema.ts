@@ -6,11 +6,20 @@
 import { type CpuLevel, type CpuLevelName, cpuLevelOf, DEFAULT_CPU_LEVEL } from '../cpu/cpu-level.js';
 
 /**
- * Version of the trace format; readers refuse other versions. 2: delta-coded seq columns, per-column zstd levels.
- * 3: manifest.bin (CRC-32 of every schema, batch, end marker and checkpoint; sync points), checksummed meta.json
- * and symbols.json.
+ * Version of the trace format written; readers accept READABLE_VERSIONS. 2: delta-coded seq columns, per-column
+ * zstd levels. 3: manifest.bin (CRC-32 of every schema, batch, end marker and checkpoint; sync points),
+ * checksummed meta.json and symbols.json. 4: several processes and threads: processes.json (processes, threads,
+ * the schedule) and fork/exec/process_exit/switch events; a version-3 trace reads as one thread, pid = tid = 1.
  */
-export const TRACE_VERSION = 3;
+export const TRACE_VERSION = 4;
+
+/** Format versions this build reads (3 differs only by having no processes.json). */
+export const READABLE_VERSIONS: readonly number[] = [3, 4];
+
+/** Whether a table's or meta.json's format version (as stored: a number or its decimal text) is readable. */
+export function readableVersion(v: unknown): boolean {
+  return READABLE_VERSIONS.some((r) => v === r || v === String(r));
+}
 
 /** Column types, as stored in Arrow. u64 columns are BigUint64 in Arrow and lo/hi u32 pairs while recording. */
 export type ColumnType = 'u8' | 'u16' | 'u32' | 'u64' | 'i16' | 'i64' | 'utf8' | 'binary';
@@ -172,6 +181,8 @@ export interface TraceMeta {
   stopped?: string;
   /** The CPU model the program ran on (`--cpu`); absent in older traces, which ran on x86-64-v2 (traceCpuLevel). */
   cpu?: CpuLevelName;
+  /** Seed of the chaos-mode scheduler (--chaos), decimal; absent for the default schedule. */
+  chaos?: string;
   /** System calls not carried out as Linux would (set when the recording ends; absent in older traces). */
   unsupportedSyscalls?: { name: string; result: string; detail?: string; count: number }[];
 }

@@ -8,9 +8,10 @@ import { join, resolve } from 'node:path';
 import { crc32 } from './crc32.js';
 import { readAt } from './ipc-frames.js';
 import { Kind, MANIFEST_FILE, ManifestRecord, readManifest } from './manifest.js';
-import { TableName, TABLES, TRACE_VERSION, TraceMeta } from './schema.js';
+import { readableVersion, TableName, TABLES, TRACE_VERSION, TraceMeta } from './schema.js';
 import { unsealJson } from './sealed-json.js';
 import { loadModules } from './modules-file.js';
+import { loadProcesses } from './processes-file.js';
 import { loadTraceSymbols } from './symbols.js';
 
 /** A recorded byte range of a table file: the schema or a record batch. */
@@ -101,12 +102,12 @@ export function readMeta(dir: string): TraceMeta | { error: string } {
   } catch {
     version = undefined;
   }
-  if (typeof version === 'number' && version !== TRACE_VERSION) {
+  if (typeof version === 'number' && !readableVersion(version)) {
     return { error: `${dir}: trace format version ${version} is not supported (this build reads version ${TRACE_VERSION}; record it again)` };
   }
   const o = unsealJson(text);
   if ('error' in o) return { error: `${path}: ${o.error}` };
-  if (o.version !== TRACE_VERSION) return { error: `${path}: no format version` };
+  if (!readableVersion(o.version)) return { error: `${path}: no format version` };
   if (typeof o.complete !== 'boolean' || !Array.isArray(o.argv) || !Array.isArray(o.env) || !Array.isArray(o.kernelSymbols)) {
     return { error: `${path}: fields missing` };
   }
@@ -228,7 +229,7 @@ const cache = new Map<string, TraceCheck>();
  * process while no file of the trace changes size, time or inode; `fresh` forces a new check.
  */
 export function checkTrace(dir: string, deep: boolean, fresh = false): TraceCheck | { error: string } {
-  const files = ['meta.json', MANIFEST_FILE, 'symbols.json', 'modules.json', ...TABLES.map((t) => `${t.name}.arrows`)].map((f) => {
+  const files = ['meta.json', MANIFEST_FILE, 'symbols.json', 'modules.json', 'processes.json', ...TABLES.map((t) => `${t.name}.arrows`)].map((f) => {
     try {
       const st = statSync(join(dir, f));
       return `${st.size}:${st.mtimeMs}:${st.ino}`;
@@ -273,6 +274,8 @@ function check(dir: string, deep: boolean): TraceCheck | { error: string } {
   if ('error' in symbols) damage.push(symbols.error);
   const modules = loadModules(dir);
   if ('error' in modules) damage.push(modules.error);
+  const processes = loadProcesses(dir);
+  if (processes !== undefined && 'error' in processes) damage.push(processes.error);
 
   // the consistent prefix: the whole trace if every table is closed and intact, else the latest sync point
   const syncs = records.filter((r): r is ManifestRecord & { kind: Kind.SYNC } => r.kind === Kind.SYNC);

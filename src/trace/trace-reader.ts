@@ -15,7 +15,7 @@ import { crc32 } from './crc32.js';
 import { readAt } from './ipc-frames.js';
 import { allocate, ColumnStore, elementsPerRow } from './table-buffer.js';
 import { TableColumns } from './table-columns.js';
-import { TableName, TABLES, tableSpec, TRACE_VERSION, TraceMeta } from './schema.js';
+import { TableName, TABLES, tableSpec, readableVersion, TRACE_VERSION, TraceMeta } from './schema.js';
 import { checkTrace, RecordedFrame, TableCheck, TraceCheck } from './trace-check.js';
 import { checkpointPath } from './trace-writer.js';
 
@@ -219,7 +219,7 @@ export class TraceReader {
           }
           if (i === 0) {
             const v = reader.schema.metadata.get(VERSION_KEY);
-            if (v !== String(TRACE_VERSION)) {
+            if (!readableVersion(v)) {
               state.error = `${path}: table format version ${v ?? '(none)'} is not supported (this build reads ${TRACE_VERSION})`;
               return;
             }

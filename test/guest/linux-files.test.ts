@@ -254,7 +254,7 @@ describe('writes', () => {
     expect(h.call('pipe', pipe)).toBe(0);
     const r2 = h.mem.view(pipe, 8).getInt32(0, true), w2 = h.mem.view(pipe, 8).getInt32(4, true);
     expect(h.call('close', r2)).toBe(0);
-    expect(h.sys('write', w2, h.mem.put('x'), 1)).toEqual({ kind: 'exit', status: 128 + 13 });
+    expect(h.sys('write', w2, h.mem.put('x'), 1)).toEqual({ kind: 'exit', status: 128 + 13, signal: 13 });
     const ign = h.mem.put(new Uint8Array(new BigUint64Array([1n, 0n, 0n, 0n]).buffer)); // SIG_IGN
     expect(h.call('rt_sigaction', 13, ign, 0, 8)).toBe(0);
     expect(h.call('write', w2, h.mem.put('x'), 1)).toBe(-E.EPIPE);

@@ -214,8 +214,8 @@ describe('signals', () => {
     const pend = h.mem.alloc(8);
     expect(h.call('rt_sigpending', pend, 8)).toBe(0);
     expect(h.mem.view(pend, 8).getBigUint64(0, true)).toBe(1n << 14n);
-    expect(h.sys('tgkill', 1000, 1000, 6)).toEqual({ kind: 'exit', status: 134 });
-    expect(h.sys('kill', 1000, 9)).toEqual({ kind: 'exit', status: 137 });
+    expect(h.sys('tgkill', 1000, 1000, 6)).toEqual({ kind: 'exit', status: 134, signal: 6 });
+    expect(h.sys('kill', 1000, 9)).toEqual({ kind: 'exit', status: 137, signal: 9 });
     expect(h.call('tgkill', 0, 1000, 6)).toBe(-E.EINVAL);
     expect(h.call('tkill', 1001, 6)).toBe(-E.ESRCH);
   });

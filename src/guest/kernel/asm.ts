@@ -15,6 +15,11 @@ export class Routine {
     this.name = name;
   }
 
+  /** Instructions emitted so far. */
+  get length(): number {
+    return this.insns.length;
+  }
+
   /** Append an instruction. */
   emit(i: Instruction): this {
     i.ip = this.nextId++;
@@ -58,7 +63,7 @@ export class Routine {
 
 /** [base + disp] with an optional segment override (FS/GS). */
 export function mem(base: Register, disp = 0, seg: Register = Register.None): MemoryOperand {
-  return new MemoryOperand(base, Register.None, 1, BigInt(disp), disp === 0 ? 0 : disp >= -128 && disp < 128 ? 1 : 4, false, seg);
+  return new MemoryOperand(base, Register.None, 1, BigInt(disp), disp === 0 ? 0 : disp >= -128 && disp < 128 ? 1 : 8, false, seg);
 }
 
 /** An absolute [disp32] operand (used with GS for per-CPU fields). */
@@ -66,4 +71,4 @@ export function abs(disp: number, seg: Register = Register.None): MemoryOperand 
   return new MemoryOperand(Register.None, Register.None, 1, BigInt(disp), 4, false, seg);
 }
 
-export { Code, Instruction, Register };
+export { Code, Instruction, MemoryOperand, Register };

@@ -7,7 +7,7 @@ import type { PhysMemory } from '../../cpu/phys-memory.js';
 import { Off, Seg } from '../../cpu/state.js';
 import {
   DIRECT_MAP, GDT_PHYS, IDT_PHYS, IST1_STACK_TOP_PHYS, KERNEL_BASE, KERNEL_CODE_PHYS, KERNEL_STACK_TOP_PHYS,
-  kernelLinear, Percpu, PERCPU_PHYS, PML4_PHYS, Selector, TSS_PHYS,
+  kernelLinear, Percpu, PERCPU_PHYS, PML4_PHYS, Selector, TASK0_PHYS, TaskArea, TSS_PHYS,
 } from '../layout.js';
 import { buildKernel, KernelRoutine, Service } from './image.js';
 
@@ -69,6 +69,10 @@ export function boot(cpu: Cpu): BootInfo {
 
   // per-CPU area (KERNEL_GS_BASE while in ring 3)
   set64(mem, PERCPU_PHYS + Percpu.KERNEL_RSP, kernelLinear(KERNEL_STACK_TOP_PHYS));
+  // the first task: its TaskArea (the rest is filled by __switch_to when it is first switched away from)
+  set64(mem, PERCPU_PHYS + Percpu.CURRENT_TASK, kernelLinear(TASK0_PHYS));
+  set64(mem, TASK0_PHYS + TaskArea.CR3, BigInt(PML4_PHYS));
+  set64(mem, TASK0_PHYS + TaskArea.KSTACK_TOP, kernelLinear(KERNEL_STACK_TOP_PHYS));
 
   // kernel page tables: the kernel image (phys 0..2 MiB) at KERNEL_BASE, all memory in the direct map
   const pdptK = PML4_PHYS + 0x1000, pdK = PML4_PHYS + 0x2000, pdptDm = PML4_PHYS + 0x3000;

@@ -91,7 +91,8 @@ export class LinuxProcess {
   readonly signals = new SignalState();
   /** Resource limits by RLIMIT_* number. */
   readonly rlimits: Rlimit[] = defaultRlimits();
-  readonly ids: ProcessIds;
+  /** Identity (replaced as a whole by fork, setpgid and setsid). */
+  ids: ProcessIds;
   readonly random: (n: number) => Uint8Array;
   /** The program's guest path as bytes. */
   readonly programPath: ByteString;
@@ -159,6 +160,29 @@ export class LinuxProcess {
   /** Removes the guest's private file changes from the host (the overlay's temporary directory). */
   close(): void {
     this.fs.overlay?.close();
+  }
+
+  /**
+   * The child of fork(): the same file system view, clock, working directory, limits and signal dispositions, a
+   * copy of the descriptor table (sharing the open file descriptions), and its own memory.
+   */
+  forkChild(pid: number, mem: UserMemory, mm: MemoryManager): LinuxProcess {
+    const c = Object.create(LinuxProcess.prototype) as LinuxProcess;
+    Object.assign(c, this);
+    const w = c as { -readonly [K in 'mem' | 'mm' | 'fds' | 'signals' | 'rlimits']: LinuxProcess[K] };
+    w.mem = mem;
+    w.mm = mm;
+    w.fds = new FdTable();
+    for (const [fd, e] of this.fds.open()) c.fds.install(fd, e.file, e.cloexec);
+    // fork(2): dispositions, the mask and the alternate stack are inherited; pending signals, timers are not
+    w.signals = new SignalState();
+    for (const [sig, act] of this.signals.actions) c.signals.actions.set(sig, { ...act });
+    c.signals.thread.blocked = this.signals.thread.blocked;
+    c.signals.thread.altStack = { ...this.signals.thread.altStack };
+    w.rlimits = this.rlimits.map((r) => ({ ...r }));
+    c.ids = { ...this.ids, pid, tid: pid, ppid: this.ids.pid };
+    c.comm = this.comm.slice();
+    return c;
   }
 
   /** Runs system call `nr` with its six arguments. */
