@@ -54,6 +54,11 @@ export const KERNEL_BASE = 0xffffffff80000000n;
 /** Linear base of the direct map of all physical memory (supervisor, no-execute), as Linux's page_offset_base. */
 export const DIRECT_MAP = 0xffff888000000000n;
 
+/** Physical address of a kernel linear address (the kernel image mapping or the direct map). */
+export function kernelPhys(linear: bigint): number {
+  return Number(linear >= KERNEL_BASE ? linear - KERNEL_BASE : linear - DIRECT_MAP);
+}
+
 /** Kernel linear address of a kernel physical address in the first 2 MiB. */
 export const kernelLinear = (phys: number): bigint => KERNEL_BASE + BigInt(phys);
 /** Direct-map linear address of any physical address. */

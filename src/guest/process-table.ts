@@ -10,7 +10,7 @@ import { AddressSpace } from './address-space.js';
 import type { BootInfo } from './kernel/boot.js';
 import { SWITCH_STEPS } from './kernel/image.js';
 import { switchFrameOffset, SWITCH_FRAME_SIZE, SAVED_GPR_NUMBERS } from './kernel/switch-to.js';
-import { DIRECT_MAP, directMap, KERNEL_BASE, kernelLinear, Percpu, PERCPU_PHYS, TASK0_PHYS, TaskArea } from './layout.js';
+import { directMap, kernelLinear, kernelPhys, Percpu, PERCPU_PHYS, TASK0_PHYS, TaskArea } from './layout.js';
 import { type Args, int, u64 } from './linux/args.js';
 import { E, err } from './linux/errno.js';
 import { O } from './linux/open-file.js';
@@ -42,9 +42,7 @@ const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
 const P_ALL = 0, P_PID = 1, P_PGID = 2;
 
 /** The host address of kernel memory at a kernel linear address (kernel image or direct map). */
-function kphys(linear: bigint): number {
-  return Number(linear >= KERNEL_BASE ? linear - KERNEL_BASE : linear - DIRECT_MAP);
-}
+
 
 /** A little-endian u64. */
 function u64le(v: bigint): Uint8Array {
@@ -227,7 +225,7 @@ export class ProcessTable {
         if (r !== null) {
           t.blocked = null;
           t.state = 'runnable';
-          this.kwrite(kphys(this.read64(t.area + TaskArea.RSP)) + switchFrameOffset(0), u64le(r));
+          this.kwrite(kernelPhys(this.read64(t.area + TaskArea.RSP)) + switchFrameOffset(0), u64le(r));
           return t;
         }
       }
@@ -500,8 +498,8 @@ export class ProcessTable {
     this.cpu.flushTlb();
     for (let g = 0; g < 16; g++) if (g !== 4) this.setReg(g, 0n);
     const rsp = this.reg(4); // the kernel stack: [rsp] R11 (user RFLAGS), [rsp + 8] RCX (user RIP)
-    this.kwrite(kphys(rsp), u64le(0x202n));
-    this.kwrite(kphys(rsp) + 8, u64le(r.entry));
+    this.kwrite(kernelPhys(rsp), u64le(0x202n));
+    this.kwrite(kernelPhys(rsp) + 8, u64le(r.entry));
     this.kwrite(PERCPU_PHYS + Percpu.USER_RSP, u64le(r.sp));
     this.setState64(Off.FS_BASE, 0n);
     this.setState64(Off.KERNEL_GS_BASE, 0n);

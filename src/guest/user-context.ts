@@ -10,7 +10,7 @@ import type { Cpu } from '../cpu/cpu.js';
 import { getFlags } from '../cpu/flags.js';
 import { fxImage, loadFxImage } from '../cpu/ops/x87-control.js';
 import type { AddressSpace } from './address-space.js';
-import { KERNEL_BASE, Percpu, PERCPU_PHYS } from './layout.js';
+import { kernelPhys, Percpu, PERCPU_PHYS } from './layout.js';
 import { type ContextPort, FXSAVE_SIZE, Gpr, type UserContext, copyContext } from './linux/signal-context.js';
 
 /** The kernel routine the VMCALL is in. */
@@ -52,7 +52,7 @@ export class EntryContext implements ContextPort {
 
   /** Kernel stack address -> physical (the kernel image mapping). */
   private phys(linear: bigint): number {
-    return Number(BigInt.asUintN(64, linear) - KERNEL_BASE);
+    return kernelPhys(BigInt.asUintN(64, linear));
   }
 
   private kread(linear: bigint): bigint {
