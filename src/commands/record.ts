@@ -49,6 +49,8 @@ export default class Record extends TraceCommand {
     '<%= config.bin %> record --max-steps 100000 --summary-json summary.json /bin/busybox -- sha256sum',
     '<%= config.bin %> record guests/bin/readfile-musl --root guests/root -- data/input.txt',
     '<%= config.bin %> record --seed 1 -o traces/a guests/bin/compute-musl -- 500   # repeatable: diff against another --seed 1 run',
+    '<%= config.bin %> record /usr/bin/sqlite3 -- /tmp/x.db "create table t(x); insert into t values (1); select * from t"   # the host\'s /tmp is unchanged',
+    '<%= config.bin %> record --rw /tmp /usr/bin/sqlite3 -- /tmp/x.db "create table t(x)"   # /tmp/x.db is written on the host',
   ];
 
   static override strict = false;

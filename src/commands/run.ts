@@ -20,6 +20,8 @@ export default class Run extends TraceCommand {
     '<%= config.bin %> run /bin/busybox --stdin notes.txt -- sort',
     '<%= config.bin %> run /usr/bin/python3 -- -c \'print(6 * 7)\'',
     '<%= config.bin %> run --cpu x86-64-v3 guests/bin/hello-musl',
+    '<%= config.bin %> run /usr/bin/sqlite3 -- /tmp/x.db "create table t(x); insert into t values (1); select * from t"   # the host\'s /tmp is unchanged',
+    '<%= config.bin %> run --rw /tmp /usr/bin/sqlite3 -- /tmp/x.db "create table t(x)"   # /tmp/x.db is written on the host',
   ];
 
   static override strict = false;

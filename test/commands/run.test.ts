@@ -120,6 +120,11 @@ describe('trace run: one-line errors with status 2', () => {
     expectError(trace(BIN), /guests\/bin: is a directory$/m);
   });
 
+  it('a --rw directory that does not exist, or lies outside the root', () => {
+    expectError(trace('--rw', join(dir, 'no-such-dir'), join(BIN, 'hello-musl')), /^trace run: --rw .*no-such-dir: no such directory$/m);
+    expectError(trace('--root', join(REPO, 'guests/root'), '--rw', dir, join(BIN, 'hello-musl')), /: not inside the root directory$/m);
+  });
+
   it('a file that is not ELF', () => {
     expectError(trace(join(REPO, 'package.json')), /package\.json: not an ELF file$/m);
   });

@@ -124,6 +124,9 @@ export class Overlay {
       fs.mkdirSync(path.join(this.temp, 'unnamed'), { mode: 0o700 });
       const st = lstatOrUndefined(this.lowerRoot + '/');
       if (st !== undefined) fs.chmodSync(path.join(this.temp, 'root'), Number(st.mode) & 0o7777);
+      // the upper directory itself (under the host's /tmp, inside the root) is not part of the guest's view
+      const t = utf8ToBStr(fs.realpathSync(this.temp));
+      if (this.lowerRoot === '' || t.startsWith(this.lowerRoot + '/')) this.whiteouts.add(t.slice(this.lowerRoot.length));
     }
     return this.temp;
   }
