@@ -18,6 +18,7 @@ export default class Step extends TraceCommand {
     '<%= config.bin %> step t.trace --over --count 5',
     '<%= config.bin %> step t.trace --back --out     # back to the CALL of this function',
     '<%= config.bin %> step t.trace --to merge_sort --regs',
+    '<%= config.bin %> step t.trace --at 1000 --regs all   # also x87, MMX, MXCSR, XCR0, XMM/YMM',
     '<%= config.bin %> step t.trace --back --write 0x7ffffffde000:8   # who wrote this?',
     '<%= config.bin %> step t.trace -i',
   ];
@@ -36,13 +37,20 @@ export default class Step extends TraceCommand {
     count: Flags.integer({ description: 'repeat the move N times', default: 1, min: 1 }),
     to: Flags.string({ description: 'run to the next (or, with --back, previous) execution of ADDRESS or SYMBOL[+OFF]' }),
     write: Flags.string({ description: 'run to the next (or previous) write to ADDR[:LEN] (a watchpoint)', exclusive: ['to'] }),
-    regs: Flags.boolean({ description: 'print the registers and flags at the landing position', default: false }),
+    regs: Flags.string({
+      description: 'print the registers and flags at the landing position (`--regs` or `--regs gpr`: the general-purpose block; `--regs all`: also x87, MMX, MXCSR, XCR0 and XMM/YMM)',
+      options: ['gpr', 'all'],
+    }),
     mem: Flags.string({ description: 'dump memory ADDR[:LEN] at the landing position', multiple: true }),
     'allow-partial': allowPartialFlag,
     interactive: Flags.boolean({ char: 'i', description: 'open an interactive session (i, p, gu, i-, p-, gu-, g, g-, ba, r, db, q)', default: false }),
   };
 
   async run(): Promise<StepJson & { hit?: boolean }> {
+    // `--regs` alone means `--regs gpr` (oclif has no optional flag values)
+    for (let i = 0; i < this.argv.length; i++) {
+      if (this.argv[i] === '--regs' && !['gpr', 'all'].includes(this.argv[i + 1] ?? '')) this.argv.splice(i + 1, 0, 'gpr');
+    }
     const { args, flags } = await this.parse(Step);
     const fail = (msg: string): never => { writeSync(2, `trace step: ${msg}\n`); process.exit(2); };
     admitTraceOrExit('step', args.trace, flags['allow-partial']);
@@ -72,7 +80,7 @@ export default class Step extends TraceCommand {
         if (r.note !== undefined) lines.push(r.note);
         hit = r.hit;
       }
-      if (flags.regs) lines.push(...s.registerBlock());
+      if (flags.regs !== undefined) lines.push(...(flags.regs === 'all' ? s.allRegisters() : s.registerBlock()));
       for (const m of flags.mem ?? []) {
         const d = s.dump(m);
         if ('error' in d) return fail(d.error);

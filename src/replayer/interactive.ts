@@ -12,7 +12,7 @@ export const HELP = [
   'gu [N]         step out of the current function          gu- [N]  reverse step out (to the CALL)',
   'g ADDR|SYM     run to the next execution of an address   g- ADDR  to the previous one',
   'ba ADDR[:LEN]  run to the next write to a range           ba- ADDR[:LEN]  to the previous write',
-  'r              registers and flags                        db ADDR[:LEN]   memory bytes',
+  'r [all]        registers and flags (all: x87, MMX, YMM)   db ADDR[:LEN]   memory bytes',
   '!at SEQ        go to a step                               help, q',
 ];
 
@@ -29,7 +29,7 @@ export function runCommand(s: StepSession, line: string): string[] | null {
   if (verb === '') return [];
   if (verb === 'q' || verb === 'quit' || verb === 'exit') return null;
   if (verb === 'help' || verb === '?' || verb === 'h') return HELP;
-  if (verb === 'r') return [s.line(s.position), ...s.registerBlock()];
+  if (verb === 'r') return [s.line(s.position), ...(arg === 'all' ? s.allRegisters() : s.registerBlock())];
   if (verb === 'db') {
     if (arg === '') return ['db needs an address'];
     const d = s.dump(arg);

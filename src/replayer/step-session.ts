@@ -11,6 +11,7 @@ import { Landing, Motion, Navigator } from './navigator.js';
 import { ReplayState } from './replay-state.js';
 import { StepIndex } from './step-index.js';
 import { memoryDump, registerBlock, StepJson, stepJson, stepLine } from './step-view.js';
+import { wideRegisterBlock } from './wide-registers.js';
 
 /** One movement request. */
 export interface MoveRequest {
@@ -195,6 +196,11 @@ export class StepSession {
   /** Register block at the current position. */
   registerBlock(): string[] {
     return registerBlock(this.state);
+  }
+
+  /** The register block followed by x87, MMX, MXCSR, XCR0 and XMM/YMM (`--regs all`). */
+  allRegisters(): string[] {
+    return [...registerBlock(this.state), ...wideRegisterBlock(this.state.delta.state.u8)];
   }
 
   /** Memory dump at the current position. */
