@@ -54,7 +54,7 @@ function maskFrame(out: string): string {
 /** Title, arguments, the shell's message when it dies, and the handlers entered and returned from (events). */
 const MODES: [string, string[], string | undefined, number, number][] = [
   ['a SIGSEGV handler recovers with siglongjmp', ['segv-longjmp'], undefined, 3, 0],
-  ['a handler reads si_addr and RIP and skips the faulting instruction (frame lockstep)', ['skip'], undefined, 2, 2],
+  ['handlers read si_addr and RIP and skip the faulting instruction: #PF, #UD, #DE, #GP, a write to text (frame lockstep)', ['skip'], undefined, 5, 5],
   ['alarm() wakes pause() with EINTR', ['alarm'], undefined, 1, 1],
   ['a handler runs on the alternate stack (SA_ONSTACK)', ['altstack'], undefined, 2, 2],
   ['alarm() interrupts nanosleep with EINTR and the time left', ['sleep'], undefined, 1, 1],
