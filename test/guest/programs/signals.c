@@ -100,8 +100,12 @@ static int skip(void) {
 }
 
 static void on_usr(int sig, siginfo_t *si, void *ucv) {
-  (void)ucv;
-  printf("handler %d code %d\n", sig, si->si_code);
+  ucontext_t *uc = ucv;
+  /* the frame's shape: ucontext at frame + 8 with frame = 8 mod 16 (RSP - 8 aligned at entry), siginfo 304 bytes
+     after the ucontext, the FPU area 64-byte aligned above both */
+  printf("handler %d code %d: uc%%16=%d info-uc=%d fpstate%%64=%d fpstate above %d\n", sig, si->si_code,
+    (int)((uintptr_t)uc % 16), (int)((char *)si - (char *)uc), (int)((uintptr_t)uc->uc_mcontext.fpregs % 64),
+    (char *)uc->uc_mcontext.fpregs >= (char *)si + sizeof *si);
 }
 
 static volatile int alarms;
