@@ -215,6 +215,22 @@ static int posix_timers(void) {
   return 0;
 }
 
+static int pipe_fds[2];
+static void on_alarm_write(int sig) { (void)sig; alarms++; (void)!write(pipe_fds[1], "x", 1); }
+
+static int pipe_read(int restart) {
+  struct sigaction sa = {0};
+  sa.sa_handler = on_alarm_write;
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  sigaction(SIGALRM, &sa, 0);
+  if (pipe(pipe_fds) != 0) return 1;
+  alarm(1);
+  char c = 0;
+  ssize_t r = read(pipe_fds[0], &c, 1);
+  printf("read -> %zd %s alarms %d\n", r, r == 1 ? (c == 'x' ? "x" : "?") : errno == EINTR ? "EINTR" : "other", alarms);
+  return 0;
+}
+
 static char altstack[65536];
 
 static void on_overflow(int sig, siginfo_t *si, void *ucv) {
@@ -350,6 +366,8 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "alarm")) return alarm_pause();
   if (!strcmp(m, "altstack")) return alt();
   if (!strcmp(m, "sleep")) return sleep_eintr();
+  if (!strcmp(m, "pipe-restart")) return pipe_read(1);
+  if (!strcmp(m, "pipe-eintr")) return pipe_read(0);
   if (!strcmp(m, "posix-timer")) return posix_timers();
   if (!strcmp(m, "overflow")) return overflow(1);
   if (!strcmp(m, "overflow-no-altstack")) return overflow(0);
