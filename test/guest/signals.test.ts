@@ -54,7 +54,7 @@ function maskFrame(out: string): string {
 /** Title, arguments, the shell's message when it dies, and the handlers entered and returned from (events). */
 const MODES: [string, string[], string | undefined, number, number][] = [
   ['a SIGSEGV handler recovers with siglongjmp', ['segv-longjmp'], undefined, 3, 0],
-  ['a handler reads si_addr and RIP and skips the faulting instruction (frame lockstep)', ['skip'], undefined, 2, 2],
+  ['handlers read si_addr and RIP and skip the faulting instruction: #PF, #UD, #DE, #GP, a write to text (frame lockstep)', ['skip'], undefined, 5, 5],
   ['alarm() wakes pause() with EINTR', ['alarm'], undefined, 1, 1],
   ['a handler runs on the alternate stack (SA_ONSTACK)', ['altstack'], undefined, 2, 2],
   ['alarm() interrupts nanosleep with EINTR and the time left', ['sleep'], undefined, 1, 1],
@@ -63,6 +63,8 @@ const MODES: [string, string[], string | undefined, number, number][] = [
   ['a stack overflow is caught by a SIGSEGV handler on the alternate stack', ['overflow'], undefined, 1, 0],
   ['a stack overflow without an alternate stack cannot run the handler: SIGSEGV ends the process', ['overflow-no-altstack'], 'Segmentation fault', 0, 0],
   ['POSIX timers (timer_create, timer_settime, timer_gettime, timer_delete) signal with SI_TIMER', ['posix-timer'], undefined, 4, 4],
+  ['SA_RESTART: a read interrupted by a handler is restarted', ['pipe-restart'], undefined, 1, 1],
+  ['without SA_RESTART the interrupted read fails with EINTR', ['pipe-eintr'], undefined, 1, 1],
   ['rt_sigtimedwait takes blocked signals (kill\'s siginfo, a timeout, SIGALRM)', ['sigwait'], undefined, 0, 0],
   ['blocked signals are delivered when unblocked', ['blocked'], undefined, 2, 2],
   ['SA_RESETHAND: the second signal takes the default action', ['resethand'], undefined, 1, 1],

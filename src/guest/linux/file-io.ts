@@ -5,6 +5,8 @@ import { E, hostErrno } from './errno.js';
 import { O, type OpenFile, type StreamFile, readable, writable } from './open-file.js';
 import type { LinuxProcess } from './process.js';
 import { SIGPIPE, killedBy } from './signal-exit.js';
+import { ERESTART } from './signal-restart.js';
+import { sleepUntilSignal } from './signal-timers.js';
 
 /** The most bytes one read from a stream or device returns (a pipe's worth times 16). */
 const STREAM_CHUNK = 1 << 20;
@@ -102,7 +104,13 @@ export function readFrom(p: LinuxProcess, f: OpenFile, count: number, position: 
     }
     case 'pipe': {
       if (position !== undefined) return E.ESPIPE;
-      if (f.pipe.size === 0) return f.pipe.writers === 0 || n === 0 ? result(new Uint8Array(0)) : E.EAGAIN;
+      if (f.pipe.size === 0) {
+        if (f.pipe.writers === 0 || n === 0) return result(new Uint8Array(0));
+        // a blocking read waits for a signal (a timer; the writer is this very process): its handler may write
+        // to the pipe, and the read is restarted (SA_RESTART) or fails with EINTR; with no signal to come, EAGAIN
+        if ((f.flags & O.NONBLOCK) !== 0 || sleepUntilSignal(p) !== 'signal') return E.EAGAIN;
+        return Number(ERESTART.SYS);
+      }
       const pipe = f.pipe, data = pipe.take(n);
       return result(data, (k) => pipe.unshift(data.subarray(k)));
     }

@@ -8,7 +8,10 @@ import { type ContextPort, Gpr, type UserContext } from './signal-context.js';
 import { buildRtSigframe } from './signal-frame.js';
 import { type SigInfo, kernelSignal } from './signal-info.js';
 import { ERESTART, RESTART_SYSCALL_NR } from './signal-restart.js';
-import { SA, SIGKILL, SIG_DFL, SIG_IGN, SS_DISABLE, SS_AUTODISARM, type FaultRecord, type SignalState, UNBLOCKABLE, defaultAction, sigBit } from './signal-state.js';
+import {
+  SA, SIGKILL, SIG_DFL, SIG_IGN, SS_DISABLE, SS_AUTODISARM, type FaultRecord, type SignalState, type ThreadSignals, UNBLOCKABLE,
+  defaultAction, sigBit,
+} from './signal-state.js';
 import { fireRealTimer } from './signal-timers.js';
 
 /** How the thread entered the kernel. */
@@ -25,9 +28,8 @@ export type ReturnOutcome =
 /** Synchronous signals, taken before others (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGSYS). */
 const SYNCHRONOUS = [4, 5, 7, 8, 11, 31];
 
-/** Removes and returns the next deliverable signal, or undefined. */
-function takeNext(s: SignalState): SigInfo | undefined {
-  const t = s.thread;
+/** Removes and returns the next deliverable signal of thread `t`, or undefined. */
+function takeNext(t: ThreadSignals): SigInfo | undefined {
   const ok = (i: SigInfo): boolean => (t.blocked & sigBit(i.signo)) === 0n;
   let best = -1;
   for (let k = 0; k < t.pending.length; k++) {
@@ -52,15 +54,14 @@ export function signalDue(p: LinuxProcess): boolean {
  * A fault raised `info` (force_sig_fault): the thread records the fault for the frame, and a blocked or ignored
  * signal is unblocked and reset to its default action, so that the process cannot loop on the fault.
  */
-export function raiseFault(s: SignalState, info: SigInfo, fault: FaultRecord): void {
-  const t = s.thread;
+export function raiseFault(s: SignalState, info: SigInfo, fault: FaultRecord, t: ThreadSignals = s.thread): void {
   t.fault = fault;
-  forceSignal(s, info);
+  forceSignal(s, info, t);
 }
 
 /** force_sig: the signal cannot be blocked or ignored this time. */
-export function forceSignal(s: SignalState, info: SigInfo): void {
-  const t = s.thread, bit = sigBit(info.signo);
+export function forceSignal(s: SignalState, info: SigInfo, t: ThreadSignals = s.thread): void {
+  const bit = sigBit(info.signo);
   const a = s.action(info.signo);
   if ((t.blocked & bit) !== 0n || a.handler === SIG_IGN) {
     s.actions.set(info.signo, { ...a, handler: SIG_DFL });
@@ -85,14 +86,18 @@ function restartWithoutHandler(ctx: UserContext, nr: number): boolean {
   return false;
 }
 
-/** The kernel's way back to user mode through `port`, after the entry `entry`. */
-export function returnToUser(p: LinuxProcess, port: ContextPort, entry: KernelEntry): ReturnOutcome {
-  const s = p.signals, t = s.thread;
+/**
+ * The kernel's way back to user mode for thread `t` (Linux's signal delivery point): its context is `port`, it
+ * entered the kernel by `entry`. Dispositions are the process's (`p.signals`), mask, pending signals and the
+ * alternate stack the thread's.
+ */
+export function returnToUser(p: LinuxProcess, port: ContextPort, entry: KernelEntry, t: ThreadSignals = p.signals.thread): ReturnOutcome {
+  const s = p.signals;
   fireRealTimer(p);
   let ctx: UserContext | undefined;
   let fromSyscall = entry.kind === 'syscall';
   for (let guard = 0; guard < 128; guard++) {
-    const info = takeNext(s);
+    const info = takeNext(t);
     if (info === undefined) break;
     const sig = info.signo;
     const a = s.action(sig);
@@ -114,7 +119,7 @@ export function returnToUser(p: LinuxProcess, port: ContextPort, entry: KernelEn
     if (!written || built === undefined) {
       // force_sigsegv: the frame could not be written (or would overflow the alternate stack)
       if (sig === 11) s.actions.set(11, { ...s.action(11), handler: SIG_DFL });
-      forceSignal(s, kernelSignal(11));
+      forceSignal(s, kernelSignal(11), t);
       continue;
     }
     t.savedMask = undefined;

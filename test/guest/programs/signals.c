@@ -100,8 +100,12 @@ static int skip(void) {
 }
 
 static void on_usr(int sig, siginfo_t *si, void *ucv) {
-  (void)ucv;
-  printf("handler %d code %d\n", sig, si->si_code);
+  ucontext_t *uc = ucv;
+  /* the frame's shape: ucontext at frame + 8 with frame = 8 mod 16 (RSP - 8 aligned at entry), siginfo 304 bytes
+     after the ucontext, the FPU area 64-byte aligned above both */
+  printf("handler %d code %d: uc%%16=%d info-uc=%d fpstate%%64=%d fpstate above %d\n", sig, si->si_code,
+    (int)((uintptr_t)uc % 16), (int)((char *)si - (char *)uc), (int)((uintptr_t)uc->uc_mcontext.fpregs % 64),
+    (char *)uc->uc_mcontext.fpregs >= (char *)si + sizeof *si);
 }
 
 static volatile int alarms;
@@ -208,6 +212,22 @@ static int posix_timers(void) {
   timer_settime(t2, 0, &once, 0);
   pause();
   printf("code %d value is the id %d\n", tick_code, tick_value == (int)(intptr_t)t2);
+  return 0;
+}
+
+static int pipe_fds[2];
+static void on_alarm_write(int sig) { (void)sig; alarms++; (void)!write(pipe_fds[1], "x", 1); }
+
+static int pipe_read(int restart) {
+  struct sigaction sa = {0};
+  sa.sa_handler = on_alarm_write;
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  sigaction(SIGALRM, &sa, 0);
+  if (pipe(pipe_fds) != 0) return 1;
+  alarm(1);
+  char c = 0;
+  ssize_t r = read(pipe_fds[0], &c, 1);
+  printf("read -> %zd %s alarms %d\n", r, r == 1 ? (c == 'x' ? "x" : "?") : errno == EINTR ? "EINTR" : "other", alarms);
   return 0;
 }
 
@@ -346,6 +366,8 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "alarm")) return alarm_pause();
   if (!strcmp(m, "altstack")) return alt();
   if (!strcmp(m, "sleep")) return sleep_eintr();
+  if (!strcmp(m, "pipe-restart")) return pipe_read(1);
+  if (!strcmp(m, "pipe-eintr")) return pipe_read(0);
   if (!strcmp(m, "posix-timer")) return posix_timers();
   if (!strcmp(m, "overflow")) return overflow(1);
   if (!strcmp(m, "overflow-no-altstack")) return overflow(0);
