@@ -19,6 +19,7 @@ export default class Step extends TraceCommand {
     '<%= config.bin %> step t.trace --back --out     # back to the CALL of this function',
     '<%= config.bin %> step t.trace --to merge_sort --regs',
     '<%= config.bin %> step t.trace --back --write 0x7ffffffde000:8   # who wrote this?',
+    '<%= config.bin %> step t.trace --thread 1001 --over   # in thread 1001 (a forked child)',
     '<%= config.bin %> step t.trace -i',
   ];
 
@@ -36,6 +37,7 @@ export default class Step extends TraceCommand {
     count: Flags.integer({ description: 'repeat the move N times', default: 1, min: 1 }),
     to: Flags.string({ description: 'run to the next (or, with --back, previous) execution of ADDRESS or SYMBOL[+OFF]' }),
     write: Flags.string({ description: 'run to the next (or previous) write to ADDR[:LEN] (a watchpoint)', exclusive: ['to'] }),
+    thread: Flags.integer({ description: 'move in thread TID: first go to its next step (--back: its previous one) unless the position is one of its steps; every move stays in the position\'s thread', min: 1 }),
     regs: Flags.boolean({ description: 'print the registers and flags at the landing position', default: false }),
     mem: Flags.string({ description: 'dump memory ADDR[:LEN] at the landing position', multiple: true }),
     'allow-partial': allowPartialFlag,
@@ -55,6 +57,16 @@ export default class Step extends TraceCommand {
         return s.json();
       }
       for (const m of flags.mem ?? []) { const r = s.parseRange(m, 64); if ('error' in r) fail(r.error); }
+      if (flags.thread !== undefined) {
+        const runs = s.index.threads, tid = flags.thread;
+        if (!runs.runTid.includes(tid)) fail(`--thread ${tid}: no such thread in this trace (threads: ${[...new Set(runs.runTid)].join(', ')})`);
+        if (runs.tidAt(s.position) !== tid) {
+          const t = flags.back ? runs.prevOf(tid, s.position) : runs.nextOf(tid, s.position);
+          if (t < 0 || t >= s.index.steps) fail(`--thread ${tid}: the thread has no step ${flags.back ? 'before' : 'after'} step ${s.position}`);
+          const e = s.goto(t);
+          if (e !== undefined) fail(e.error);
+        }
+      }
       const lines: string[] = [];
       let hit: boolean | undefined;
       const text = !this.jsonEnabled();
