@@ -140,7 +140,10 @@ export class ProcessTable {
   // ---- system calls -------------------------------------------------------------------------------------
 
   /** The process system calls (the rest go to LinuxProcess). */
-  private readonly calls: Record<string, (t: Task, a: Args) => ProcOutcome> = {
+  private readonly calls: Record<string, (t: Task, a: Args) => ProcOutcome | undefined> = {
+    kill: (t, a) => this.killCall(t, int(a, 0), int(a, 1)),
+    tgkill: (t, a) => this.tkill(t, int(a, 1), int(a, 2), int(a, 0)),
+    tkill: (t, a) => this.tkill(t, int(a, 0), int(a, 1)),
     fork: (t) => this.fork(t, 0, 0n, 0n),
     vfork: (t) => this.fork(t, CLONE_VM | CLONE_VFORK, 0n, 0n),
     clone: (t, a) => this.clone(t, [u64(a, 0), u64(a, 1), u64(a, 2), u64(a, 3), u64(a, 4)]),
@@ -173,8 +176,9 @@ export class ProcessTable {
     const task = this.current;
     const handler = this.calls[syscallName(nr)];
     let out: ProcOutcome;
-    if (handler !== undefined) {
-      out = handler(task, args);
+    const mine = handler?.(task, args);
+    if (mine !== undefined) {
+      out = mine;
     } else {
       const r = linuxCall(task.proc, nr, args);
       if (r.kind === 'exit') out = { kind: 'exit', waitStatus: r.signal !== undefined ? r.signal : (r.status & 0xff) << 8 };
@@ -196,6 +200,32 @@ export class ProcessTable {
       this.endProcess(task.proc, out.waitStatus);
     }
     return this.switchAway(task);
+  }
+
+  /**
+   * kill(2) to other processes: each gets the signal (its default action, when it ends the process, ends it here;
+   * handlers are the signals code's). Signals to the caller itself are left to its LinuxProcess (undefined).
+   */
+  private killCall(t: Task, pid: number, sig: number): ProcOutcome | undefined {
+    if (sig < 0 || sig > 64) return undefined;
+    const me = t.proc, live = [...this.procs.values()].filter((p) => p.state === 'live');
+    const targets = pid > 0 ? live.filter((p) => p.pid === pid) : pid === 0 ? live.filter((p) => p.linux.ids.pgid === me.linux.ids.pgid)
+      : pid === -1 ? live.filter((p) => p !== me) : live.filter((p) => p.linux.ids.pgid === -pid);
+    if (targets.length === 0) return pid === -1 ? undefined : { kind: 'return', value: err(E.ESRCH) };
+    for (const p of targets) if (p !== me && sig !== 0 && p.linux.signals.send(sig) === 'terminate') this.endProcess(p, sig);
+    return targets.includes(me) ? undefined : { kind: 'return', value: 0n };
+  }
+
+  /** tgkill/tkill to a thread: another process's, or another thread of the caller's (the process's default action). */
+  private tkill(t: Task, tid: number, sig: number, tgid?: number): ProcOutcome | undefined {
+    if (tid <= 0 || sig < 0 || sig > 64 || (tgid !== undefined && tgid <= 0)) return undefined;
+    const target = this.tasks.find((k) => k.tid === tid && k.state !== 'dead');
+    if (target === undefined || target === t || (tgid !== undefined && target.proc.pid !== tgid)) return undefined;
+    if (sig !== 0 && target.proc.linux.signals.send(sig) === 'terminate') {
+      if (target.proc === t.proc) return { kind: 'exit', waitStatus: sig };
+      this.endProcess(target.proc, sig);
+    }
+    return { kind: 'return', value: 0n };
   }
 
   /** Process `p` dies of signal `sig` in a fault (its task never resumes): switch to another task, or end. */
