@@ -152,7 +152,8 @@ export class ProcessTable {
     set_tid_address: (t, a) => { t.clearChildTid = u64(a, 0); return { kind: 'return', value: BigInt(t.tid) }; },
     futex: (t, a) => { const r = this.futexes.call(t, t.proc.as, a); return typeof r === 'bigint' ? { kind: 'return', value: r } : { kind: 'block', retry: r.block }; },
     sched_yield: () => ({ kind: 'yield' }),
-    execve: (t, a) => this.execCall(t, a),
+    execve: (t, a) => this.execCall(t, u64(a, 0), u64(a, 1), u64(a, 2)),
+    execveat: (t, a) => this.execCall(t, u64(a, 1), u64(a, 2), u64(a, 3), { dirfd: int(a, 0), flags: int(a, 4) }),
     exit: (t, a) => this.exitThread(t, (int(a, 0) & 0xff) << 8),
     exit_group: (_t, a) => ({ kind: 'exit', waitStatus: (int(a, 0) & 0xff) << 8 }),
     wait4: (t, a) => this.wait4(t, a),
@@ -519,11 +520,13 @@ export class ProcessTable {
 
   // ---- exec -----------------------------------------------------------------------------------------------
 
-  private execCall(t: Task, a: Args): ProcOutcome {
+  private execCall(t: Task, path: bigint, argv: bigint, envp: bigint, at?: { dirfd: number; flags: number }): ProcOutcome {
     const p = t.proc;
     const old = p.as;
-    const r = execve({ ...this.exec, proc: p }, u64(a, 0), u64(a, 1), u64(a, 2));
+    const r = execve({ ...this.exec, proc: p }, path, argv, envp, at);
     if (typeof r === 'bigint') return { kind: 'return', value: r };
+    // the other threads of the process end (Linux's de_thread; the exec'ing thread keeps its tid here)
+    for (const k of this.tasks) if (k !== t && k.proc === p && k.state !== 'dead') { k.clearChildTid = 0n; this.endTask(k); }
     // past the point of no return: the new address space is in place
     this.watch(p.as);
     this.setState64(Off.CR3, BigInt(p.as.pml4));
