@@ -20,6 +20,7 @@ export default class Step extends TraceCommand {
     '<%= config.bin %> step t.trace --to merge_sort --regs',
     '<%= config.bin %> step t.trace --at 1000 --regs all   # also x87, MMX, MXCSR, XCR0, XMM/YMM',
     '<%= config.bin %> step t.trace --back --write 0x7ffffffde000:8   # who wrote this?',
+    '<%= config.bin %> step t.trace --thread 1001 --over   # in thread 1001 (a forked child)',
     '<%= config.bin %> step t.trace -i',
   ];
 
@@ -37,6 +38,7 @@ export default class Step extends TraceCommand {
     count: Flags.integer({ description: 'repeat the move N times', default: 1, min: 1 }),
     to: Flags.string({ description: 'run to the next (or, with --back, previous) execution of ADDRESS or SYMBOL[+OFF]' }),
     write: Flags.string({ description: 'run to the next (or previous) write to ADDR[:LEN] (a watchpoint)', exclusive: ['to'] }),
+    thread: Flags.integer({ description: 'move in thread TID: first go to its next step (--back: its previous one) unless the position is one of its steps; every move stays in the position\'s thread', min: 1 }),
     regs: Flags.string({
       description: 'print the registers and flags at the landing position (`--regs` or `--regs gpr`: the general-purpose block; `--regs all`: also x87, MMX, MXCSR, XCR0 and XMM/YMM)',
       options: ['gpr', 'all'],
@@ -63,6 +65,16 @@ export default class Step extends TraceCommand {
         return s.json();
       }
       for (const m of flags.mem ?? []) { const r = s.parseRange(m, 64); if ('error' in r) fail(r.error); }
+      if (flags.thread !== undefined) {
+        const runs = s.index.threads, tid = flags.thread;
+        if (!runs.runTid.includes(tid)) fail(`--thread ${tid}: no such thread in this trace (threads: ${[...new Set(runs.runTid)].join(', ')})`);
+        if (runs.tidAt(s.position) !== tid) {
+          const t = flags.back ? runs.prevOf(tid, s.position) : runs.nextOf(tid, s.position);
+          if (t < 0 || t >= s.index.steps) fail(`--thread ${tid}: the thread has no step ${flags.back ? 'before' : 'after'} step ${s.position}`);
+          const e = s.goto(t);
+          if (e !== undefined) fail(e.error);
+        }
+      }
       const lines: string[] = [];
       let hit: boolean | undefined;
       const text = !this.jsonEnabled();

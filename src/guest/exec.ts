@@ -36,6 +36,7 @@ export interface ExecEntry {
 }
 
 const MAX_ARGS = 0x10000;
+const AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000;
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
 /** A NULL-terminated array of string pointers from user memory, or an errno. */
@@ -77,10 +78,25 @@ function shebang(bytes: Uint8Array): { interp: string; arg?: string } | undefine
  * execve(path, argv, envp) for `c.proc`: on success the process has its new address space (not yet loaded into
  * CR3) and the entry point and stack pointer are returned; on failure a negative errno (nothing changed).
  */
-export function execve(c: ExecContext, pathAddr: bigint, argvAddr: bigint, envAddr: bigint): ExecEntry | bigint {
+export function execve(c: ExecContext, pathAddr: bigint, argvAddr: bigint, envAddr: bigint, at?: { dirfd: number; flags: number }): ExecEntry | bigint {
   const p = c.proc.linux;
-  const pathBytes = p.mem.readCString(pathAddr);
+  let pathBytes = p.mem.readCString(pathAddr);
   if (pathBytes === undefined) return err(E.EFAULT);
+  if (at !== undefined) {
+    // execveat: a relative path from a directory descriptor, or (AT_EMPTY_PATH) the file the descriptor is open on
+    const rel = pathBytes.length > 0 && pathBytes[0] !== 0x2f;
+    if (at.dirfd !== AT_FDCWD && (rel || (pathBytes.length === 0 && (at.flags & AT_EMPTY_PATH) !== 0))) {
+      const f = p.fds.get(at.dirfd)?.file;
+      if (f === undefined) return err(E.EBADF);
+      if (pathBytes.length === 0) {
+        if (f.kind !== 'file') return err(E.EACCES);
+        pathBytes = new Uint8Array(Buffer.from(f.node.path, 'latin1'));
+      } else {
+        if (f.kind !== 'dir') return err(E.ENOTDIR);
+        pathBytes = new Uint8Array(Buffer.from(`${f.node.path.replace(/\/$/, '')}/${Buffer.from(pathBytes).toString('latin1')}`, 'latin1'));
+      }
+    }
+  }
   const argv = readStrings(p, argvAddr);
   if (typeof argv === 'number') return err(argv);
   const env = readStrings(p, envAddr);

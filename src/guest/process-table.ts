@@ -138,7 +138,10 @@ export class ProcessTable {
   // ---- system calls -------------------------------------------------------------------------------------
 
   /** The process system calls (the rest go to LinuxProcess). */
-  private readonly calls: Record<string, (t: Task, a: Args) => ProcOutcome> = {
+  private readonly calls: Record<string, (t: Task, a: Args) => ProcOutcome | undefined> = {
+    kill: (t, a) => this.killCall(t, int(a, 0), int(a, 1)),
+    tgkill: (t, a) => this.tkill(t, int(a, 1), int(a, 2), int(a, 0)),
+    tkill: (t, a) => this.tkill(t, int(a, 0), int(a, 1)),
     fork: (t) => this.fork(t, 0, 0n, 0n),
     vfork: (t) => this.fork(t, CLONE_VM | CLONE_VFORK, 0n, 0n),
     clone: (t, a) => this.clone(t, [u64(a, 0), u64(a, 1), u64(a, 2), u64(a, 3), u64(a, 4)]),
@@ -147,7 +150,8 @@ export class ProcessTable {
     set_tid_address: (t, a) => { t.clearChildTid = u64(a, 0); return { kind: 'return', value: BigInt(t.tid) }; },
     futex: (t, a) => { const r = this.futexes.call(t, t.proc.as, a); return typeof r === 'bigint' ? { kind: 'return', value: r } : { kind: 'block', retry: r.block }; },
     sched_yield: () => ({ kind: 'yield' }),
-    execve: (t, a) => this.execCall(t, a),
+    execve: (t, a) => this.execCall(t, u64(a, 0), u64(a, 1), u64(a, 2)),
+    execveat: (t, a) => this.execCall(t, u64(a, 1), u64(a, 2), u64(a, 3), { dirfd: int(a, 0), flags: int(a, 4) }),
     exit: (t, a) => this.exitThread(t, (int(a, 0) & 0xff) << 8),
     exit_group: (_t, a) => ({ kind: 'exit', waitStatus: (int(a, 0) & 0xff) << 8 }),
     wait4: (t, a) => this.wait4(t, a),
@@ -171,8 +175,9 @@ export class ProcessTable {
     const task = this.current;
     const handler = this.calls[syscallName(nr)];
     let out: ProcOutcome;
-    if (handler !== undefined) {
-      out = handler(task, args);
+    const mine = handler?.(task, args);
+    if (mine !== undefined) {
+      out = mine;
     } else {
       const r = linuxCall(task.proc, nr, args);
       if (r.kind === 'exit') out = { kind: 'exit', waitStatus: r.signal !== undefined ? r.signal : (r.status & 0xff) << 8 };
@@ -194,6 +199,32 @@ export class ProcessTable {
       this.endProcess(task.proc, out.waitStatus);
     }
     return this.switchAway(task);
+  }
+
+  /**
+   * kill(2) to other processes: each gets the signal (its default action, when it ends the process, ends it here;
+   * handlers are the signals code's). Signals to the caller itself are left to its LinuxProcess (undefined).
+   */
+  private killCall(t: Task, pid: number, sig: number): ProcOutcome | undefined {
+    if (sig < 0 || sig > 64) return undefined;
+    const me = t.proc, live = [...this.procs.values()].filter((p) => p.state === 'live');
+    const targets = pid > 0 ? live.filter((p) => p.pid === pid) : pid === 0 ? live.filter((p) => p.linux.ids.pgid === me.linux.ids.pgid)
+      : pid === -1 ? live.filter((p) => p !== me) : live.filter((p) => p.linux.ids.pgid === -pid);
+    if (targets.length === 0) return pid === -1 ? undefined : { kind: 'return', value: err(E.ESRCH) };
+    for (const p of targets) if (p !== me && sig !== 0 && p.linux.signals.send(sig) === 'terminate') this.endProcess(p, sig);
+    return targets.includes(me) ? undefined : { kind: 'return', value: 0n };
+  }
+
+  /** tgkill/tkill to a thread: another process's, or another thread of the caller's (the process's default action). */
+  private tkill(t: Task, tid: number, sig: number, tgid?: number): ProcOutcome | undefined {
+    if (tid <= 0 || sig < 0 || sig > 64 || (tgid !== undefined && tgid <= 0)) return undefined;
+    const target = this.tasks.find((k) => k.tid === tid && k.state !== 'dead');
+    if (target === undefined || target === t || (tgid !== undefined && target.proc.pid !== tgid)) return undefined;
+    if (sig !== 0 && target.proc.linux.signals.send(sig) === 'terminate') {
+      if (target.proc === t.proc) return { kind: 'exit', waitStatus: sig };
+      this.endProcess(target.proc, sig);
+    }
+    return { kind: 'return', value: 0n };
   }
 
   /** Process `p` dies of signal `sig` in a fault (its task never resumes): switch to another task, or end. */
@@ -487,11 +518,13 @@ export class ProcessTable {
 
   // ---- exec -----------------------------------------------------------------------------------------------
 
-  private execCall(t: Task, a: Args): ProcOutcome {
+  private execCall(t: Task, path: bigint, argv: bigint, envp: bigint, at?: { dirfd: number; flags: number }): ProcOutcome {
     const p = t.proc;
     const old = p.as;
-    const r = execve({ ...this.exec, proc: p }, u64(a, 0), u64(a, 1), u64(a, 2));
+    const r = execve({ ...this.exec, proc: p }, path, argv, envp, at);
     if (typeof r === 'bigint') return { kind: 'return', value: r };
+    // the other threads of the process end (Linux's de_thread; the exec'ing thread keeps its tid here)
+    for (const k of this.tasks) if (k !== t && k.proc === p && k.state !== 'dead') { k.clearChildTid = 0n; this.endTask(k); }
     // past the point of no return: the new address space is in place
     this.watch(p.as);
     this.setState64(Off.CR3, BigInt(p.as.pml4));

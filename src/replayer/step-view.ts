@@ -16,6 +16,8 @@ export interface StepJson {
   symbol: string | null;
   registers: Record<string, string>;
   flags: Record<string, number>;
+  /** Thread that ran the step (1 in a trace of format 3). */
+  tid: number;
 }
 
 /** `00000000`00401000`. */
@@ -42,7 +44,9 @@ export function stepLine(index: StepIndex, symbols: SymbolTable, s: number): str
   const hex = Array.from(ins.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
   const sym = symbols.describe(ins.rip);
   const mark = index.faulted(s) ? '  (faulted)' : '';
-  return `${String(s).padStart(10)}  r${index.cplAt(s)}  ${formatAddress(ins.rip)}  ${hex.padEnd(30)}  ${ins.text.padEnd(32)}${sym !== undefined ? `  <${sym}>` : ''}${mark}`;
+  // with several threads the line names the step's thread
+  const thread = index.threads.single ? '' : `  [tid ${index.threads.tidAt(s)}]`;
+  return `${String(s).padStart(10)}${thread}  r${index.cplAt(s)}  ${formatAddress(ins.rip)}  ${hex.padEnd(30)}  ${ins.text.padEnd(32)}${sym !== undefined ? `  <${sym}>` : ''}${mark}`;
 }
 
 function reg64(u: Uint32Array, off: number): bigint {
@@ -99,6 +103,6 @@ export function stepJson(index: StepIndex, symbols: SymbolTable, st: ReplayState
   return {
     seq: s, rip: `0x${ins.rip.toString(16)}`, ring: index.cplAt(s), length: ins.bytes.length,
     bytes: Buffer.from(ins.bytes).toString('hex'), disassembly: ins.text, symbol: symbols.describe(ins.rip) ?? null,
-    registers: registers(st), flags: flags(st),
+    registers: registers(st), flags: flags(st), tid: index.threads.tidAt(s),
   };
 }
