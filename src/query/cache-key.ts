@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { TABLES } from '../trace/schema.js';
 
 /** Version of the index layout (tables, views, column types); bump on any change. */
-export const INDEX_VERSION = 4;
+export const INDEX_VERSION = 5; // 4: code.callee (PLT), BOOLEAN columns plain-encoded, processes/threads; 5: all three together
 
 /** File name of the cached index inside a trace directory. */
 export const INDEX_FILE = 'query.duckdb';

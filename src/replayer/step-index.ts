@@ -11,7 +11,7 @@ import { ThreadRuns } from './thread-runs.js';
 import { readProcesses } from '../trace/processes-file.js';
 
 /** Version of the index layout; a different version is rebuilt. */
-export const STEP_INDEX_VERSION = 3;
+export const STEP_INDEX_VERSION = 4; // 3: code-text.txt (disassembly) or threads per step; 4: both
 
 /** Directory of the cache inside a trace. */
 export const INDEX_DIR = 'step-index';
