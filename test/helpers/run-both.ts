@@ -51,7 +51,7 @@ export function withCapturedIo<T>(root: string, stdin: string | undefined, fn: (
 
 export function emulated(image: string, args: string[], stdin?: string, root = ROOT): Outcome & { message?: string } {
   return withCapturedIo(root, stdin, (io) => {
-    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr });
+    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, jitThreshold: 16 }); // whole programs run compiled blocks too
     if ('error' in res) throw new Error(res.error);
     return { status: res.status, message: res.message };
   });
