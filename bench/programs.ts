@@ -119,7 +119,7 @@ export function benchPrograms(root: string, only?: string): void {
     let stdinFile: string | undefined;
     if (p.stdin) { stdinFile = join(dir, `${p.name.split(' ')[0]}-${p.args[0]}.stdin`); writeFileSync(stdinFile, p.stdin()); }
     const stdinFlag = stdinFile ? ['--stdin', stdinFile] : [];
-    const trace = join(dir, 'trace');
+    const trace = join(dir, `trace-${process.pid}`); // per process: other benchmark runs may share the folder
     rmSync(trace, { recursive: true, force: true });
     const native = measure([image, ...p.args], stdinFile);
     const q = qemu ? measure([qemu, image, ...p.args], stdinFile) : undefined;

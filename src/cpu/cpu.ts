@@ -132,8 +132,18 @@ export class Cpu {
   stopOnFault = false;
   /** Compile hot blocks to JavaScript (off: every instruction goes through its handler). */
   jitEnabled = true;
-  /** Executions after which a block is compiled (tests use 1 to compile everything). */
-  jitThreshold = 16;
+  /**
+   * Executions after which a block is compiled (tests use 1 to compile everything). Compiling costs some 10 ms
+   * of CPU per block (V8 runs each generated function unoptimized, then optimizes it with TurboFan), and the
+   * handlers it replaces are already optimized shared code, so only blocks that run very often repay it: on
+   * SQLite and Lua a threshold of 16 made `trace run` 2-3x slower than no compilation at all.
+   */
+  jitThreshold = 100_000;
+  /**
+   * Executions while recording after which a block is compiled as a logging block. The same V8 compile cost
+   * applies: at 16, recording SQLite took 33 CPU-s against 18 CPU-s at 100 000 (the per-step path runs the rest).
+   */
+  logJitThreshold = 100_000;
   /** Set by a compiled block when an instruction faults: the index of that instruction in the block. */
   jitIndex = 0;
   /** Memory-access log (the recorder's), or null. */
@@ -711,7 +721,7 @@ export class Cpu {
       if (log !== null) {
         const lj = blk.logJit;
         if (lj === null) {
-          if (++blk.logHits >= this.jitThreshold && this.jitEnabled) blk.logJit = compileLoggingBlock(blk, log) ?? NOT_COMPILABLE;
+          if (++blk.logHits >= this.logJitThreshold && this.jitEnabled) blk.logJit = compileLoggingBlock(blk, log) ?? NOT_COMPILABLE;
         } else if (lj !== NOT_COMPILABLE && lj.rows.count <= this.budget && log.seq + lj.rows.count < log.quietUntil) {
           let done: number;
           const s0 = log.seq; // the compiled code moves log.seq to each step that accesses memory

@@ -38,6 +38,11 @@ export interface ProgramSpec {
   /** Host fds for stdout and stderr (default 1 and 2). */
   stdout?: number;
   stderr?: number;
+  /**
+   * Executions after which a block is compiled, plain and (when recording) as a logging block; default the
+   * processor's. Tests use small values so that whole programs run compiled code.
+   */
+  jitThreshold?: number;
 }
 
 /** A problem the user can fix: a one-line message. */
@@ -76,6 +81,7 @@ export function createMachine(spec: ProgramSpec, image: Uint8Array, observer?: M
     if (!('error' in m)) m.linux.close();
   };
   if ('error' in m) { close(); return { error: `${spec.image}: ${m.error}` }; }
+  if (spec.jitThreshold !== undefined) m.cpu.jitThreshold = m.cpu.logJitThreshold = spec.jitThreshold;
   return { machine: m, close };
 }
 

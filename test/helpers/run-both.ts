@@ -52,7 +52,7 @@ export function withCapturedIo<T>(root: string, stdin: string | undefined, fn: (
 
 export function emulated(image: string, args: string[], stdin?: string, root = ROOT, cpu?: CpuLevel): Outcome & { message?: string } {
   return withCapturedIo(root, stdin, (io) => {
-    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, cpu });
+    const res = runProgram({ image, args, root, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, cpu, jitThreshold: 16 }); // whole programs run compiled blocks too
     if ('error' in res) throw new Error(res.error);
     return { status: res.status, message: res.message };
   });

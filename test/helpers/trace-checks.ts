@@ -13,7 +13,7 @@ export interface Recorded { summary: RecordSummary; stdout: string; stderr: stri
 
 export function recordTo(image: string, args: string[], stdin?: string): Recorded {
   return withCapturedIo(ROOT, stdin, (io) => {
-    const s = record({ image, args, root: ROOT, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, out: join(io.dir, 'trace') });
+    const s = record({ image, args, root: ROOT, stdinFile: io.stdinFile, stdout: io.stdout, stderr: io.stderr, out: join(io.dir, 'trace'), jitThreshold: 16 }); // compiled logging blocks too
     if ('error' in s) throw new Error(s.error);
     const reader = TraceReader.open(join(io.dir, 'trace'));
     if ('error' in reader) throw new Error(reader.error);

@@ -57,7 +57,7 @@ describe('trace completeness: checkpoint 0 + regs + mem rows rebuild the live st
     process.chdir(ROOT);
     let summary;
     try {
-      summary = record({ ...spec, stdout: sink, stderr: sink, out: join(dir, 't'), snapshotAt: positions, onSnapshot });
+      summary = record({ ...spec, stdout: sink, stderr: sink, out: join(dir, 't'), snapshotAt: positions, onSnapshot, jitThreshold: 16 });
     } finally {
       process.chdir(prev);
       closeSync(sink);

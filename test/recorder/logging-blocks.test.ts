@@ -21,7 +21,7 @@ const TABLES: TableName[] = ['insns', 'code', 'regs', 'mem', 'events', 'syscalls
 function recordTo(dir: string, image: string, args: string[], loggingBlocks: boolean): TraceReader {
   const out = openSync('/dev/null', 'w');
   try {
-    const s = record({ image, args, root: ROOT, out: dir, stdout: out, stderr: out, loggingBlocks, random: (n) => new Uint8Array(n).fill(7), clock: () => FIXED_CLOCK_NS });
+    const s = record({ image, args, root: ROOT, out: dir, stdout: out, stderr: out, loggingBlocks, jitThreshold: 16, random: (n) => new Uint8Array(n).fill(7), clock: () => FIXED_CLOCK_NS });
     if ('error' in s) throw new Error(s.error);
   } finally {
     closeSync(out);

@@ -20,7 +20,7 @@ export function recordSample(name: string, args: string[], extra: {
   const prev = process.cwd();
   try {
     process.chdir(ROOT);
-    const s = record({ image: resolve(prev, 'guests/bin', name), args, root: ROOT, random: fixedRandom, stdout: sink, stderr: sink, out: dir, ...extra });
+    const s = record({ image: resolve(prev, 'guests/bin', name), args, root: ROOT, random: fixedRandom, stdout: sink, stderr: sink, out: dir, jitThreshold: 16, ...extra }); // compiled logging blocks too
     if ('error' in s) throw new Error(s.error);
     return { dir, summary: s };
   } finally {
