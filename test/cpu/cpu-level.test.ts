@@ -11,15 +11,16 @@ import { CF, codeName, DATA, exec, machine, peek, RAX, RBX, RCX, RDX, ZF } from 
 function at(level: CpuLevel, cpl = 3) {
   const m = machine(cpl);
   m.cpu.setLevel(level);
-  if (level === 3) { m.cpu.r[Off.CR4 >> 2] |= 1 << 18; m.cpu.r[Off.XCR0 >> 2] = 7; }
+  if (level === 3) { m.cpu.r[Off.CR4 >> 2] = m.cpu.r[Off.CR4 >> 2]! | (1 << 18); m.cpu.r[Off.XCR0 >> 2] = 7; }
   return m;
 }
 
-function cpuidAt(level: CpuLevel, leaf: number, sub = 0): number[] {
+function cpuidAt(level: CpuLevel, leaf: number, sub = 0): [number, number, number, number] {
   const m = at(level);
   m.setReg(RAX, BigInt(leaf)); m.setReg(RCX, BigInt(sub));
   exec(m, [0x0f, 0xa2]);
-  return [RAX, RBX, RCX, RDX].map((r) => Number(m.reg(r)));
+  const [a, b, c, d] = [RAX, RBX, RCX, RDX].map((r) => Number(m.reg(r)));
+  return [a!, b!, c!, d!];
 }
 
 const bit = (v: number, n: number): number => (v >>> n) & 1;
@@ -29,7 +30,7 @@ describe('CPUID per CPU model', () => {
     const [, , c, d] = cpuidAt(1, 1);
     for (const n of [0, 9, 13, 19, 20, 23]) expect(bit(c, n), `ECX bit ${n}`).toBe(0);
     for (const n of [0, 15, 23, 24, 25, 26]) expect(bit(d, n), `EDX bit ${n}`).toBe(1); // FPU CMOV MMX FXSR SSE SSE2
-    expect(bit(cpuidAt(1, 0x80000001)[2]!, 0)).toBe(0);
+    expect(bit(cpuidAt(1, 0x80000001)[2], 0)).toBe(0);
   });
 
   it('x86-64-v3 adds AVX, MOVBE, XSAVE, OSXSAVE (from CR4), BMI1, AVX2, BMI2, LZCNT (not FMA, F16C: not implemented)', () => {
@@ -37,8 +38,8 @@ describe('CPUID per CPU model', () => {
     for (const n of [0, 9, 13, 19, 20, 22, 23, 26, 27, 28]) expect(bit(c, n), `ECX bit ${n}`).toBe(1);
     for (const n of [12, 29]) expect(bit(c, n), `ECX bit ${n}`).toBe(0);
     const [, b7] = cpuidAt(3, 7, 0);
-    for (const n of [3, 5, 8]) expect(bit(b7!, n), `leaf 7 EBX bit ${n}`).toBe(1);
-    expect(bit(cpuidAt(3, 0x80000001)[2]!, 5)).toBe(1); // LZCNT
+    for (const n of [3, 5, 8]) expect(bit(b7, n), `leaf 7 EBX bit ${n}`).toBe(1);
+    expect(bit(cpuidAt(3, 0x80000001)[2], 5)).toBe(1); // LZCNT
     // without CR4.OSXSAVE the OSXSAVE bit is clear
     const m = machine(); m.cpu.setLevel(3);
     m.setReg(RAX, 1n); exec(m, [0x0f, 0xa2]);
