@@ -147,7 +147,7 @@ export class GuestMachine {
     // /proc/self/exe is absolute (the kernel's d_path) even when the program was run by a relative path
     const guestPath = isAbsolute(o.execPath) ? o.execPath : resolve(o.execPath);
     const paths = new Map<Uint8Array, string>([[o.image, guestPath]]); // file bytes -> guest path, for the loader's mappings
-    let procsRef: ProcessTable | undefined;
+    const procsRef: { table?: ProcessTable } = {}; // set once the process table exists (the view asks later)
     const linux = new LinuxProcess({
       mem: as, mm: as,
       events: {
@@ -159,7 +159,7 @@ export class GuestMachine {
       rw: o.rw,
       program: { guestPath, bytes: o.image },
       // /proc/self/maps is the running process's (argv and auxv stay the first program's: TODO per process)
-      proc: { argv: [o.execPath, ...o.args], maps: () => (procsRef?.current.proc.as ?? as).mapsEntries(), auxv: () => auxvBytes },
+      proc: { argv: [o.execPath, ...o.args], maps: () => (procsRef.table?.current.proc.as ?? as).mapsEntries(), auxv: () => auxvBytes },
       stdin: stdio[0], stdout: stdio[1], stderr: stdio[2],
       random: (n) => random(n),
       clock: o.clock,
@@ -199,7 +199,7 @@ export class GuestMachine {
       mem, sink, notify: (p, n) => cpu.notifyPhysWrite(p, n), frames: as.frames, modules,
       random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
     });
-    procsRef = procs;
+    procsRef.table = procs;
     const machine = new GuestMachine(mem, cpu, procs, kernel, loaded.entry, loaded.loadBias);
     machine.strict = o.strict ?? false;
     machine.modules = modules;

@@ -31,7 +31,7 @@ export function fdLinks(p: LinuxProcess): Map<ByteString, ByteString> {
     let target: ByteString;
     switch (f.kind) {
       case 'stream': {
-        let host = '';
+        let host: string;
         try {
           host = fs.readlinkSync(`/proc/self/fd/${f.hostFd}`, { encoding: 'buffer' }).toString('latin1');
         } catch {
