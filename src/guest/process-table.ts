@@ -174,6 +174,7 @@ export class ProcessTable {
   syscall(nr: number, args: Args, linuxCall: (p: GuestProcess, nr: number, args: Args) => SyscallOutcome): TableOutcome {
     const task = this.current;
     const handler = this.calls[syscallName(nr)];
+    if (this.waitsForSignal(task, nr, args) && this.yieldAndRestart(task, nr)) return { kind: 'continue' };
     let out: ProcOutcome;
     const mine = handler?.(task, args);
     if (mine !== undefined) {
@@ -225,6 +226,41 @@ export class ProcessTable {
       this.endProcess(target.proc, sig);
     }
     return { kind: 'return', value: 0n };
+  }
+
+  /**
+   * Whether `nr` is pause or rt_sigsuspend and would sleep: no pending signal the call's mask lets through.
+   * (Linux sleeps until a signal comes; here other tasks, which may send it, run first.)
+   */
+  private waitsForSignal(task: Task, nr: number, args: Args): boolean {
+    const name = syscallName(nr);
+    if (name !== 'pause' && name !== 'rt_sigsuspend') return false;
+    const t = task.proc.linux.signals.thread;
+    let mask = t.blocked;
+    if (name === 'rt_sigsuspend') {
+      const b = task.proc.linux.mem.read(u64(args, 0), 8);
+      if (b === undefined || u64(args, 1) !== 8n) return false; // the call itself answers EFAULT / EINVAL
+      mask = BigInt.asUintN(64, new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+    }
+    return (t.pendingSet() & ~mask) === 0n;
+  }
+
+  /**
+   * Let the other tasks run and make the call again when `task` next runs (Linux's restart: RIP back over the
+   * SYSCALL, RAX the call's number), so that a signal they send is delivered by that call. False, with nothing
+   * changed, when no other task can run now (the call then sleeps on the guest clock as in a single task).
+   */
+  private yieldAndRestart(task: Task, nr: number): boolean {
+    if (!this.tasks.some((t) => t !== task && (t.state === 'runnable' || t.state === 'blocked'))) return false;
+    const ripSlot = kernelPhys(this.reg(4) + 8n); // the user RIP the SYSCALL entry pushed (RCX)
+    const rip = this.read64(ripSlot), rax = this.reg(0);
+    this.kwrite(ripSlot, u64le(rip - 2n));
+    this.setReg(0, BigInt(nr));
+    const r = this.switchAway(task);
+    if (r.kind === 'continue' && this.current !== task) return true;
+    // nothing else could run: undo, and let the call sleep
+    if (this.current === task) { this.kwrite(ripSlot, u64le(rip)); this.setReg(0, rax); }
+    return false;
   }
 
   /** Process `p` dies of signal `sig` in a fault (its task never resumes): switch to another task, or end. */
@@ -421,7 +457,7 @@ export class ProcessTable {
     const shared = [...this.procs.values()].some((o) => o !== p && o.state === 'live' && o.as === p.as);
     if (!shared) { const as = p.as; this.deferred.push(() => as.destroy()); }
     const parent = this.procs.get(p.ppid);
-    if (parent !== undefined && parent.state === 'live' && signalChildExit(parent.linux) === 'reap') p.state = 'reaped';
+    if (parent !== undefined && parent.state === 'live' && signalChildExit(parent.linux, p.pid, p.linux.ids.uid, waitStatus) === 'reap') p.state = 'reaped';
   }
 
   /** The zombie children of `t`'s process that `pid` (wait4's selector) matches, and whether any child matches. */

@@ -70,6 +70,7 @@ const MODES: [string, string[], string | undefined, number, number][] = [
   ['SA_RESETHAND: the second signal takes the default action', ['resethand'], undefined, 1, 1],
   ['SA_NODEFER: a handler interrupted by its own signal', ['nodefer'], undefined, 3, 3],
   ['int3 raises SIGTRAP (frame lockstep)', ['trap'], undefined, 1, 1],
+  ['SIGCHLD from a child that exits and one killed by a signal (si_code, si_status, si_pid)', ['sigchld'], undefined, 2, 2],
   ['an unhandled SIGSEGV ends the process', ['fatal', 'segv'], 'Segmentation fault', 0, 0],
   ['an unhandled SIGILL ends the process', ['fatal', 'ud'], 'Illegal instruction', 0, 0],
   ['abort()', ['fatal', 'abort'], undefined, 0, 0],

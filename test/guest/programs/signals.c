@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -350,6 +351,31 @@ static int traps(void) {
   return 0;
 }
 
+static volatile int chld_code = -1, chld_status = -1, chld_pid;
+static void on_chld(int sig, siginfo_t *si, void *ucv) {
+  (void)sig; (void)ucv;
+  chld_code = si->si_code; chld_status = si->si_status; chld_pid = si->si_pid;
+}
+
+/* SIGCHLD from an exiting child and from one killed by a signal, with the siginfo a handler sees */
+static int sigchld(void) {
+  struct sigaction sa = {0};
+  sa.sa_sigaction = on_chld;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigaction(SIGCHLD, &sa, 0);
+  for (int k = 0; k < 2; k++) {
+    chld_code = chld_status = -1;
+    pid_t c = fork();
+    if (c == 0) { if (k == 0) _exit(7); raise(SIGTERM); _exit(1); }
+    int st = 0;
+    pid_t w = waitpid(c, &st, 0);
+    getppid(); /* a kernel entry after the wait: the handler has run by now, here and natively */
+    printf("child %d: waited %d status %#x; SIGCHLD code %d status %d pid %s\n", k, w == c, st, chld_code, chld_status,
+           chld_pid == c ? "matches" : "differs");
+  }
+  return 0;
+}
+
 static int fatal(const char *what) {
   if (!strcmp(what, "segv")) *(volatile int *)16 = 1;
   if (!strcmp(what, "ud")) ud_fn();
@@ -363,6 +389,7 @@ int main(int argc, char **argv) {
   const char *m = argc > 1 ? argv[1] : "";
   if (!strcmp(m, "segv-longjmp")) return segv_longjmp();
   if (!strcmp(m, "skip")) return skip();
+  if (!strcmp(m, "sigchld")) return sigchld();
   if (!strcmp(m, "alarm")) return alarm_pause();
   if (!strcmp(m, "altstack")) return alt();
   if (!strcmp(m, "sleep")) return sleep_eintr();
