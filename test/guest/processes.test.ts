@@ -83,6 +83,9 @@ const SCRIPTS: [string, string][] = [
   ['command substitution', 'x=$(echo sub; echo two); echo "got $x"'],
   ['a pipe of three commands', "printf 'pear\\napple\\nfig\\n' | sort | tr a-z A-Z"],
   ['exit statuses of children', 'sh -c "exit 5"; echo "status $?"; false | true; echo "pipe $?"'],
+  // the shell sleeps in rt_sigsuspend until SIGCHLD: the children run meanwhile and the signal ends the wait
+  ['background jobs, wait for one and for all, a CHLD trap',
+    'f() { echo "in $1"; return $1; }; (sleep 0; exit 3) & p=$!; f 1 & wait $p; echo "one $?"; wait; echo all; trap "echo chld" CHLD; true & wait; echo end'],
 ];
 
 describe.skipIf(!existsSync(BASH))('bash-static scripts', () => {
@@ -98,6 +101,7 @@ describe.skipIf(!existsSync(BUSYBOX))('BusyBox sh -c pipelines', () => {
   it('three applets in a pipe', () => same(BUSYBOX, ['sh', '-c', "printf 'b\\na\\nc\\na\\n' | sort | uniq -c"]), SLOW_TEST_MS);
   it('command substitution and a pipe into read', () => same(BUSYBOX, ['sh', '-c', 'n=$(echo 1 2 3 | wc -w); echo "words $n"']), SLOW_TEST_MS);
   it('a pipe fed from stdin', () => same(BUSYBOX, ['sh', '-c', 'cat | tr a-z A-Z | wc -l'], 'one\ntwo\n'), SLOW_TEST_MS);
+  it('background jobs and wait', () => same(BUSYBOX, ['sh', '-c', SCRIPTS[3]![1]]), SLOW_TEST_MS);
 });
 
 describe('recordings of several processes', () => {
@@ -106,6 +110,7 @@ describe('recordings of several processes', () => {
     ['threads-glibc', join(process.cwd(), 'guests/bin/threads-glibc'), []],
   ];
   if (existsSync(BUSYBOX)) cases.push(['busybox pipeline', BUSYBOX, ['sh', '-c', "echo b a | tr ' ' '\\n' | sort"]]);
+  if (existsSync(DASH)) cases.push(['dash background jobs and wait', DASH, ['-c', SCRIPTS[3]![1]]]);
   for (const [name, image, args] of cases) {
     it(`${name}: recorded with the native output, and replay --verify passes`, async () => {
       const out = join(tmp, name.replace(/\W+/g, '-'));
