@@ -52,11 +52,11 @@ export class Navigator {
     if (!back) {
       if (p >= this.index.steps - 1) return { seq: this.index.steps - 1, end: 'end' };
       const t = motion === 'in' ? this.next(p) : motion === 'over' ? this.overForward(p) : this.outForward(p);
-      return t >= this.index.steps ? { seq: p, end: 'end' } : this.clamp(t);
+      return t >= this.index.steps ? { seq: this.index.threads.prevOf(this.tidAt(p), this.index.steps), end: 'end' } : this.clamp(t); // the thread's last step
     }
     if (p <= 0) return { seq: 0, end: 'start' };
     const t = motion === 'in' ? this.prev(p) : motion === 'over' ? this.overBack(p) : this.outBack(p);
-    return t < 0 ? { seq: p, end: 'start' } : this.clamp(t);
+    return t < 0 ? { seq: this.index.threads.nextOf(this.tidAt(p), -1), end: 'start' } : this.clamp(t); // the thread's first step
   }
 
   /** `count` moves (stops early at an end). */
