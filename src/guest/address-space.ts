@@ -5,6 +5,7 @@ import { PhysMemory } from '../cpu/phys-memory.js';
 import type { MemoryManager, UserMemory } from './abi.js';
 import { Prot } from './abi.js';
 import type { MapsEntry } from './linux/proc-files.js';
+import type { LoaderTarget } from './loader.js';
 import { FrameAllocator } from './frame-allocator.js';
 import { DIRECT_MAP, directMap, KERNEL_BASE, MMAP_BASE, MMAP_MIN_ADDR, PAGE, PML4_PHYS, STACK_LIMIT, TASK_SIZE } from './layout.js';
 
@@ -538,4 +539,15 @@ export class AddressSpace implements MemoryManager, UserMemory {
     walk(this.pml4, 0);
     this.vmas.length = 0;
   }
+}
+
+/** The loader's view of address space `as` (file mappings named by `paths`: file bytes -> guest path). */
+export function loaderTarget(as: AddressSpace, paths: ReadonlyMap<Uint8Array, string>): LoaderTarget {
+  return {
+    mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
+      as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n, file && paths.get(file)),
+    mapStack: (top, size, prot) => as.mapStack(top, size, prot),
+    setBrkStart: (addr) => as.setBrkStart(addr),
+    write: (addr, bytes) => as.write(addr, bytes),
+  };
 }

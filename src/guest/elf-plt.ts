@@ -2,6 +2,7 @@
 // .plt.sec and .plt.got jumps through a GOT slot (`jmp *disp(%rip)`, optionally with a BND prefix); the
 // relocation of that slot (R_X86_64_JUMP_SLOT or R_X86_64_GLOB_DAT) names the symbol the stub reaches. PLT0 and
 // lazy-binding entries that jump elsewhere get no name.
+import { cString } from './c-string.js';
 
 /** A section header, as the symbol reader parsed it. */
 export interface ElfSection {
@@ -28,12 +29,6 @@ const R_X86_64_JUMP_SLOT = 7;
 const RELA_SIZE = 24;
 const SYMBOL_SIZE = 24;
 const PLT_SECTIONS = ['.plt', '.plt.sec', '.plt.got'];
-
-function cString(bytes: Uint8Array, start: number, end: number): string {
-  let e = start;
-  while (e < end && bytes[e] !== 0) e++;
-  return new TextDecoder().decode(bytes.subarray(start, e));
-}
 
 /** GOT slot address -> symbol name, from every RELA section's JUMP_SLOT and GLOB_DAT relocations. */
 function slotNames(bytes: Uint8Array, view: DataView, sections: readonly ElfSection[]): Map<bigint, string> {

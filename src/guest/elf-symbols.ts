@@ -1,6 +1,7 @@
 // Function symbols from an ELF64 file's .symtab/.strtab (or .dynsym/.dynstr when the file was stripped), and its
 // PLT stubs named `name@plt` (elf-plt.ts), for the replayer and `trace query`. Addresses are link-time: add the
 // load bias for a static-PIE.
+import { cString } from './c-string.js';
 import { type ElfSection, pltStubs } from './elf-plt.js';
 
 /** One function symbol (STT_FUNC or STT_GNU_IFUNC with a defined section). */
@@ -73,7 +74,6 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
   }
   if (symtab.entsize !== SYMBOL_SIZE) return { ok: false, error: `bad symbol entry size ${symtab.entsize}` };
 
-  const decoder = new TextDecoder();
   const symbols: ElfSymbol[] = [];
   for (let at = symtab.offset; at + SYMBOL_SIZE <= symtab.offset + symtab.size; at += SYMBOL_SIZE) {
     const info = view.getUint8(at + 4);
@@ -82,11 +82,8 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
     if ((kind !== STT_FUNC && kind !== STT_GNU_IFUNC) || shndx === SHN_UNDEF) continue;
     const nameOffset = view.getUint32(at, true);
     if (nameOffset >= strtab.size) return { ok: false, error: `symbol name offset ${nameOffset} is outside the string table` };
-    const start = strtab.offset + nameOffset;
-    let end = start;
-    while (end < strtab.offset + strtab.size && bytes[end] !== 0) end++;
     symbols.push({
-      name: decoder.decode(bytes.subarray(start, end)),
+      name: cString(bytes, strtab.offset + nameOffset, strtab.offset + strtab.size),
       address: view.getBigUint64(at + 8, true),
       size: view.getBigUint64(at + 16, true),
       global: info >> 4 !== STB_LOCAL,
@@ -103,8 +100,5 @@ export function readSymbols(bytes: Uint8Array): SymbolsResult {
 
 /** A section's name from the section-name string table. */
 function sectionName(bytes: Uint8Array, shstr: ElfSection, offset: number): string {
-  if (offset >= shstr.size) return '';
-  let end = shstr.offset + offset;
-  while (end < shstr.offset + shstr.size && bytes[end] !== 0) end++;
-  return new TextDecoder().decode(bytes.subarray(shstr.offset + offset, end));
+  return offset >= shstr.size ? '' : cString(bytes, shstr.offset + offset, shstr.offset + shstr.size);
 }

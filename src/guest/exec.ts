@@ -2,7 +2,7 @@
 // load the program into it as Linux does, and make it the process's; close close-on-exec descriptors and reset
 // caught signals. The caller (process-table.ts) then points the processor at the new image.
 import type { PhysMemory } from '../cpu/phys-memory.js';
-import { AddressSpace, type HostWriteSink } from './address-space.js';
+import { AddressSpace, type HostWriteSink, loaderTarget } from './address-space.js';
 import type { FrameAllocator } from './frame-allocator.js';
 import { E, err } from './linux/errno.js';
 import type { LinuxProcess } from './linux/process.js';
@@ -122,13 +122,7 @@ export function execve(c: ExecContext, pathAddr: bigint, argvAddr: bigint, envAd
   as.onUnmap = (start, end) => c.modules.unmapped(start, end);
   const paths = new Map<Uint8Array, string>([[file.bytes, file.path]]);
   const loaded = loadProgram(file.bytes, {
-    target: {
-      mapFixed: (addr, length, prot, kind, f, fileOffset, fileLength) =>
-        as.mapRange(addr, length, prot, kind, f, fileOffset, f ? fileLength : -1n, f && paths.get(f)),
-      mapStack: (top, size, prot) => as.mapStack(top, size, prot),
-      setBrkStart: (addr) => as.setBrkStart(addr),
-      write: (addr, bytes) => as.write(addr, bytes),
-    },
+    target: loaderTarget(as, paths),
     execPath: path, argv0, args, env, uid: BigInt(p.ids.uid), gid: BigInt(p.ids.gid),
     random: c.random,
     readInterpreter: (ipath) => {

@@ -10,7 +10,7 @@ import { PhysMemory } from '../cpu/phys-memory.js';
 import { Off } from '../cpu/state.js';
 import { ExitReason } from '../vmx/exit-reason.js';
 import { Vm } from '../vmx/hypervisor.js';
-import { AddressSpace } from './address-space.js';
+import { AddressSpace, loaderTarget } from './address-space.js';
 import { boot, BootInfo, prepareUserEntry } from './kernel/boot.js';
 import { Service } from './kernel/image.js';
 import { DEFAULT_MEMORY, Percpu, PERCPU_PHYS, kernelLinear } from './layout.js';
@@ -171,13 +171,7 @@ export class GuestMachine {
     });
     let auxvBytes = new Uint8Array(0); // /proc/self/auxv, set once the loader has written the vector
     const loaded = loadProgram(o.image, {
-      target: {
-        mapFixed: (addr, length, prot, kind, file, fileOffset, fileLength) =>
-          as.mapRange(addr, length, prot, kind, file, fileOffset, file ? fileLength : -1n, file && paths.get(file)),
-        mapStack: (top, size, prot) => as.mapStack(top, size, prot),
-        setBrkStart: (addr) => as.setBrkStart(addr),
-        write: (addr, bytes) => as.write(addr, bytes),
-      },
+      target: loaderTarget(as, paths),
       execPath: o.execPath, args: o.args, env: o.env, uid: BigInt(uid), gid: BigInt(uid),
       random: (n) => { const b = random(n); obs.input?.('auxv-random', b); return b; },
       readInterpreter: (path) => {

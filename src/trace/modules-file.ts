@@ -1,9 +1,8 @@
 // modules.json of a trace directory: the modules of the recorded process (every executable mapping of an ELF file:
 // program, interpreter, shared libraries), written when the recording ends, with its checksum (sealed-json.ts).
 // Optional: a trace without one reads as having no modules; a damaged one is damage (trace-check.ts).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sealJson, unsealJson } from './sealed-json.js';
+import { readSealedFile, sealJson } from './sealed-json.js';
 import { writeFileAtomic } from './trace-writer.js';
 
 /** One module as stored. */
@@ -29,15 +28,10 @@ export function writeModules(dir: string, modules: readonly TraceModule[]): void
 /** The modules of modules.json (none if the file is absent), or what is wrong with the file. */
 export function loadModules(dir: string): TraceModule[] | { error: string } {
   const path = join(dir, 'modules.json');
-  if (!existsSync(path)) return [];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return { error: `${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` };
-  }
-  const o = unsealJson(text);
-  if ('error' in o) return { error: `${path}: ${o.error}` };
+  const sealed = readSealedFile(path);
+  if (sealed === undefined) return [];
+  if ('error' in sealed) return sealed;
+  const o = sealed.value;
   if (!Array.isArray(o.modules)) return { error: `${path}: no module list` };
   try {
     return (o.modules as ModuleJson[]).map((r) => ({ ...r, base: BigInt(`0x${r.base}`), start: BigInt(`0x${r.start}`), size: BigInt(r.size) }));

@@ -2,9 +2,8 @@
 // schedule (which thread runs from which step on), written when the recording ends, with its checksum
 // (sealed-json.ts). A trace without one (version 3) reads as one process and one thread, pid = tid = 1, that ran
 // every step.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sealJson, unsealJson } from './sealed-json.js';
+import { readSealedFile, sealJson } from './sealed-json.js';
 import { writeFileAtomic } from './trace-writer.js';
 
 /** One process as stored. */
@@ -58,15 +57,9 @@ export function writeProcesses(dir: string, p: TraceProcesses): void {
 /** processes.json of a trace (undefined if absent), or what is wrong with it. */
 export function loadProcesses(dir: string): TraceProcesses | undefined | { error: string } {
   const path = join(dir, 'processes.json');
-  if (!existsSync(path)) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return { error: `${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` };
-  }
-  const o = unsealJson(text);
-  if ('error' in o) return { error: `${path}: ${o.error}` };
+  const sealed = readSealedFile(path);
+  if (sealed === undefined || 'error' in sealed) return sealed;
+  const o = sealed.value;
   if (!Array.isArray(o.processes) || !Array.isArray(o.threads) || !Array.isArray(o.schedule)) return { error: `${path}: fields missing` };
   return o as unknown as TraceProcesses;
 }

@@ -1,6 +1,7 @@
 // JSON files of a trace that carry their own checksum (meta.json, symbols.json): the object plus a field
 // "checksum": "crc32:<8 hex digits>" over the compact JSON of the object without that field. Reading re-derives
 // the compact text from the parsed object (JSON.stringify keeps key order), so any change of content is caught.
+import { existsSync, readFileSync } from 'node:fs';
 import { crc32 } from './crc32.js';
 
 /** The field holding the checksum. */
@@ -32,4 +33,17 @@ export function unsealJson(text: string): Record<string, unknown> | { error: str
   delete o[CHECKSUM_FIELD];
   if (stored !== sum(o)) return { error: 'checksum mismatch' };
   return o;
+}
+
+/** Read and check the sealed JSON file at `path`: its object, undefined when the file is absent, or what is wrong (prefixed by the path). */
+export function readSealedFile(path: string): { value: Record<string, unknown> } | undefined | { error: string } {
+  if (!existsSync(path)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { error: `${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` };
+  }
+  const o = unsealJson(text);
+  return 'error' in o ? { error: `${path}: ${o.error}` } : { value: o };
 }
